@@ -1,0 +1,8 @@
+//! Server functions: the portal's calls into the domain. Each one checks the caller's
+//! role, calls one domain function and returns DTOs; nothing else lives here.
+
+pub mod auth;
+pub mod orgs;
+
+#[cfg(feature = "ssr")]
+pub mod ctx;

@@ -1,0 +1,130 @@
+//! The only place with SQL. One enum over the two native pools; each query is written
+//! once in the SQL both engines accept and run through `on_db!`, which expands the same
+//! code for each pool type (so `FromRow` structs and binds serve both).
+
+pub mod api_keys;
+pub mod audit;
+pub mod orgs;
+pub mod sessions;
+pub mod settings;
+pub mod users;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the native pool of whichever engine is in use.
+macro_rules! on_db {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::domain::store::Db::Sqlite($pool) => $body,
+            $crate::domain::store::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_db;
+
+impl Db {
+    /// Connects to `url`: `postgres://…` or `postgresql://…` for PostgreSQL, anything else
+    /// is a SQLite file path (or `sqlite://path`), created on first use.
+    pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            Ok(Db::Postgres(pool))
+        } else {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            if let Some(parent) = Path::new(path).parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
+                }
+            }
+            // WAL lets readers run beside the single writer; FULL sync makes each commit
+            // survive power loss; the busy timeout turns writer contention into waiting.
+            let opts = SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+            Ok(Db::Sqlite(pool))
+        }
+    }
+
+    pub fn engine(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    fn migrator(&self) -> &'static Migrator {
+        match self {
+            Db::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Db::Postgres(_) => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        let migrator = self.migrator();
+        on_db!(self, pool => migrator.run(pool).await)
+    }
+
+    /// True when the database answers and every embedded migration is applied.
+    pub async fn is_ready(&self) -> Result<bool, sqlx::Error> {
+        let expected = self.migrator().iter().filter(|m| m.migration_type.is_up_migration()).count() as i64;
+        let applied: i64 = on_db!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(applied >= expected)
+    }
+
+    pub async fn close(&self) {
+        on_db!(self, pool => pool.close().await)
+    }
+}
+
+/// Whether `err` is a unique-key violation (the engines name constraints differently, so
+/// callers decide which field it concerns from context).
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// Creates an empty PostgreSQL database (tests and first installs); `name` must be a
+/// plain identifier.
+pub async fn create_postgres_database(admin_url: &str, name: &str) -> Result<(), sqlx::Error> {
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(sqlx::Error::Protocol(format!("bad database name {name}")));
+    }
+    let pool = PgPoolOptions::new().max_connections(1).connect(admin_url).await?;
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await?;
+    pool.close().await;
+    Ok(())
+}
+
+/// Migration file names of both dialects, for the test that keeps them in step.
+pub fn migration_names() -> (Vec<String>, Vec<String>) {
+    let names = |m: &Migrator| m.iter().map(|m| format!("{}_{}", m.version, m.description)).collect();
+    (names(&SQLITE_MIGRATIONS), names(&POSTGRES_MIGRATIONS))
+}

@@ -1,0 +1,183 @@
+//! The error shape every edge speaks: a stable machine `code`, a person-readable `message`
+//! (pt-BR) and, for forms, one error per field. The portal translates codes through
+//! i18n; the JSON APIs send the message as is.
+
+use serde::{Deserialize, Serialize};
+use server_fn::codec::JsonEncoding;
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    // Field validation.
+    Required,
+    TooShort,
+    TooLong,
+    TextInvalid,
+    SlugInvalid,
+    KeyInvalid,
+    EmailInvalid,
+    PasswordTooShort,
+    RoleInvalid,
+    StatusInvalid,
+    StagesEmpty,
+    StagesTooMany,
+    StagesDuplicate,
+    StageLabelInvalid,
+    // Uniqueness.
+    SlugTaken,
+    KeyTaken,
+    EmailTaken,
+    // Authentication and authorization.
+    InvalidCredentials,
+    SessionMissing,
+    SessionExpired,
+    ApiKeyMissing,
+    ApiKeyInvalid,
+    Forbidden,
+    SetupTokenInvalid,
+    SetupDone,
+    // Requests.
+    Validation,
+    NotFound,
+    InvalidJson,
+    UnsupportedMediaType,
+    BodyTooLarge,
+    Internal,
+    Unavailable,
+}
+
+impl ErrorCode {
+    /// The HTTP status this code is answered with.
+    pub fn status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            InvalidCredentials | SessionMissing | SessionExpired | ApiKeyMissing
+            | ApiKeyInvalid => 401,
+            Forbidden | SetupTokenInvalid => 403,
+            NotFound => 404,
+            SlugTaken | KeyTaken | EmailTaken | SetupDone => 409,
+            BodyTooLarge => 413,
+            UnsupportedMediaType => 415,
+            InvalidJson => 400,
+            Internal => 500,
+            Unavailable => 503,
+            _ => 422,
+        }
+    }
+
+    /// The default pt-BR text, used by the JSON APIs and the logs.
+    pub fn message(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            Required => "Campo obrigatório.",
+            TooShort => "Valor curto demais.",
+            TooLong => "Valor longo demais.",
+            TextInvalid => "O texto contém caracteres não permitidos.",
+            SlugInvalid => "Use só letras minúsculas sem acento, números e hífens (ex.: coronel-picanha).",
+            KeyInvalid => "Use só letras minúsculas sem acento, números e hífens.",
+            EmailInvalid => "E-mail inválido.",
+            PasswordTooShort => "A senha precisa de pelo menos 10 caracteres.",
+            RoleInvalid => "Papel inválido: use admin, operator ou viewer.",
+            StatusInvalid => "Situação inválida: use onboarding, active, paused ou archived.",
+            StagesEmpty => "Informe pelo menos uma etapa.",
+            StagesTooMany => "No máximo 30 etapas por funil.",
+            StagesDuplicate => "Há etapas repetidas.",
+            StageLabelInvalid => "Nome de etapa inválido.",
+            SlugTaken => "Já existe uma organização com este identificador.",
+            KeyTaken => "Já existe um item com esta chave.",
+            EmailTaken => "Já existe um usuário com este e-mail.",
+            InvalidCredentials => "E-mail ou senha incorretos.",
+            SessionMissing => "Entre para continuar.",
+            SessionExpired => "Sua sessão expirou. Entre novamente.",
+            ApiKeyMissing => "Envie a chave de API no cabeçalho Authorization: Bearer.",
+            ApiKeyInvalid => "Chave de API inválida ou revogada.",
+            Forbidden => "Você não tem permissão para esta ação.",
+            SetupTokenInvalid => "Link de configuração inválido ou expirado.",
+            SetupDone => "A configuração inicial já foi feita.",
+            Validation => "Corrija os campos indicados.",
+            NotFound => "Não encontrado.",
+            InvalidJson => "JSON inválido.",
+            UnsupportedMediaType => "Envie o corpo como application/json.",
+            BodyTooLarge => "Corpo da requisição grande demais.",
+            Internal => "Erro interno. Tente novamente; se persistir, avise a equipe.",
+            Unavailable => "Serviço indisponível no momento.",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: ErrorCode) -> Self {
+        FieldError { field: field.into(), code, message: code.message().to_string() }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode) -> Self {
+        AppError { code, message: code.message().to_string(), fields: Vec::new() }
+    }
+
+    pub fn with_detail(code: ErrorCode, message: impl Into<String>) -> Self {
+        AppError { code, message: message.into(), fields: Vec::new() }
+    }
+
+    pub fn fields(fields: Vec<FieldError>) -> Self {
+        AppError { fields, ..AppError::new(ErrorCode::Validation) }
+    }
+
+    /// The error of one form field, if any.
+    pub fn field(&self, name: &str) -> Option<&FieldError> {
+        self.fields.iter().find(|f| f.field == name)
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl From<ErrorCode> for AppError {
+    fn from(code: ErrorCode) -> Self {
+        AppError::new(code)
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    /// Transport failures (network down, a response that is not ours) become a generic
+    /// error: the portal shows "unavailable" instead of a Rust debug string.
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        let code = match value {
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => ErrorCode::Unavailable,
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => ErrorCode::Validation,
+            _ => ErrorCode::Internal,
+        };
+        AppError::new(code)
+    }
+}

@@ -1,0 +1,160 @@
+//! Ponte's configuration: flags, each with an environment variable and a default
+//! (documented in the README's Configuration section).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "ponte", version, about = "Ponte: Chatwoot ↔ CRM ↔ n8n, per organization")]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the portal and the APIs (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Administration: users and admin API keys.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Create a portal user (admin by default). The password comes from
+    /// PONTE_ADMIN_PASSWORD, or from standard input with --password-stdin; otherwise a
+    /// random one is generated and printed once.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Administrador")]
+        name: String,
+        #[arg(long, default_value = "admin")]
+        role: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Admin API keys.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ApiKeyCommand {
+    /// Create a key; it is printed once and only its hash is stored.
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+    /// Revoke a key by id.
+    Revoke {
+        #[arg(long)]
+        id: i64,
+    },
+    /// List keys (never their secret part).
+    List,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "PONTE_BIND", default_value = "127.0.0.1:3000", global = true)]
+    pub bind: SocketAddr,
+    /// Database: `postgres://…` for PostgreSQL; otherwise a SQLite file. Default: the
+    /// SQLite file `ponte.db` in the data folder.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Folder for the SQLite database and the generated master key.
+    #[arg(long, env = "PONTE_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// 64 hex characters that encrypt stored credentials. Generated into the data folder
+    /// on first start when unset. Never logged.
+    #[arg(long, env = "PONTE_MASTER_SECRET", hide_env_values = true, global = true)]
+    pub master_secret: Option<String>,
+    /// Log format.
+    #[arg(long, env = "PONTE_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "PONTE_BODY_LIMIT_BYTES", default_value_t = 1_048_576, global = true)]
+    pub body_limit_bytes: usize,
+    /// Requests taking longer are answered 408.
+    #[arg(long, env = "PONTE_REQUEST_TIMEOUT_SECS", default_value_t = 30, global = true)]
+    pub request_timeout_secs: u64,
+    /// Portal session lifetime, in hours.
+    #[arg(long, env = "PONTE_SESSION_TTL_HOURS", default_value_t = 12, global = true)]
+    pub session_ttl_hours: i64,
+    /// Mark cookies Secure even without `X-Forwarded-Proto: https` (set behind TLS).
+    #[arg(long, env = "PONTE_SECURE_COOKIES", default_value_t = false, global = true)]
+    pub secure_cookies: bool,
+    /// Public base URL of the portal, used in the printed setup link. Default: from --bind.
+    #[arg(long, env = "PONTE_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// Folder with the compiled portal assets (set by cargo-leptos).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site", global = true)]
+    pub site_root: String,
+}
+
+impl Config {
+    /// The database URL in use: the configured one or the default SQLite file.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.trim().is_empty() => url.trim().to_string(),
+            _ => self.data_dir.join("ponte.db").to_string_lossy().into_owned(),
+        }
+    }
+
+    pub fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.bind)).trim_end_matches('/').to_string()
+    }
+
+    /// A configuration for tests and embedding: defaults with the given data folder.
+    pub fn for_data_dir(data_dir: PathBuf) -> Self {
+        let cli = Cli::parse_from(["ponte", "--data-dir", &data_dir.to_string_lossy()]);
+        cli.config
+    }
+}
+
+/// The database URL with any password masked, for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}://{}:***@{}", &url[..scheme_end], user, &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_password_is_masked() {
+        assert_eq!(redact_url("postgres://ponte:s3cret@127.0.0.1:5432/ponte"), "postgres://ponte:***@127.0.0.1:5432/ponte");
+        assert_eq!(redact_url("./data/ponte.db"), "./data/ponte.db");
+    }
+
+    #[test]
+    fn defaults_serve_sqlite_on_loopback() {
+        let cli = Cli::parse_from(["ponte"]);
+        assert_eq!(cli.config.bind.to_string(), "127.0.0.1:3000");
+        assert!(cli.command.is_none());
+        if std::env::var("DATABASE_URL").is_err() {
+            assert!(cli.config.database_url().ends_with("ponte.db"));
+        }
+    }
+}

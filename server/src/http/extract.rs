@@ -1,0 +1,62 @@
+//! Ponte's own extractors, so that bad input gets Ponte's JSON 4xx (not axum's plain
+//! text) and authentication yields a typed principal.
+
+use super::error::ApiError;
+use super::AppState;
+use app::domain::{auth, Actor};
+use app::model::ErrorCode;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+
+/// A caller of the admin API, authenticated by a bearer admin API key.
+pub struct AdminKey(pub Actor);
+
+impl FromRequestParts<AppState> for AdminKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let token = match header {
+            None => None,
+            Some(h) => match h.split_once(' ') {
+                Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => Some(token.trim()),
+                _ => return Err(ApiError::code(ErrorCode::ApiKeyMissing)),
+            },
+        };
+        let actor = auth::authenticate_api_key(&state.services, token).await?;
+        Ok(AdminKey(actor))
+    }
+}
+
+/// JSON body whose rejections are Ponte errors: 400 malformed, 415 not JSON, 413 too
+/// large, 422 well-formed but missing or mistyped fields (with serde's explanation).
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    match rejection {
+        JsonRejection::JsonDataError(e) => ApiError::detail(ErrorCode::Validation, format!("Campos inválidos: {}", e.body_text())),
+        JsonRejection::JsonSyntaxError(e) => ApiError::detail(ErrorCode::InvalidJson, format!("JSON inválido: {}", e.body_text())),
+        JsonRejection::MissingJsonContentType(_) => ApiError::code(ErrorCode::UnsupportedMediaType),
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::code(ErrorCode::BodyTooLarge),
+        other => ApiError::detail(ErrorCode::InvalidJson, other.body_text()),
+    }
+}

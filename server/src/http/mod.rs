@@ -1,0 +1,96 @@
+//! The axum routers: machine endpoints (health, admin API) and the Leptos portal, with
+//! the cross-cutting layers (request ids, tracing, compression, body limit, timeout).
+
+pub mod admin;
+pub mod error;
+pub mod extract;
+pub mod health;
+
+use crate::config::Config;
+use app::api::ctx::WebConfig;
+use app::domain::Services;
+use app::model::ErrorCode;
+use axum::body::Body;
+use axum::extract::FromRef;
+use axum::http::{header, HeaderName, HeaderValue, Request, Response, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use error::ApiError;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::time::Duration;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+    pub leptos: LeptosOptions,
+    pub web: WebConfig,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn router(state: AppState, config: &Config) -> Router {
+    let routes = generate_route_list(app::App);
+    let leptos_options = state.leptos.clone();
+    let context = {
+        let services = state.services.clone();
+        let web = state.web.clone();
+        move || {
+            provide_context(services.clone());
+            provide_context(web.clone());
+        }
+    };
+    let api_v1 = Router::new()
+        .nest("/admin", admin::routes())
+        .fallback(|| async { ApiError::code(ErrorCode::NotFound) });
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .nest("/api/v1", api_v1)
+        .leptos_routes_with_context(&state, routes, context, move || app::shell(leptos_options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(axum::middleware::map_response(json_body_limit))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(config.request_timeout_secs)))
+        .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
+                let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// tower-http's body limit answers 413 in plain text; machines get Ponte's JSON error.
+async fn json_body_limit(res: Response<Body>) -> Response<Body> {
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if res.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        let mut out = ApiError::code(ErrorCode::BodyTooLarge).into_response();
+        out.headers_mut().insert("x-ponte-limit", HeaderValue::from_static("body"));
+        return out;
+    }
+    res
+}

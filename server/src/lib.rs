@@ -1,0 +1,91 @@
+//! The Ponte process as a library: `start` builds the services, binds (port 0 works, for
+//! tests) and serves until the shutdown future resolves. `main` only parses the CLI.
+
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod telemetry;
+pub mod workers;
+
+use app::api::ctx::WebConfig;
+use app::domain::secrets::{KeySource, MasterKey};
+use app::domain::store::Db;
+use app::domain::{auth, DomainConfig, Services};
+use config::{redact_url, Config};
+use leptos::config::LeptosOptions;
+use std::future::Future;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the database ({url}): {reason}")]
+    Database { url: String, reason: String },
+    #[error("cannot apply migrations: {0}")]
+    Migrate(String),
+    #[error("master secret: {0}")]
+    Secret(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("{0}")]
+    Domain(String),
+}
+
+/// Opens the database, applies migrations and loads the master key.
+pub async fn services(config: &Config) -> Result<Services, StartError> {
+    let url = config.database_url();
+    let db = Db::connect(&url).await.map_err(|e| StartError::Database { url: redact_url(&url), reason: e.to_string() })?;
+    db.migrate().await.map_err(|e| StartError::Migrate(e.to_string()))?;
+    let (key, source) = MasterKey::load_or_create(config.master_secret.as_deref(), &config.data_dir).map_err(|e| StartError::Secret(e.to_string()))?;
+    match source {
+        KeySource::Generated => tracing::warn!(dir = %config.data_dir.display(), "no master secret configured: generated one into the data folder (back it up)"),
+        KeySource::File => tracing::info!(dir = %config.data_dir.display(), "master secret loaded from the data folder"),
+        KeySource::Config => tracing::info!("master secret taken from the configuration"),
+    }
+    let domain = DomainConfig { session_ttl_ms: config.session_ttl_hours.max(1) * 3600 * 1000, ..DomainConfig::default() };
+    tracing::info!(database = db.engine(), url = %redact_url(&url), "database ready");
+    Ok(Services::new(db, domain, key))
+}
+
+pub struct Running {
+    pub addr: SocketAddr,
+    pub services: Services,
+    pub task: JoinHandle<std::io::Result<()>>,
+}
+
+/// Builds everything and serves until `shutdown` resolves.
+pub async fn start(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<Running, StartError> {
+    let services = services(&config).await?;
+    start_with(config, services, shutdown).await
+}
+
+/// Serves with already-built services (tests reach into them, e.g. to advance the clock).
+pub async fn start_with(config: Config, services: Services, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<Running, StartError> {
+    let listener = TcpListener::bind(config.bind).await.map_err(|source| StartError::Bind { addr: config.bind, source })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind, source })?;
+
+    if let Some(token) = auth::ensure_setup_token(&services).await.map_err(|e| StartError::Domain(e.to_string()))? {
+        // The one secret Ponte ever logs, on purpose: it is single-use, short-lived, and the
+        // only way in on a fresh install without shell access to run `ponte admin create`.
+        let base = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+        tracing::warn!("no users yet: create the first admin at {}/setup?token={token}", base.trim_end_matches('/'));
+    }
+
+    let leptos = LeptosOptions::builder()
+        .output_name("ponte")
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build();
+    let state = http::AppState { services: services.clone(), leptos, web: WebConfig { secure_cookies: config.secure_cookies } };
+    let router = http::router(state, &config);
+    let sweeper = workers::spawn_session_sweeper(services.clone());
+    tracing::info!(%addr, "Ponte listening");
+    let task = tokio::spawn(async move {
+        let result = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
+        sweeper.abort();
+        result
+    });
+    Ok(Running { addr, services, task })
+}
