@@ -1,6 +1,6 @@
 //! The login page.
 
-use super::components::{action_error, FieldMessage, FormMessage};
+use super::components::{action_error, FieldMessage, FormMessage, HydrationMark};
 use super::LanguageSwitch;
 use crate::api::auth::{get_current_user, Login};
 use crate::i18n::*;
@@ -25,6 +25,7 @@ pub fn LoginPage() -> impl IntoView {
                 matches!(already.await, Ok(Some(_))).then(|| view! { <Redirect path="/orgs" /> })
             })}
         </Suspense>
+        <HydrationMark />
         <main class="narrow">
             <div class="card">
                 <div class="card-head">

@@ -10,7 +10,7 @@ pub mod template;
 use crate::api::auth::{get_current_user, Logout};
 use crate::i18n::*;
 use crate::model::{CurrentUser, Role};
-use components::ErrorBox;
+use components::{ErrorBox, HydrationMark};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A};
@@ -88,6 +88,7 @@ fn Layout() -> impl IntoView {
                     Ok(Some(me)) => {
                         provide_context(me.clone());
                         view! {
+                            <HydrationMark />
                             <Header me />
                             <main class="page">
                                 <Outlet />

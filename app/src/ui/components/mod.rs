@@ -103,3 +103,14 @@ pub fn FormMessage(err: Signal<Option<AppError>>) -> impl IntoView {
         })
     }
 }
+
+/// Marks `<body data-hydrated="true">` once this part of the page runs in the browser
+/// (effects never run on the server), so browser tests know clicks will be handled.
+#[component]
+pub fn HydrationMark() -> impl IntoView {
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+}

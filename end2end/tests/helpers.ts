@@ -1,0 +1,40 @@
+import { expect, Page } from "@playwright/test";
+
+export const admin = {
+  email: process.env.PONTE_E2E_ADMIN_EMAIL ?? "admin@ponte.test",
+  password: process.env.PONTE_E2E_ADMIN_PASSWORD ?? "",
+};
+
+/** `cargo leptos end-to-end` does not wait for the port: retry the first load. */
+export async function gotoWhenUp(page: Page, path: string) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await page.goto(path);
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await page.waitForTimeout(500);
+    }
+  }
+}
+
+/** Clicks before hydration are lost: wait until the wasm bundle has hydrated the page
+ * (the portal marks <body data-hydrated> from an effect, which only runs in the browser). */
+export async function waitForHydration(page: Page) {
+  await page.locator('body[data-hydrated="true"]').waitFor({ state: "attached", timeout: 30_000 });
+}
+
+export async function login(page: Page, email = admin.email, password = admin.password) {
+  await gotoWhenUp(page, "/login");
+  await waitForHydration(page);
+  await page.getByLabel("E-mail").fill(email);
+  await page.getByLabel("Senha").fill(password);
+  await page.getByRole("button", { name: "Entrar" }).click();
+}
+
+export async function loginAsAdmin(page: Page) {
+  expect(admin.password, "PONTE_E2E_ADMIN_PASSWORD must be set by the test command").not.toBe("");
+  await login(page);
+  await expect(page).toHaveURL(/\/orgs$/);
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Ponte's test command: installs what it needs (Rust tools, PostgreSQL, Chromium,
+# Playwright), starts a PostgreSQL on loopback, then runs every test: unit and
+# integration tests on SQLite and PostgreSQL, and the browser tests in Chromium.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+ensure_rust_tools
+ensure_apt postgresql chromium
+ensure_node_modules
+
+WORK=$(mktemp -d /tmp/ponte-test.XXXXXX)
+chmod 755 "$WORK"
+PGDIR="$WORK/pg"
+PGPORT=${PONTE_TEST_PG_PORT:-55432}
+cleanup() {
+  "$ROOT/scripts/pg.sh" stop "$PGDIR"
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+log "starting PostgreSQL on 127.0.0.1:$PGPORT"
+export PONTE_TEST_POSTGRES_URL=$("$ROOT/scripts/pg.sh" start "$PGDIR" "$PGPORT")
+
+log "unit and integration tests (SQLite and PostgreSQL)"
+cargo test --workspace --exclude frontend --no-fail-fast
+
+log "end-to-end tests in Chromium"
+export PONTE_DATA_DIR="$WORK/e2e-data"
+export PONTE_E2E_ADMIN_EMAIL=admin@ponte.test
+export PONTE_E2E_ADMIN_PASSWORD=$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export CHROMIUM_PATH=${CHROMIUM_PATH:-$(command -v chromium)}
+unset DATABASE_URL
+cargo leptos build
+PONTE_ADMIN_PASSWORD="$PONTE_E2E_ADMIN_PASSWORD" "$CARGO_TARGET_DIR/debug/ponte" admin create \
+  --email "$PONTE_E2E_ADMIN_EMAIL" --name "Equipe de Implantação" >/dev/null
+cargo leptos end-to-end
+log "all tests passed"

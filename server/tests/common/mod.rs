@@ -1,0 +1,154 @@
+//! Test harness: starts the real Ponte server on a random port against a fresh database
+//! (a SQLite file in a temp folder, or a new PostgreSQL database), with helpers to log in
+//! and call the server functions and APIs over HTTP.
+#![allow(dead_code)]
+
+use app::domain::{auth, Actor, Services};
+use app::model::Role;
+use ponte_server::config::Config;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::Value;
+use std::net::SocketAddr;
+use tokio::sync::oneshot;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs one async scenario on both engines: `both_engines!(name)` makes `name::sqlite`
+/// and `name::postgres` tests out of `async fn name(engine: Engine)`.
+#[macro_export]
+macro_rules! both_engines {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::common::Engine::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::common::Engine::Postgres).await
+            }
+        }
+    )*};
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub services: Services,
+    pub engine: Engine,
+    pub config: Config,
+    _dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+pub const PASSWORD: &str = "senha-forte-de-teste";
+
+/// A fresh database URL for `engine`. PostgreSQL comes from PONTE_TEST_POSTGRES_URL (the
+/// test command starts one); without it the test fails: it never skips.
+pub async fn fresh_database(engine: Engine, dir: &std::path::Path) -> String {
+    match engine {
+        Engine::Sqlite => dir.join("ponte.db").to_string_lossy().into_owned(),
+        Engine::Postgres => {
+            let admin = std::env::var("PONTE_TEST_POSTGRES_URL").expect(
+                "PONTE_TEST_POSTGRES_URL is not set: run the tests through scripts/test.sh, which starts PostgreSQL",
+            );
+            let name = format!("ponte_test_{}", &auth::random_token()[..16]);
+            app::domain::store::create_postgres_database(&admin, &name).await.expect("create test database");
+            let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
+            format!("{base}/{name}")
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(engine: Engine) -> TestApp {
+        Self::spawn_with(engine, |_| {}).await
+    }
+
+    pub async fn spawn_with(engine: Engine, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = Config::for_data_dir(dir.path().to_path_buf());
+        config.bind = "127.0.0.1:0".parse().unwrap();
+        config.database_url = Some(fresh_database(engine, dir.path()).await);
+        config.master_secret = None;
+        config.public_url = None;
+        tweak(&mut config);
+        let (tx, rx) = oneshot::channel::<()>();
+        let running = ponte_server::start(config.clone(), async move {
+            let _ = rx.await;
+        })
+        .await
+        .expect("server starts");
+        TestApp {
+            addr: running.addr,
+            base: format!("http://{}", running.addr),
+            services: running.services,
+            engine,
+            config,
+            _dir: dir,
+            stop: Some(tx),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
+    pub fn client(&self) -> Client {
+        Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    }
+
+    pub async fn create_user(&self, email: &str, role: Role) {
+        auth::create_user(&self.services, &Actor::cli(), email, "Pessoa de Teste", PASSWORD, role).await.expect("create user");
+    }
+
+    /// A client logged in (through the portal's login server function) with `role`.
+    pub async fn logged_in(&self, role: Role) -> Client {
+        let email = format!("{}@ponte.test", role.as_str());
+        self.create_user(&email, role).await;
+        let client = self.client();
+        let res = self.server_fn(&client, "login", &[("email", &email), ("password", PASSWORD)]).await;
+        assert_eq!(res.status(), StatusCode::OK, "login as {email}");
+        client
+    }
+
+    /// Calls a server function the way the hydrated portal does (form-encoded POST).
+    pub async fn server_fn(&self, client: &Client, name: &str, form: &[(&str, &str)]) -> Response {
+        client.post(self.url(&format!("/api/{name}"))).form(form).send().await.expect("server fn call")
+    }
+
+    pub async fn admin_key(&self) -> String {
+        auth::create_api_key(&self.services, &Actor::cli(), "tests").await.expect("api key").key
+    }
+}
+
+pub async fn json(res: Response) -> Value {
+    let status = res.status();
+    let text = res.text().await.expect("body");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("status {status}: body is not JSON ({e}): {text}"))
+}
+
+/// The `code` of a Ponte error body (server functions send the error itself; the JSON
+/// APIs wrap it in `{"error": …}`).
+pub fn error_code(body: &Value) -> String {
+    let err = body.get("error").unwrap_or(body);
+    err["code"].as_str().unwrap_or_default().to_string()
+}
+
+pub fn field_code(body: &Value, field: &str) -> Option<String> {
+    let err = body.get("error").unwrap_or(body);
+    err["fields"].as_array()?.iter().find(|f| f["field"] == field).map(|f| f["code"].as_str().unwrap_or_default().to_string())
+}

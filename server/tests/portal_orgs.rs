@@ -1,0 +1,128 @@
+//! Organizations through the portal's server functions and pages.
+
+mod common;
+
+use app::model::Role;
+use common::*;
+use reqwest::StatusCode;
+
+fn org_form<'a>(slug: &'a str, name: &'a str, stages: &'a str) -> [(&'static str, &'a str); 4] {
+    [("slug", slug), ("name", name), ("board_name", "Funil de vendas"), ("stages", stages)]
+}
+
+async fn admin_creates_an_org_with_its_board_and_stages(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let c = app.logged_in(Role::Admin).await;
+    let res = app.server_fn(&c, "create_org", &org_form("coronel-picanha", "Coronel Picanha", "Novo contato\nEm atendimento\n\nProposta\nFechado\n")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let org = json(res).await;
+    assert_eq!(org["slug"], "coronel-picanha");
+    assert_eq!(org["status"], "onboarding");
+
+    let detail = json(app.server_fn(&c, "get_org", &[("slug", "coronel-picanha")]).await).await;
+    let board = &detail["boards"][0];
+    assert_eq!(board["is_default"], true);
+    let keys: Vec<&str> = board["stages"].as_array().unwrap().iter().map(|s| s["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["novo-contato", "em-atendimento", "proposta", "fechado"]);
+
+    let list = json(app.server_fn(&c, "list_orgs", &[]).await).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+
+    // The pages render it on the server.
+    let html = c.get(app.url("/orgs")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Coronel Picanha") && html.contains("Em implantação"));
+    let res = c.get(app.url("/orgs/coronel-picanha")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Em atendimento"));
+    // The audit log knows who did it.
+    let audit = app::domain::store::audit::recent(&app.services.db, None, 10).await.unwrap();
+    assert!(audit.iter().any(|a| a.action == "org.create" && a.actor == "user:admin@ponte.test"));
+}
+
+async fn bad_org_input_gets_field_errors_in_portuguese(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let c = app.logged_in(Role::Admin).await;
+    let long = "x".repeat(121);
+    let cases: Vec<([(&str, &str); 4], &str, &str)> = vec![
+        (org_form("coronel picanha", "Coronel", "A"), "slug", "slug_invalid"),
+        (org_form("açaí-da-praça", "Açaí", "A"), "slug", "slug_invalid"),
+        (org_form("Coronel", "Coronel", "A"), "slug", "slug_invalid"),
+        (org_form("", "Coronel", "A"), "slug", "required"),
+        (org_form("loja", "   ", "A"), "name", "required"),
+        (org_form("loja", &long, "A"), "name", "too_long"),
+        (org_form("loja", "Loja", "  \n \n"), "stages", "stages_empty"),
+        (org_form("loja", "Loja", "Proposta\nproposta"), "stages", "stages_duplicate"),
+    ];
+    for (form, field, code) in cases {
+        let res = app.server_fn(&c, "create_org", &form).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{form:?}");
+        let body = json(res).await;
+        assert_eq!(field_code(&body, field).as_deref(), Some(code), "{form:?}: {body}");
+        let msg = body["fields"].as_array().unwrap().iter().find(|f| f["field"] == field).unwrap()["message"].as_str().unwrap().to_string();
+        let expected: app::model::ErrorCode = serde_json::from_value(serde_json::json!(code)).unwrap();
+        assert_eq!(msg, expected.message(), "pt-BR message for {code}");
+    }
+    // Everything wrong at once: every field is reported.
+    let body = json(app.server_fn(&c, "create_org", &org_form("a b", "", "")).await).await;
+    for f in ["slug", "name", "stages"] {
+        assert!(field_code(&body, f).is_some(), "{f} reported: {body}");
+    }
+    assert!(json(app.server_fn(&c, "list_orgs", &[]).await).await.as_array().unwrap().is_empty(), "nothing was created");
+}
+
+async fn duplicate_slug_is_a_409_on_the_slug_field(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let c = app.logged_in(Role::Admin).await;
+    assert_eq!(app.server_fn(&c, "create_org", &org_form("loja", "Loja", "A")).await.status(), StatusCode::OK);
+    let res = app.server_fn(&c, "create_org", &org_form("loja", "Outra loja", "A")).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let body = json(res).await;
+    assert_eq!(field_code(&body, "slug").as_deref(), Some("slug_taken"));
+    assert_eq!(body["message"], "Já existe uma organização com este identificador.");
+}
+
+async fn unknown_org_is_404_on_the_api_and_the_page(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let c = app.logged_in(Role::Viewer).await;
+    let res = app.server_fn(&c, "get_org", &[("slug", "nao-existe")]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app.server_fn(&c, "get_org", &[("slug", "../../etc")]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = c.get(app.url("/orgs/nao-existe")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(res.text().await.unwrap().contains("Não encontrado."));
+}
+
+async fn the_default_stage_template_is_editable_by_admins(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let c = app.logged_in(Role::Admin).await;
+    let tpl = json(app.server_fn(&c, "stage_template", &[]).await).await;
+    assert_eq!(tpl, serde_json::json!(["Novo contato", "Em atendimento", "Proposta", "Fechado"]));
+    let res = app.server_fn(&c, "save_stage_template", &[("stages", "Lead\nNegociação\nGanho")]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app.server_fn(&c, "save_stage_template", &[("stages", "")]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_code(&json(res).await, "stages").as_deref(), Some("stages_empty"));
+    // The admin API's installer takes the template when no stages are given.
+    let key = app.admin_key().await;
+    let res = reqwest::Client::new()
+        .post(app.url("/api/v1/admin/orgs"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"slug": "nova", "name": "Nova"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let body = json(res).await;
+    let labels: Vec<&str> = body["boards"][0]["stages"].as_array().unwrap().iter().map(|s| s["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["Lead", "Negociação", "Ganho"]);
+}
+
+both_engines!(
+    admin_creates_an_org_with_its_board_and_stages,
+    bad_org_input_gets_field_errors_in_portuguese,
+    duplicate_slug_is_a_409_on_the_slug_field,
+    unknown_org_is_404_on_the_api_and_the_page,
+    the_default_stage_template_is_editable_by_admins,
+);
