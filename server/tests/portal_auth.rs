@@ -117,11 +117,11 @@ async fn roles_are_enforced_on_server_functions(engine: Engine) {
 async fn pages_behind_login_redirect_anonymous_visitors(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     for path in ["/orgs", "/orgs/new", "/settings/template", "/"] {
-        let res = app.client().get(app.url(path)).send().await.unwrap();
+        let res = app.page(&app.client(), path).await;
         assert_eq!(res.status(), StatusCode::FOUND, "{path}");
         assert_eq!(res.headers()["location"], "/login", "{path}");
     }
-    let res = app.client().get(app.url("/login")).send().await.unwrap();
+    let res = app.page(&app.client(), "/login").await;
     assert_eq!(res.status(), StatusCode::OK);
     let html = res.text().await.unwrap();
     assert!(html.contains("Entrar no Ponte"), "login page in pt-BR");
@@ -131,15 +131,15 @@ async fn pages_behind_login_redirect_anonymous_visitors(engine: Engine) {
 async fn a_viewer_sees_pages_but_not_the_admin_form(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let c = app.logged_in(Role::Viewer).await;
-    let res = c.get(app.url("/orgs")).send().await.unwrap();
+    let res = app.page(&c, "/orgs").await;
     assert_eq!(res.status(), StatusCode::OK);
     let html = res.text().await.unwrap();
     assert!(html.contains("Organizações"));
     assert!(!html.contains("id=\"new-org\""), "viewers get no 'new organization' button");
-    let res = c.get(app.url("/orgs/new")).send().await.unwrap();
+    let res = app.page(&c, "/orgs/new").await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert!(res.text().await.unwrap().contains("Você não tem permissão"));
-    let res = c.get(app.url("/nao-existe")).send().await.unwrap();
+    let res = app.page(&c, "/nao-existe").await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
@@ -148,7 +148,7 @@ async fn setup_link_creates_the_first_admin_once(engine: Engine) {
     // The server made a link at start; tests make their own (a new one replaces it).
     let token = app::domain::auth::ensure_setup_token(&app.services).await.unwrap().expect("no users yet");
     let c = app.client();
-    let page = c.get(app.url(&format!("/setup?token={token}"))).send().await.unwrap();
+    let page = app.page(&c, &format!("/setup?token={token}")).await;
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await.unwrap().contains("Criar administrador"));
 
@@ -170,7 +170,7 @@ async fn setup_link_creates_the_first_admin_once(engine: Engine) {
     let again = app.server_fn(&app.client(), "complete_setup", &[("token", &token), ("email", "b@ponte.test"), ("name", "B"), ("password", PASSWORD)]).await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
     assert_eq!(error_code(&json(again).await), "setup_done");
-    let page = app.client().get(app.url(&format!("/setup?token={token}"))).send().await.unwrap();
+    let page = app.page(&app.client(), &format!("/setup?token={token}")).await;
     assert_eq!(page.status(), StatusCode::FORBIDDEN);
 }
 

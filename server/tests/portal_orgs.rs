@@ -29,9 +29,9 @@ async fn admin_creates_an_org_with_its_board_and_stages(engine: Engine) {
     assert_eq!(list.as_array().unwrap().len(), 1);
 
     // The pages render it on the server.
-    let html = c.get(app.url("/orgs")).send().await.unwrap().text().await.unwrap();
+    let html = app.page(&c, "/orgs").await.text().await.unwrap();
     assert!(html.contains("Coronel Picanha") && html.contains("Em implantação"));
-    let res = c.get(app.url("/orgs/coronel-picanha")).send().await.unwrap();
+    let res = app.page(&c, "/orgs/coronel-picanha").await;
     assert_eq!(res.status(), StatusCode::OK);
     let html = res.text().await.unwrap();
     assert!(html.contains("Em atendimento"));
@@ -89,7 +89,7 @@ async fn unknown_org_is_404_on_the_api_and_the_page(engine: Engine) {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let res = app.server_fn(&c, "get_org", &[("slug", "../../etc")]).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let res = c.get(app.url("/orgs/nao-existe")).send().await.unwrap();
+    let res = app.page(&c, "/orgs/nao-existe").await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert!(res.text().await.unwrap().contains("Não encontrado."));
 }

@@ -173,11 +173,12 @@ impl FromServerFnError for AppError {
     /// Transport failures (network down, a response that is not ours) become a generic
     /// error: the portal shows "unavailable" instead of a Rust debug string.
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        let code = match value {
-            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => ErrorCode::Unavailable,
-            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => ErrorCode::Validation,
-            _ => ErrorCode::Internal,
-        };
-        AppError::new(code)
+        match value {
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::new(ErrorCode::Unavailable),
+            ServerFnErrorErr::Args(detail) | ServerFnErrorErr::MissingArg(detail) => {
+                AppError::with_detail(ErrorCode::Validation, format!("Dados do formulário incompletos ou inválidos: {detail}"))
+            }
+            _ => AppError::new(ErrorCode::Internal),
+        }
     }
 }

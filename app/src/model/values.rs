@@ -74,10 +74,23 @@ pub struct Key(String);
 
 impl Key {
     pub fn parse(raw: &str) -> Result<Self, ErrorCode> {
-        Slug::parse(raw).map(|s| Key(s.0)).map_err(|e| match e {
-            ErrorCode::SlugInvalid => ErrorCode::KeyInvalid,
-            other => other,
-        })
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err(ErrorCode::Required);
+        }
+        if s.len() > KEY_MAX {
+            return Err(ErrorCode::TooLong);
+        }
+        // Same alphabet as slugs, but one character is enough ("a", "b" stages exist).
+        let valid = s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !s.starts_with('-')
+            && !s.ends_with('-')
+            && !s.contains("--");
+        if valid {
+            Ok(Key(s.to_string()))
+        } else {
+            Err(ErrorCode::KeyInvalid)
+        }
     }
 
     /// Derives a key from a human label ("Em atendimento" → `em-atendimento`).
@@ -98,7 +111,7 @@ impl Key {
         while out.ends_with('-') {
             out.pop();
         }
-        if out.len() < SLUG_MIN {
+        if out.is_empty() {
             return Err(ErrorCode::KeyInvalid);
         }
         Ok(Key(out))
@@ -326,7 +339,10 @@ mod tests {
         assert_eq!(Key::from_label("Em atendimento").unwrap().as_str(), "em-atendimento");
         assert_eq!(Key::from_label("Negociação!").unwrap().as_str(), "negociacao");
         assert_eq!(Key::from_label("  Proposta  enviada ").unwrap().as_str(), "proposta-enviada");
+        assert_eq!(Key::from_label("A").unwrap().as_str(), "a");
         assert!(Key::from_label("!!").is_err());
+        assert_eq!(Key::parse("x"), Ok(Key("x".into())));
+        assert_eq!(Key::parse("Pos Venda"), Err(ErrorCode::KeyInvalid));
     }
 
     #[test]

@@ -64,10 +64,11 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .nest("/api/v1", api_v1)
         .leptos_routes_with_context(&state, routes, context, move || app::shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
-        .layer(axum::middleware::map_response(json_body_limit))
+        .layer(axum::middleware::map_response(server_fn_status))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(config.request_timeout_secs)))
         .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
+        .layer(axum::middleware::map_response(json_body_limit))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
                 let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
@@ -78,6 +79,25 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
+}
+
+/// Server functions answer every error they did not classify themselves (e.g. a missing
+/// form field, caught before our code runs) with 500; give it the status of its code.
+async fn server_fn_status(res: Response<Body>) -> Response<Body> {
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR || !res.headers().contains_key("serverfnerror") {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = match axum::body::to_bytes(body, 64 * 1024).await {
+        Ok(b) => b,
+        Err(_) => return ApiError::code(ErrorCode::Internal).into_response(),
+    };
+    if let Ok(err) = serde_json::from_slice::<app::model::AppError>(&bytes) {
+        if let Ok(status) = StatusCode::from_u16(err.code.status()) {
+            parts.status = status;
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// tower-http's body limit answers 413 in plain text; machines get Ponte's JSON error.

@@ -125,6 +125,11 @@ impl TestApp {
         client
     }
 
+    /// Loads a portal page as a browser does (HTML accepted, so redirects are real 302s).
+    pub async fn page(&self, client: &Client, path: &str) -> Response {
+        client.get(self.url(path)).header("accept", "text/html").send().await.expect("page")
+    }
+
     /// Calls a server function the way the hydrated portal does (form-encoded POST).
     pub async fn server_fn(&self, client: &Client, name: &str, form: &[(&str, &str)]) -> Response {
         client.post(self.url(&format!("/api/{name}"))).form(form).send().await.expect("server fn call")
