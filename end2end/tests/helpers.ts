@@ -37,4 +37,6 @@ export async function loginAsAdmin(page: Page) {
   expect(admin.password, "PONTE_E2E_ADMIN_PASSWORD must be set by the test command").not.toBe("");
   await login(page);
   await expect(page).toHaveURL(/\/orgs$/);
+  // Links clicked from now on are handled by the client-side router.
+  await waitForHydration(page);
 }
