@@ -21,6 +21,10 @@ trap cleanup EXIT
 log "starting PostgreSQL on 127.0.0.1:$PGPORT"
 export PONTE_TEST_POSTGRES_URL=$("$ROOT/scripts/pg.sh" start "$PGDIR" "$PGPORT")
 
+log "format and lint"
+cargo fmt --all -- --check
+cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
+
 log "unit and integration tests (SQLite and PostgreSQL)"
 cargo test --workspace --exclude frontend --no-fail-fast
 

@@ -18,7 +18,11 @@ pub async fn admin(config: &Config, cmd: AdminCommand) -> Result<(), String> {
     let describe = |e: app::domain::DomainError| {
         let err: app::model::AppError = e.into();
         let fields: Vec<String> = err.fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect();
-        if fields.is_empty() { err.message } else { format!("{} {}", err.message, fields.join("; ")) }
+        if fields.is_empty() {
+            err.message
+        } else {
+            format!("{} {}", err.message, fields.join("; "))
+        }
     };
     match cmd {
         AdminCommand::Create { email, name, role, password_stdin } => {
@@ -40,7 +44,10 @@ pub async fn admin(config: &Config, cmd: AdminCommand) -> Result<(), String> {
         }
         AdminCommand::ApiKey(ApiKeyCommand::Create { name }) => {
             let key = auth::create_api_key(&svc, &actor, &name).await.map_err(describe)?;
-            println!("Chave de API \"{}\" criada (id {}). Guarde-a agora; ela não será mostrada de novo:", key.name, key.id);
+            println!(
+                "Chave de API \"{}\" criada (id {}). Guarde-a agora; ela não será mostrada de novo:",
+                key.name, key.id
+            );
             println!("{}", key.key);
         }
         AdminCommand::ApiKey(ApiKeyCommand::Revoke { id }) => {

@@ -144,7 +144,10 @@ mod tests {
 
     #[test]
     fn database_password_is_masked() {
-        assert_eq!(redact_url("postgres://ponte:s3cret@127.0.0.1:5432/ponte"), "postgres://ponte:***@127.0.0.1:5432/ponte");
+        assert_eq!(
+            redact_url("postgres://ponte:s3cret@127.0.0.1:5432/ponte"),
+            "postgres://ponte:***@127.0.0.1:5432/ponte"
+        );
         assert_eq!(redact_url("./data/ponte.db"), "./data/ponte.db");
     }
 

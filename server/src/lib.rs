@@ -35,15 +35,22 @@ pub enum StartError {
 /// Opens the database, applies migrations and loads the master key.
 pub async fn services(config: &Config) -> Result<Services, StartError> {
     let url = config.database_url();
-    let db = Db::connect(&url).await.map_err(|e| StartError::Database { url: redact_url(&url), reason: e.to_string() })?;
+    let db =
+        Db::connect(&url).await.map_err(|e| StartError::Database { url: redact_url(&url), reason: e.to_string() })?;
     db.migrate().await.map_err(|e| StartError::Migrate(e.to_string()))?;
-    let (key, source) = MasterKey::load_or_create(config.master_secret.as_deref(), &config.data_dir).map_err(|e| StartError::Secret(e.to_string()))?;
+    let (key, source) = MasterKey::load_or_create(config.master_secret.as_deref(), &config.data_dir)
+        .map_err(|e| StartError::Secret(e.to_string()))?;
     match source {
-        KeySource::Generated => tracing::warn!(dir = %config.data_dir.display(), "no master secret configured: generated one into the data folder (back it up)"),
-        KeySource::File => tracing::info!(dir = %config.data_dir.display(), "master secret loaded from the data folder"),
+        KeySource::Generated => {
+            tracing::warn!(dir = %config.data_dir.display(), "no master secret configured: generated one into the data folder (back it up)")
+        }
+        KeySource::File => {
+            tracing::info!(dir = %config.data_dir.display(), "master secret loaded from the data folder")
+        }
         KeySource::Config => tracing::info!("master secret taken from the configuration"),
     }
-    let domain = DomainConfig { session_ttl_ms: config.session_ttl_hours.max(1) * 3600 * 1000, ..DomainConfig::default() };
+    let domain =
+        DomainConfig { session_ttl_ms: config.session_ttl_hours.max(1) * 3600 * 1000, ..DomainConfig::default() };
     tracing::info!(database = db.engine(), url = %redact_url(&url), "database ready");
     Ok(Services::new(db, domain, key))
 }
@@ -61,8 +68,13 @@ pub async fn start(config: Config, shutdown: impl Future<Output = ()> + Send + '
 }
 
 /// Serves with already-built services (tests reach into them, e.g. to advance the clock).
-pub async fn start_with(config: Config, services: Services, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<Running, StartError> {
-    let listener = TcpListener::bind(config.bind).await.map_err(|source| StartError::Bind { addr: config.bind, source })?;
+pub async fn start_with(
+    config: Config,
+    services: Services,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<Running, StartError> {
+    let listener =
+        TcpListener::bind(config.bind).await.map_err(|source| StartError::Bind { addr: config.bind, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind, source })?;
 
     if let Some(token) = auth::ensure_setup_token(&services).await.map_err(|e| StartError::Domain(e.to_string()))? {
@@ -78,7 +90,8 @@ pub async fn start_with(config: Config, services: Services, shutdown: impl Futur
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
-    let state = http::AppState { services: services.clone(), leptos, web: WebConfig { secure_cookies: config.secure_cookies } };
+    let state =
+        http::AppState { services: services.clone(), leptos, web: WebConfig { secure_cookies: config.secure_cookies } };
     let router = http::router(state, &config);
     let sweeper = workers::spawn_session_sweeper(services.clone());
     tracing::info!(%addr, "Ponte listening");

@@ -75,7 +75,12 @@ async fn requests_without_a_valid_admin_key_are_401(engine: Engine) {
 
 async fn orgs_are_created_listed_read_and_updated(engine: Engine) {
     let api = Api::new(engine).await;
-    let (s, body) = api.post("/orgs", json!({"slug": "coronel-picanha", "name": "Coronel Picanha", "stages": ["Novo contato", "Proposta"]})).await;
+    let (s, body) = api
+        .post(
+            "/orgs",
+            json!({"slug": "coronel-picanha", "name": "Coronel Picanha", "stages": ["Novo contato", "Proposta"]}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{body}");
     assert_eq!(body["slug"], "coronel-picanha");
     assert_eq!(body["boards"][0]["name"], "Funil de vendas");
@@ -85,7 +90,8 @@ async fn orgs_are_created_listed_read_and_updated(engine: Engine) {
     let (s, org) = api.get("/orgs/coronel-picanha").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(org["boards"][0]["stages"].as_array().unwrap().len(), 2);
-    let (s, org) = api.patch("/orgs/coronel-picanha", json!({"name": "Coronel Picanha Centro", "status": "active"})).await;
+    let (s, org) =
+        api.patch("/orgs/coronel-picanha", json!({"name": "Coronel Picanha Centro", "status": "active"})).await;
     assert_eq!(s, StatusCode::OK, "{org}");
     assert_eq!(org["name"], "Coronel Picanha Centro");
     assert_eq!(org["status"], "active");
@@ -106,11 +112,19 @@ async fn boards_and_stages_are_managed_per_org(engine: Engine) {
     let api = Api::new(engine).await;
     api.post("/orgs", json!({"slug": "loja", "name": "Loja", "stages": ["Novo", "Proposta", "Fechado"]})).await;
     // A second board that becomes the default.
-    let (s, board) = api.post("/orgs/loja/boards", json!({"name": "Pós-venda", "stages": ["Entregue", "Avaliado"], "is_default": true})).await;
+    let (s, board) = api
+        .post("/orgs/loja/boards", json!({"name": "Pós-venda", "stages": ["Entregue", "Avaliado"], "is_default": true}))
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{board}");
     assert_eq!(board["key"], "pos-venda");
     let (_, boards) = api.get("/orgs/loja/boards").await;
-    let defaults: Vec<&str> = boards.as_array().unwrap().iter().filter(|b| b["is_default"] == true).map(|b| b["key"].as_str().unwrap()).collect();
+    let defaults: Vec<&str> = boards
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["is_default"] == true)
+        .map(|b| b["key"].as_str().unwrap())
+        .collect();
     assert_eq!(defaults, ["pos-venda"], "exactly one default board");
     let (s, _) = api.post("/orgs/loja/boards", json!({"name": "Pós venda", "stages": ["X"]})).await;
     assert_eq!(s, StatusCode::CONFLICT, "same derived key");
@@ -124,9 +138,12 @@ async fn boards_and_stages_are_managed_per_org(engine: Engine) {
     // Insert a stage in the middle, then move the last to the top.
     let (s, b) = api.post("/orgs/loja/boards/vendas/stages", json!({"label": "Em atendimento", "position": 2})).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
-    let order = |b: &Value| b["stages"].as_array().unwrap().iter().map(|s| s["key"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let order = |b: &Value| {
+        b["stages"].as_array().unwrap().iter().map(|s| s["key"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
     assert_eq!(order(&b), ["novo", "em-atendimento", "proposta", "fechado"]);
-    let (s, b) = api.patch("/orgs/loja/boards/vendas/stages/fechado", json!({"position": 1, "label": "Fechado (ganho)"})).await;
+    let (s, b) =
+        api.patch("/orgs/loja/boards/vendas/stages/fechado", json!({"position": 1, "label": "Fechado (ganho)"})).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(order(&b), ["fechado", "novo", "em-atendimento", "proposta"]);
     let positions: Vec<i64> = b["stages"].as_array().unwrap().iter().map(|s| s["position"].as_i64().unwrap()).collect();
@@ -161,11 +178,27 @@ async fn bad_bodies_get_clear_json_errors(engine: Engine) {
     let api = Api::new(engine).await;
     let url = api.app.url("/api/v1/admin/orgs");
     // Malformed JSON → 400.
-    let res = api.http.post(&url).bearer_auth(&api.key).header("content-type", "application/json").body("{\"slug\": ").send().await.unwrap();
+    let res = api
+        .http
+        .post(&url)
+        .bearer_auth(&api.key)
+        .header("content-type", "application/json")
+        .body("{\"slug\": ")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&json(res).await), "invalid_json");
     // Not JSON at all → 415.
-    let res = api.http.post(&url).bearer_auth(&api.key).header("content-type", "text/plain").body("slug=x").send().await.unwrap();
+    let res = api
+        .http
+        .post(&url)
+        .bearer_auth(&api.key)
+        .header("content-type", "text/plain")
+        .body("slug=x")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(error_code(&json(res).await), "unsupported_media_type");
     // Missing field or wrong type → 422 that names the field.
@@ -191,16 +224,25 @@ async fn bad_bodies_get_clear_json_errors(engine: Engine) {
 
 async fn users_and_the_stage_template_are_managed_by_api(engine: Engine) {
     let api = Api::new(engine).await;
-    let (s, u) = api.post("/users", json!({"email": "Op@Ponte.test", "name": "Operadora", "password": PASSWORD, "role": "operator"})).await;
+    let (s, u) = api
+        .post(
+            "/users",
+            json!({"email": "Op@Ponte.test", "name": "Operadora", "password": PASSWORD, "role": "operator"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{u}");
     assert_eq!(u["email"], "op@ponte.test");
     assert!(u.get("password_hash").is_none(), "hash never leaves the server");
-    let (s, _) = api.post("/users", json!({"email": "op@ponte.test", "name": "Outra", "password": PASSWORD, "role": "viewer"})).await;
+    let (s, _) = api
+        .post("/users", json!({"email": "op@ponte.test", "name": "Outra", "password": PASSWORD, "role": "viewer"}))
+        .await;
     assert_eq!(s, StatusCode::CONFLICT);
-    let (s, body) = api.post("/users", json!({"email": "x@ponte.test", "name": "X", "password": PASSWORD, "role": "root"})).await;
+    let (s, body) =
+        api.post("/users", json!({"email": "x@ponte.test", "name": "X", "password": PASSWORD, "role": "root"})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(field_code(&body, "role").as_deref(), Some("role_invalid"));
-    let (s, body) = api.post("/users", json!({"email": "x@ponte.test", "name": "X", "password": "curta", "role": "viewer"})).await;
+    let (s, body) =
+        api.post("/users", json!({"email": "x@ponte.test", "name": "X", "password": "curta", "role": "viewer"})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(field_code(&body, "password").as_deref(), Some("password_too_short"));
     let (_, users) = api.get("/users").await;

@@ -22,7 +22,11 @@ fn admin_create_and_api_key_create_work_from_the_command_line() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("Já existe um usuário com este e-mail"));
 
-    let out = ponte(dir.path()).args(["admin", "create", "--email", "op@ponte.test", "--role", "operator"]).env("PONTE_ADMIN_PASSWORD", "curta").output().unwrap();
+    let out = ponte(dir.path())
+        .args(["admin", "create", "--email", "op@ponte.test", "--role", "operator"])
+        .env("PONTE_ADMIN_PASSWORD", "curta")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("10 caracteres"));
 

@@ -54,7 +54,12 @@ async fn restart_keeps_data_and_the_master_key(engine: Engine) {
     .await
     .unwrap();
     assert_eq!(second.services.secrets.decrypt(&sealed).unwrap(), "token-chatwoot");
-    let res = reqwest::Client::new().get(format!("http://{}/api/v1/admin/orgs", second.addr)).bearer_auth(&key).send().await.unwrap();
+    let res = reqwest::Client::new()
+        .get(format!("http://{}/api/v1/admin/orgs", second.addr))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 }
 

@@ -152,22 +152,46 @@ async fn setup_link_creates_the_first_admin_once(engine: Engine) {
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await.unwrap().contains("Criar administrador"));
 
-    let bad = app.server_fn(&c, "complete_setup", &[("token", "nope"), ("email", "a@ponte.test"), ("name", "A"), ("password", PASSWORD)]).await;
+    let bad = app
+        .server_fn(
+            &c,
+            "complete_setup",
+            &[("token", "nope"), ("email", "a@ponte.test"), ("name", "A"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(bad.status(), StatusCode::FORBIDDEN);
     assert_eq!(error_code(&json(bad).await), "setup_token_invalid");
 
     // A typo does not burn the link.
-    let typo = app.server_fn(&c, "complete_setup", &[("token", &token), ("email", "a@ponte.test"), ("name", "A"), ("password", "curta")]).await;
+    let typo = app
+        .server_fn(
+            &c,
+            "complete_setup",
+            &[("token", &token), ("email", "a@ponte.test"), ("name", "A"), ("password", "curta")],
+        )
+        .await;
     assert_eq!(typo.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(field_code(&json(typo).await, "password").as_deref(), Some("password_too_short"));
 
-    let ok = app.server_fn(&c, "complete_setup", &[("token", &token), ("email", "chefe@ponte.test"), ("name", "Chefe"), ("password", PASSWORD)]).await;
+    let ok = app
+        .server_fn(
+            &c,
+            "complete_setup",
+            &[("token", &token), ("email", "chefe@ponte.test"), ("name", "Chefe"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(ok.status(), StatusCode::OK);
     assert_eq!(json(ok).await["role"], "admin");
     // Logged in right away.
     assert_eq!(app.server_fn(&c, "list_orgs", &[]).await.status(), StatusCode::OK);
 
-    let again = app.server_fn(&app.client(), "complete_setup", &[("token", &token), ("email", "b@ponte.test"), ("name", "B"), ("password", PASSWORD)]).await;
+    let again = app
+        .server_fn(
+            &app.client(),
+            "complete_setup",
+            &[("token", &token), ("email", "b@ponte.test"), ("name", "B"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
     assert_eq!(error_code(&json(again).await), "setup_done");
     let page = app.page(&app.client(), &format!("/setup?token={token}")).await;
@@ -178,7 +202,13 @@ async fn setup_link_expires(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let token = app::domain::auth::ensure_setup_token(&app.services).await.unwrap().unwrap();
     app.services.clock.advance(25 * 3600 * 1000);
-    let res = app.server_fn(&app.client(), "complete_setup", &[("token", &token), ("email", "a@ponte.test"), ("name", "A"), ("password", PASSWORD)]).await;
+    let res = app
+        .server_fn(
+            &app.client(),
+            "complete_setup",
+            &[("token", &token), ("email", "a@ponte.test"), ("name", "A"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
 

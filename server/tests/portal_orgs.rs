@@ -13,7 +13,13 @@ fn org_form<'a>(slug: &'a str, name: &'a str, stages: &'a str) -> [(&'static str
 async fn admin_creates_an_org_with_its_board_and_stages(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let c = app.logged_in(Role::Admin).await;
-    let res = app.server_fn(&c, "create_org", &org_form("coronel-picanha", "Coronel Picanha", "Novo contato\nEm atendimento\n\nProposta\nFechado\n")).await;
+    let res = app
+        .server_fn(
+            &c,
+            "create_org",
+            &org_form("coronel-picanha", "Coronel Picanha", "Novo contato\nEm atendimento\n\nProposta\nFechado\n"),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let org = json(res).await;
     assert_eq!(org["slug"], "coronel-picanha");
@@ -44,7 +50,9 @@ async fn bad_org_input_gets_field_errors_in_portuguese(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let c = app.logged_in(Role::Admin).await;
     let long = "x".repeat(121);
-    let cases: Vec<([(&str, &str); 4], &str, &str)> = vec![
+    // (form, field that must be rejected, expected code)
+    type Case<'a> = ([(&'static str, &'a str); 4], &'static str, &'static str);
+    let cases: Vec<Case> = vec![
         (org_form("coronel picanha", "Coronel", "A"), "slug", "slug_invalid"),
         (org_form("açaí-da-praça", "Açaí", "A"), "slug", "slug_invalid"),
         (org_form("Coronel", "Coronel", "A"), "slug", "slug_invalid"),
@@ -59,7 +67,10 @@ async fn bad_org_input_gets_field_errors_in_portuguese(engine: Engine) {
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{form:?}");
         let body = json(res).await;
         assert_eq!(field_code(&body, field).as_deref(), Some(code), "{form:?}: {body}");
-        let msg = body["fields"].as_array().unwrap().iter().find(|f| f["field"] == field).unwrap()["message"].as_str().unwrap().to_string();
+        let msg = body["fields"].as_array().unwrap().iter().find(|f| f["field"] == field).unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let expected: app::model::ErrorCode = serde_json::from_value(serde_json::json!(code)).unwrap();
         assert_eq!(msg, expected.message(), "pt-BR message for {code}");
     }
@@ -68,7 +79,10 @@ async fn bad_org_input_gets_field_errors_in_portuguese(engine: Engine) {
     for f in ["slug", "name", "stages"] {
         assert!(field_code(&body, f).is_some(), "{f} reported: {body}");
     }
-    assert!(json(app.server_fn(&c, "list_orgs", &[]).await).await.as_array().unwrap().is_empty(), "nothing was created");
+    assert!(
+        json(app.server_fn(&c, "list_orgs", &[]).await).await.as_array().unwrap().is_empty(),
+        "nothing was created"
+    );
 }
 
 async fn duplicate_slug_is_a_409_on_the_slug_field(engine: Engine) {
@@ -115,7 +129,8 @@ async fn the_default_stage_template_is_editable_by_admins(engine: Engine) {
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     let body = json(res).await;
-    let labels: Vec<&str> = body["boards"][0]["stages"].as_array().unwrap().iter().map(|s| s["label"].as_str().unwrap()).collect();
+    let labels: Vec<&str> =
+        body["boards"][0]["stages"].as_array().unwrap().iter().map(|s| s["label"].as_str().unwrap()).collect();
     assert_eq!(labels, ["Lead", "Negociação", "Ganho"]);
 }
 
@@ -126,3 +141,15 @@ both_engines!(
     unknown_org_is_404_on_the_api_and_the_page,
     the_default_stage_template_is_editable_by_admins,
 );
+
+async fn a_form_post_over_the_body_limit_is_a_json_413(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let c = app.logged_in(Role::Admin).await;
+    let huge = "Etapa\n".repeat(300_000);
+    let res = app.server_fn(&c, "create_org", &org_form("grande", "Grande", &huge)).await;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(error_code(&json(res).await), "body_too_large");
+    assert!(json(app.server_fn(&c, "list_orgs", &[]).await).await.as_array().unwrap().is_empty());
+}
+
+both_engines!(a_form_post_over_the_body_limit_is_a_json_413);

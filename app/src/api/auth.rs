@@ -44,7 +44,12 @@ pub async fn setup_link_valid(token: String) -> Result<bool, AppError> {
 }
 
 #[server(endpoint = "complete_setup")]
-pub async fn complete_setup(token: String, email: String, name: String, password: String) -> Result<CurrentUser, AppError> {
+pub async fn complete_setup(
+    token: String,
+    email: String,
+    name: String,
+    password: String,
+) -> Result<CurrentUser, AppError> {
     let svc = ctx::services()?;
     let (session, user) = auth::complete_setup(&svc, &token, &email, &name, &password).await.or_reject()?;
     ctx::set_session_cookie(&session, svc.config.session_ttl_ms);

@@ -67,7 +67,9 @@ pub async fn require(needed: Role) -> Result<(Services, CurrentUser), AppError> 
 fn behind_tls() -> bool {
     let forced = use_context::<WebConfig>().map(|c| c.secure_cookies).unwrap_or(false);
     let forwarded = use_context::<Parts>()
-        .and_then(|p| p.headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).map(|v| v.eq_ignore_ascii_case("https")))
+        .and_then(|p| {
+            p.headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).map(|v| v.eq_ignore_ascii_case("https"))
+        })
         .unwrap_or(false);
     forced || forwarded
 }

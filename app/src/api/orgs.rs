@@ -25,7 +25,12 @@ pub async fn get_org(slug: String) -> Result<OrgDetail, AppError> {
 
 /// The "new organization" form; `stages` is the textarea, one label per line.
 #[server(endpoint = "create_org")]
-pub async fn create_org(slug: String, name: String, board_name: String, stages: String) -> Result<OrgSummary, AppError> {
+pub async fn create_org(
+    slug: String,
+    name: String,
+    board_name: String,
+    stages: String,
+) -> Result<OrgSummary, AppError> {
     let (svc, user) = ctx::require(Role::Admin).await?;
     let stages = split_stage_lines(&stages);
     let input = NewOrg { slug, name, stages: Some(stages), board_name: Some(board_name) };

@@ -85,7 +85,15 @@ pub async fn login(svc: &Services, email: &str, password: &str) -> Result<(Strin
         Some(user) if ok => {
             let token = open_session(svc, user.id).await?;
             let current = to_current(&user)?;
-            store::audit::record(&svc.db, &Actor::user(&user.email).0, "login", None, &serde_json::json!({}), svc.now()).await?;
+            store::audit::record(
+                &svc.db,
+                &Actor::user(&user.email).0,
+                "login",
+                None,
+                &serde_json::json!({}),
+                svc.now(),
+            )
+            .await?;
             Ok((token, current))
         }
         _ => Err(DomainError::Rejected(ErrorCode::InvalidCredentials)),
@@ -93,14 +101,16 @@ pub async fn login(svc: &Services, email: &str, password: &str) -> Result<(Strin
 }
 
 /// A valid argon2 hash of a random string, verified against when the e-mail is unknown.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2q6oGxZx1E9bC7R2yq8Lr8m5m3Vf2bK8l0m2Hc4r7nY";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2q6oGxZx1E9bC7R2yq8Lr8m5m3Vf2bK8l0m2Hc4r7nY";
 
 /// The user behind a session token: `SessionMissing` for no or unknown token,
 /// `SessionExpired` for a known one past its time.
 pub async fn session_user(svc: &Services, token: Option<&str>) -> Result<CurrentUser, DomainError> {
     let token = token.filter(|t| !t.is_empty()).ok_or(DomainError::Rejected(ErrorCode::SessionMissing))?;
     let hash = token_hash(token);
-    let found = store::sessions::user_of(&svc.db, &hash).await?.ok_or(DomainError::Rejected(ErrorCode::SessionMissing))?;
+    let found =
+        store::sessions::user_of(&svc.db, &hash).await?.ok_or(DomainError::Rejected(ErrorCode::SessionMissing))?;
     if found.expires_at <= svc.now() {
         store::sessions::delete(&svc.db, &hash).await?;
         return Err(DomainError::Rejected(ErrorCode::SessionExpired));
@@ -134,7 +144,14 @@ pub async fn sweep_expired_sessions(svc: &Services) -> Result<u64, DomainError> 
 }
 
 /// Creates a portal user (CLI, setup link, admin API).
-pub async fn create_user(svc: &Services, actor: &Actor, email: &str, name: &str, password: &str, role: Role) -> Result<UserDto, DomainError> {
+pub async fn create_user(
+    svc: &Services,
+    actor: &Actor,
+    email: &str,
+    name: &str,
+    password: &str,
+    role: Role,
+) -> Result<UserDto, DomainError> {
     let mut f = Fields::default();
     let email = f.check("email", Email::parse(email));
     let name = f.check("name", parse_text(name, NAME_MAX));
@@ -149,7 +166,15 @@ pub async fn create_user(svc: &Services, actor: &Actor, email: &str, name: &str,
         }
         Err(e) => return Err(e.into()),
     };
-    store::audit::record(&svc.db, &actor.0, "user.create", None, &serde_json::json!({"email": row.email, "role": row.role}), svc.now()).await?;
+    store::audit::record(
+        &svc.db,
+        &actor.0,
+        "user.create",
+        None,
+        &serde_json::json!({"email": row.email, "role": row.role}),
+        svc.now(),
+    )
+    .await?;
     to_dto(&row)
 }
 
@@ -176,7 +201,13 @@ pub async fn setup_token_valid(svc: &Services, token: &str) -> Result<bool, Doma
 }
 
 /// Creates the first admin through the setup link and logs them in.
-pub async fn complete_setup(svc: &Services, token: &str, email: &str, name: &str, password: &str) -> Result<(String, CurrentUser), DomainError> {
+pub async fn complete_setup(
+    svc: &Services,
+    token: &str,
+    email: &str,
+    name: &str,
+    password: &str,
+) -> Result<(String, CurrentUser), DomainError> {
     if store::users::count(&svc.db).await? > 0 {
         return Err(DomainError::Rejected(ErrorCode::SetupDone));
     }
@@ -207,7 +238,15 @@ pub async fn create_api_key(svc: &Services, actor: &Actor, name: &str) -> Result
     let key = format!("{API_KEY_PREFIX}{}", random_token());
     let prefix: String = key.chars().take(API_KEY_PREFIX.len() + 6).collect();
     let id = store::api_keys::insert(&svc.db, &name, &prefix, &token_hash(&key), svc.now()).await?;
-    store::audit::record(&svc.db, &actor.0, "api_key.create", None, &serde_json::json!({"id": id, "name": name, "prefix": prefix}), svc.now()).await?;
+    store::audit::record(
+        &svc.db,
+        &actor.0,
+        "api_key.create",
+        None,
+        &serde_json::json!({"id": id, "name": name, "prefix": prefix}),
+        svc.now(),
+    )
+    .await?;
     Ok(NewApiKey { id: ApiKeyId(id), name, key })
 }
 
@@ -215,7 +254,8 @@ pub async fn revoke_api_key(svc: &Services, actor: &Actor, id: ApiKeyId) -> Resu
     if !store::api_keys::revoke(&svc.db, id.0, svc.now()).await? {
         return Err(DomainError::Rejected(ErrorCode::NotFound));
     }
-    store::audit::record(&svc.db, &actor.0, "api_key.revoke", None, &serde_json::json!({"id": id.0}), svc.now()).await?;
+    store::audit::record(&svc.db, &actor.0, "api_key.revoke", None, &serde_json::json!({"id": id.0}), svc.now())
+        .await?;
     Ok(())
 }
 

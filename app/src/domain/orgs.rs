@@ -2,7 +2,7 @@
 //! default template (which admins edit), and boards/stages can be changed later.
 
 use super::error::{DomainError, Fields};
-use super::store::{self, orgs::BoardSpec, orgs::BoardRow, orgs::OrgRow, orgs::StageRow};
+use super::store::{self, orgs::BoardRow, orgs::BoardSpec, orgs::OrgRow, orgs::StageRow};
 use super::{Actor, Services};
 use crate::model::*;
 
@@ -14,7 +14,13 @@ const TEMPLATE_SETTING: &str = "stage_template";
 
 fn org_summary(row: &OrgRow) -> Result<OrgSummary, DomainError> {
     let status = row.status.parse().map_err(|_| DomainError::Internal(format!("bad org status {}", row.status)))?;
-    Ok(OrgSummary { id: OrgId(row.id), slug: row.slug.clone(), name: row.name.clone(), status, created_at: row.created_at })
+    Ok(OrgSummary {
+        id: OrgId(row.id),
+        slug: row.slug.clone(),
+        name: row.name.clone(),
+        status,
+        created_at: row.created_at,
+    })
 }
 
 fn stage_dto(s: &StageRow) -> StageDto {
@@ -56,7 +62,8 @@ pub async fn set_stage_template(svc: &Services, actor: &Actor, labels: &[String]
     let labels: Vec<String> = specs.into_iter().map(|(_, l)| l).collect();
     let json = serde_json::to_string(&labels).map_err(|e| DomainError::Internal(e.to_string()))?;
     store::settings::put(&svc.db, TEMPLATE_SETTING, &json, svc.now()).await?;
-    store::audit::record(&svc.db, &actor.0, "template.update", None, &serde_json::json!({"stages": labels}), svc.now()).await?;
+    store::audit::record(&svc.db, &actor.0, "template.update", None, &serde_json::json!({"stages": labels}), svc.now())
+        .await?;
     Ok(labels)
 }
 
@@ -73,7 +80,8 @@ pub async fn create_org(svc: &Services, actor: &Actor, input: &NewOrg) -> Result
     let mut f = Fields::default();
     let slug = f.check("slug", Slug::parse(&input.slug));
     let name = f.check("name", parse_text(&input.name, NAME_MAX));
-    let board_name = f.check("board_name", parse_text(input.board_name.as_deref().unwrap_or(DEFAULT_BOARD_NAME), NAME_MAX));
+    let board_name =
+        f.check("board_name", parse_text(input.board_name.as_deref().unwrap_or(DEFAULT_BOARD_NAME), NAME_MAX));
     let stages = f.check("stages", stage_specs(labels));
     f.finish()?;
     let (Some(slug), Some(name), Some(board_name), Some(stages)) = (slug, name, board_name, stages) else {
@@ -87,7 +95,15 @@ pub async fn create_org(svc: &Services, actor: &Actor, input: &NewOrg) -> Result
         }
         Err(e) => return Err(e.into()),
     };
-    store::audit::record(&svc.db, &actor.0, "org.create", Some(OrgId(row.id)), &serde_json::json!({"slug": row.slug, "name": row.name}), svc.now()).await?;
+    store::audit::record(
+        &svc.db,
+        &actor.0,
+        "org.create",
+        Some(OrgId(row.id)),
+        &serde_json::json!({"slug": row.slug, "name": row.name}),
+        svc.now(),
+    )
+    .await?;
     detail_of(svc, &row).await
 }
 
@@ -122,7 +138,15 @@ pub async fn update_org(svc: &Services, actor: &Actor, slug: &str, patch: &OrgPa
     let name = name.flatten();
     let status = status.flatten();
     let updated = store::orgs::update(&svc.db, row.id, name.as_deref(), status.map(|s| s.as_str()), svc.now()).await?;
-    store::audit::record(&svc.db, &actor.0, "org.update", Some(OrgId(row.id)), &serde_json::json!({"name": name, "status": status.map(|s| s.as_str())}), svc.now()).await?;
+    store::audit::record(
+        &svc.db,
+        &actor.0,
+        "org.update",
+        Some(OrgId(row.id)),
+        &serde_json::json!({"name": name, "status": status.map(|s| s.as_str())}),
+        svc.now(),
+    )
+    .await?;
     detail_of(svc, &updated).await
 }
 
@@ -143,10 +167,20 @@ pub async fn add_board(svc: &Services, actor: &Actor, slug: &str, input: &NewBoa
     let spec = BoardSpec { key: key.as_str(), name: &name, is_default: input.is_default, stages: &stages };
     let board_id = match store::orgs::insert_board(&svc.db, org.id, &spec, svc.now()).await {
         Ok(id) => id,
-        Err(e) if store::is_unique_violation(&e) => return Err(DomainError::Conflict(FieldError::new("key", ErrorCode::KeyTaken))),
+        Err(e) if store::is_unique_violation(&e) => {
+            return Err(DomainError::Conflict(FieldError::new("key", ErrorCode::KeyTaken)))
+        }
         Err(e) => return Err(e.into()),
     };
-    store::audit::record(&svc.db, &actor.0, "board.create", Some(OrgId(org.id)), &serde_json::json!({"key": key.as_str()}), svc.now()).await?;
+    store::audit::record(
+        &svc.db,
+        &actor.0,
+        "board.create",
+        Some(OrgId(org.id)),
+        &serde_json::json!({"key": key.as_str()}),
+        svc.now(),
+    )
+    .await?;
     board_of(svc, org.id, board_id).await
 }
 
@@ -159,7 +193,9 @@ async fn board_of(svc: &Services, org_id: i64, board_id: i64) -> Result<BoardDto
 
 async fn board_row(svc: &Services, slug: &str, board_key: &str) -> Result<(OrgRow, BoardRow), DomainError> {
     let org = row_by_slug(svc, slug).await?;
-    let board = store::orgs::board_by_key(&svc.db, org.id, board_key).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
+    let board = store::orgs::board_by_key(&svc.db, org.id, board_key)
+        .await?
+        .ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
     Ok((org, board))
 }
 
@@ -170,15 +206,36 @@ pub async fn get_board(svc: &Services, slug: &str, board_key: &str) -> Result<Bo
 
 /// Renames a board and/or makes it the org's default (the flag cannot be removed: some
 /// board must receive new deals).
-pub async fn update_board(svc: &Services, actor: &Actor, slug: &str, board_key: &str, name: Option<&str>, make_default: bool) -> Result<BoardDto, DomainError> {
+pub async fn update_board(
+    svc: &Services,
+    actor: &Actor,
+    slug: &str,
+    board_key: &str,
+    name: Option<&str>,
+    make_default: bool,
+) -> Result<BoardDto, DomainError> {
     let (org, board) = board_row(svc, slug, board_key).await?;
     let name = name.map(|n| parse_text(n, NAME_MAX)).transpose().map_err(|c| DomainError::field("name", c))?;
     store::orgs::update_board(&svc.db, org.id, board.id, name.as_deref(), make_default).await?;
-    store::audit::record(&svc.db, &actor.0, "board.update", Some(OrgId(org.id)), &serde_json::json!({"key": board.key, "name": name, "make_default": make_default}), svc.now()).await?;
+    store::audit::record(
+        &svc.db,
+        &actor.0,
+        "board.update",
+        Some(OrgId(org.id)),
+        &serde_json::json!({"key": board.key, "name": name, "make_default": make_default}),
+        svc.now(),
+    )
+    .await?;
     board_of(svc, org.id, board.id).await
 }
 
-pub async fn add_stage(svc: &Services, actor: &Actor, slug: &str, board_key: &str, input: &NewStage) -> Result<BoardDto, DomainError> {
+pub async fn add_stage(
+    svc: &Services,
+    actor: &Actor,
+    slug: &str,
+    board_key: &str,
+    input: &NewStage,
+) -> Result<BoardDto, DomainError> {
     let (org, board) = board_row(svc, slug, board_key).await?;
     let mut f = Fields::default();
     let label = f.check("label", parse_text(&input.label, NAME_MAX));
@@ -193,21 +250,40 @@ pub async fn add_stage(svc: &Services, actor: &Actor, slug: &str, board_key: &st
         }
     }
     f.finish()?;
-    let (Some(label), Some(key)) = (label, key) else { return Err(DomainError::Internal("validated fields missing".into())) };
+    let (Some(label), Some(key)) = (label, key) else {
+        return Err(DomainError::Internal("validated fields missing".into()));
+    };
     let existing = store::orgs::stages_of_board(&svc.db, board.id).await?;
     if existing.len() >= STAGES_MAX {
         return Err(DomainError::field("label", ErrorCode::StagesTooMany));
     }
     match store::orgs::insert_stage(&svc.db, board.id, key.as_str(), &label, input.position).await {
         Ok(_) => {}
-        Err(e) if store::is_unique_violation(&e) => return Err(DomainError::Conflict(FieldError::new("key", ErrorCode::KeyTaken))),
+        Err(e) if store::is_unique_violation(&e) => {
+            return Err(DomainError::Conflict(FieldError::new("key", ErrorCode::KeyTaken)))
+        }
         Err(e) => return Err(e.into()),
     }
-    store::audit::record(&svc.db, &actor.0, "stage.create", Some(OrgId(org.id)), &serde_json::json!({"board": board.key, "key": key.as_str()}), svc.now()).await?;
+    store::audit::record(
+        &svc.db,
+        &actor.0,
+        "stage.create",
+        Some(OrgId(org.id)),
+        &serde_json::json!({"board": board.key, "key": key.as_str()}),
+        svc.now(),
+    )
+    .await?;
     board_of(svc, org.id, board.id).await
 }
 
-pub async fn update_stage(svc: &Services, actor: &Actor, slug: &str, board_key: &str, stage_key: &str, patch: &StagePatch) -> Result<BoardDto, DomainError> {
+pub async fn update_stage(
+    svc: &Services,
+    actor: &Actor,
+    slug: &str,
+    board_key: &str,
+    stage_key: &str,
+    patch: &StagePatch,
+) -> Result<BoardDto, DomainError> {
     let (org, board) = board_row(svc, slug, board_key).await?;
     let stages = store::orgs::stages_of_board(&svc.db, board.id).await?;
     let stage = stages.iter().find(|s| s.key == stage_key).ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
@@ -221,6 +297,14 @@ pub async fn update_stage(svc: &Services, actor: &Actor, slug: &str, board_key: 
     f.finish()?;
     let label = label.flatten();
     store::orgs::update_stage(&svc.db, board.id, stage.id, label.as_deref(), patch.position).await?;
-    store::audit::record(&svc.db, &actor.0, "stage.update", Some(OrgId(org.id)), &serde_json::json!({"board": board.key, "key": stage.key, "label": label, "position": patch.position}), svc.now()).await?;
+    store::audit::record(
+        &svc.db,
+        &actor.0,
+        "stage.update",
+        Some(OrgId(org.id)),
+        &serde_json::json!({"board": board.key, "key": stage.key, "label": label, "position": patch.position}),
+        svc.now(),
+    )
+    .await?;
     board_of(svc, org.id, board.id).await
 }

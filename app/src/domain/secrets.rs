@@ -33,7 +33,8 @@ pub enum KeySource {
 impl MasterKey {
     /// From 64 hex characters (32 bytes).
     pub fn from_hex(hex_key: &str) -> Result<Self, DomainError> {
-        let bytes = hex::decode(hex_key.trim()).map_err(|_| DomainError::Internal("master secret must be 64 hex characters".into()))?;
+        let bytes = hex::decode(hex_key.trim())
+            .map_err(|_| DomainError::Internal("master secret must be 64 hex characters".into()))?;
         if bytes.len() != 32 {
             return Err(DomainError::Internal("master secret must be 64 hex characters (32 bytes)".into()));
         }
@@ -48,14 +49,17 @@ impl MasterKey {
         }
         let path = data_dir.join(FILE_NAME);
         if path.exists() {
-            let text = std::fs::read_to_string(&path).map_err(|e| DomainError::Internal(format!("reading {}: {e}", path.display())))?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| DomainError::Internal(format!("reading {}: {e}", path.display())))?;
             return Ok((MasterKey::from_hex(&text)?, KeySource::File));
         }
-        std::fs::create_dir_all(data_dir).map_err(|e| DomainError::Internal(format!("creating {}: {e}", data_dir.display())))?;
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| DomainError::Internal(format!("creating {}: {e}", data_dir.display())))?;
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let hex_key = hex::encode(bytes);
-        write_private(&path, &hex_key).map_err(|e| DomainError::Internal(format!("writing {}: {e}", path.display())))?;
+        write_private(&path, &hex_key)
+            .map_err(|e| DomainError::Internal(format!("writing {}: {e}", path.display())))?;
         Ok((MasterKey::from_hex(&hex_key)?, KeySource::Generated))
     }
 
@@ -72,7 +76,8 @@ impl MasterKey {
     }
 
     pub fn decrypt(&self, stored: &str) -> Result<String, DomainError> {
-        let bad = || DomainError::Internal("stored secret cannot be decrypted (wrong master key or damaged value)".into());
+        let bad =
+            || DomainError::Internal("stored secret cannot be decrypted (wrong master key or damaged value)".into());
         let raw = hex::decode(stored.strip_prefix(PREFIX).ok_or_else(bad)?).map_err(|_| bad())?;
         if raw.len() < 12 {
             return Err(bad());

@@ -53,8 +53,7 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         use ErrorCode::*;
         match self {
-            InvalidCredentials | SessionMissing | SessionExpired | ApiKeyMissing
-            | ApiKeyInvalid => 401,
+            InvalidCredentials | SessionMissing | SessionExpired | ApiKeyMissing | ApiKeyInvalid => 401,
             Forbidden | SetupTokenInvalid => 403,
             NotFound => 404,
             SlugTaken | KeyTaken | EmailTaken | SetupDone => 409,
@@ -175,9 +174,10 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::new(ErrorCode::Unavailable),
-            ServerFnErrorErr::Args(detail) | ServerFnErrorErr::MissingArg(detail) => {
-                AppError::with_detail(ErrorCode::Validation, format!("Dados do formulário incompletos ou inválidos: {detail}"))
-            }
+            ServerFnErrorErr::Args(detail) | ServerFnErrorErr::MissingArg(detail) => AppError::with_detail(
+                ErrorCode::Validation,
+                format!("Dados do formulário incompletos ou inválidos: {detail}"),
+            ),
             _ => AppError::new(ErrorCode::Internal),
         }
     }

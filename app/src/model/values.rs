@@ -34,9 +34,7 @@ impl Slug {
         if s.len() < SLUG_MIN {
             return Err(ErrorCode::TooShort);
         }
-        let valid_chars = s
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        let valid_chars = s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !valid_chars || s.starts_with('-') || s.ends_with('-') || s.contains("--") {
             return Err(ErrorCode::SlugInvalid);
         }
@@ -254,12 +252,7 @@ pub enum OrgStatus {
 }
 
 impl OrgStatus {
-    pub const ALL: [OrgStatus; 4] = [
-        OrgStatus::Onboarding,
-        OrgStatus::Active,
-        OrgStatus::Paused,
-        OrgStatus::Archived,
-    ];
+    pub const ALL: [OrgStatus; 4] = [OrgStatus::Onboarding, OrgStatus::Active, OrgStatus::Paused, OrgStatus::Archived];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -274,10 +267,7 @@ impl OrgStatus {
 impl FromStr for OrgStatus {
     type Err = ErrorCode;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        OrgStatus::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s.trim())
-            .ok_or(ErrorCode::StatusInvalid)
+        OrgStatus::ALL.into_iter().find(|st| st.as_str() == s.trim()).ok_or(ErrorCode::StatusInvalid)
     }
 }
 

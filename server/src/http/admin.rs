@@ -28,7 +28,11 @@ async fn list_orgs(State(s): State<AppState>, _: AdminKey) -> ApiResult<Json<Vec
     Ok(Json(orgs::list_orgs(&s.services).await?))
 }
 
-async fn create_org(State(s): State<AppState>, AdminKey(actor): AdminKey, ApiJson(input): ApiJson<NewOrg>) -> ApiResult<(StatusCode, Json<OrgDetail>)> {
+async fn create_org(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    ApiJson(input): ApiJson<NewOrg>,
+) -> ApiResult<(StatusCode, Json<OrgDetail>)> {
     let detail = orgs::create_org(&s.services, &actor, &input).await?;
     tracing::info!(org = %detail.org.slug, actor = %actor.0, "organization created");
     Ok((StatusCode::CREATED, Json(detail)))
@@ -38,19 +42,37 @@ async fn get_org(State(s): State<AppState>, _: AdminKey, Path(slug): Path<String
     Ok(Json(orgs::get_org(&s.services, &slug).await?))
 }
 
-async fn update_org(State(s): State<AppState>, AdminKey(actor): AdminKey, Path(slug): Path<String>, ApiJson(patch): ApiJson<OrgPatch>) -> ApiResult<Json<OrgDetail>> {
+async fn update_org(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    Path(slug): Path<String>,
+    ApiJson(patch): ApiJson<OrgPatch>,
+) -> ApiResult<Json<OrgDetail>> {
     Ok(Json(orgs::update_org(&s.services, &actor, &slug, &patch).await?))
 }
 
-async fn list_boards(State(s): State<AppState>, _: AdminKey, Path(slug): Path<String>) -> ApiResult<Json<Vec<BoardDto>>> {
+async fn list_boards(
+    State(s): State<AppState>,
+    _: AdminKey,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Vec<BoardDto>>> {
     Ok(Json(orgs::get_org(&s.services, &slug).await?.boards))
 }
 
-async fn create_board(State(s): State<AppState>, AdminKey(actor): AdminKey, Path(slug): Path<String>, ApiJson(input): ApiJson<NewBoard>) -> ApiResult<(StatusCode, Json<BoardDto>)> {
+async fn create_board(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    Path(slug): Path<String>,
+    ApiJson(input): ApiJson<NewBoard>,
+) -> ApiResult<(StatusCode, Json<BoardDto>)> {
     Ok((StatusCode::CREATED, Json(orgs::add_board(&s.services, &actor, &slug, &input).await?)))
 }
 
-async fn get_board(State(s): State<AppState>, _: AdminKey, Path((slug, board)): Path<(String, String)>) -> ApiResult<Json<BoardDto>> {
+async fn get_board(
+    State(s): State<AppState>,
+    _: AdminKey,
+    Path((slug, board)): Path<(String, String)>,
+) -> ApiResult<Json<BoardDto>> {
     Ok(Json(orgs::get_board(&s.services, &slug, &board).await?))
 }
 
@@ -108,7 +130,11 @@ async fn get_template(State(s): State<AppState>, _: AdminKey) -> ApiResult<Json<
     Ok(Json(Template { stages: orgs::stage_template(&s.services).await? }))
 }
 
-async fn put_template(State(s): State<AppState>, AdminKey(actor): AdminKey, ApiJson(t): ApiJson<Template>) -> ApiResult<Json<Template>> {
+async fn put_template(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    ApiJson(t): ApiJson<Template>,
+) -> ApiResult<Json<Template>> {
     Ok(Json(Template { stages: orgs::set_stage_template(&s.services, &actor, &t.stages).await? }))
 }
 
@@ -124,7 +150,11 @@ struct NewUser {
     role: String,
 }
 
-async fn create_user(State(s): State<AppState>, AdminKey(actor): AdminKey, ApiJson(u): ApiJson<NewUser>) -> ApiResult<(StatusCode, Json<UserDto>)> {
+async fn create_user(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    ApiJson(u): ApiJson<NewUser>,
+) -> ApiResult<(StatusCode, Json<UserDto>)> {
     let role: Role = u.role.parse().map_err(|code| ApiError(AppError::fields(vec![FieldError::new("role", code)])))?;
     Ok((StatusCode::CREATED, Json(auth::create_user(&s.services, &actor, &u.email, &u.name, &u.password, role).await?)))
 }

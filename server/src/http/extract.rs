@@ -53,8 +53,12 @@ where
 
 fn json_rejection(rejection: JsonRejection) -> ApiError {
     match rejection {
-        JsonRejection::JsonDataError(e) => ApiError::detail(ErrorCode::Validation, format!("Campos inválidos: {}", e.body_text())),
-        JsonRejection::JsonSyntaxError(e) => ApiError::detail(ErrorCode::InvalidJson, format!("JSON inválido: {}", e.body_text())),
+        JsonRejection::JsonDataError(e) => {
+            ApiError::detail(ErrorCode::Validation, format!("Campos inválidos: {}", e.body_text()))
+        }
+        JsonRejection::JsonSyntaxError(e) => {
+            ApiError::detail(ErrorCode::InvalidJson, format!("JSON inválido: {}", e.body_text()))
+        }
         JsonRejection::MissingJsonContentType(_) => ApiError::code(ErrorCode::UnsupportedMediaType),
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::code(ErrorCode::BodyTooLarge),
         other => ApiError::detail(ErrorCode::InvalidJson, other.body_text()),

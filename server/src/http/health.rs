@@ -15,14 +15,19 @@ pub async fn healthz() -> Json<Value> {
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let db = &state.services.db;
     match db.is_ready().await {
-        Ok(true) => (StatusCode::OK, Json(json!({ "status": "ready", "database": db.engine(), "migrations": "applied" }))),
+        Ok(true) => {
+            (StatusCode::OK, Json(json!({ "status": "ready", "database": db.engine(), "migrations": "applied" })))
+        }
         Ok(false) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({ "status": "not_ready", "database": db.engine(), "migrations": "pending" })),
         ),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "not_ready", "database": db.engine(), "error": "database unreachable" })))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "not_ready", "database": db.engine(), "error": "database unreachable" })),
+            )
         }
     }
 }

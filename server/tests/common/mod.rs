@@ -112,7 +112,9 @@ impl TestApp {
     }
 
     pub async fn create_user(&self, email: &str, role: Role) {
-        auth::create_user(&self.services, &Actor::cli(), email, "Pessoa de Teste", PASSWORD, role).await.expect("create user");
+        auth::create_user(&self.services, &Actor::cli(), email, "Pessoa de Teste", PASSWORD, role)
+            .await
+            .expect("create user");
     }
 
     /// A client logged in (through the portal's login server function) with `role`.
@@ -155,5 +157,9 @@ pub fn error_code(body: &Value) -> String {
 
 pub fn field_code(body: &Value, field: &str) -> Option<String> {
     let err = body.get("error").unwrap_or(body);
-    err["fields"].as_array()?.iter().find(|f| f["field"] == field).map(|f| f["code"].as_str().unwrap_or_default().to_string())
+    err["fields"]
+        .as_array()?
+        .iter()
+        .find(|f| f["field"] == field)
+        .map(|f| f["code"].as_str().unwrap_or_default().to_string())
 }

@@ -44,7 +44,13 @@ pub struct BoardSpec<'a> {
 
 /// Creates the org and its first board with stages in one transaction: an org is never
 /// visible without the board ingestion needs.
-pub async fn create_org(db: &Db, slug: &str, name: &str, board: &BoardSpec<'_>, now: i64) -> Result<OrgRow, sqlx::Error> {
+pub async fn create_org(
+    db: &Db,
+    slug: &str,
+    name: &str,
+    board: &BoardSpec<'_>,
+    now: i64,
+) -> Result<OrgRow, sqlx::Error> {
     let org_sql = format!(
         "INSERT INTO organizations (slug, name, status, created_at, updated_at) VALUES ($1, $2, 'onboarding', $3, $3) RETURNING {ORG_COLUMNS}"
     );
@@ -76,7 +82,13 @@ pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<OrgRow>, sqlx::Error>
     on_db!(db, pool => sqlx::query_as::<_, OrgRow>(&sql).bind(slug).fetch_optional(pool).await)
 }
 
-pub async fn update(db: &Db, id: i64, name: Option<&str>, status: Option<&str>, now: i64) -> Result<OrgRow, sqlx::Error> {
+pub async fn update(
+    db: &Db,
+    id: i64,
+    name: Option<&str>,
+    status: Option<&str>,
+    now: i64,
+) -> Result<OrgRow, sqlx::Error> {
     let sql = format!(
         "UPDATE organizations SET name = COALESCE($2, name), status = COALESCE($3, status), updated_at = $4 \
          WHERE id = $1 RETURNING {ORG_COLUMNS}"
@@ -138,7 +150,13 @@ pub async fn insert_board(db: &Db, org_id: i64, board: &BoardSpec<'_>, now: i64)
     })
 }
 
-pub async fn update_board(db: &Db, org_id: i64, board_id: i64, name: Option<&str>, make_default: bool) -> Result<(), sqlx::Error> {
+pub async fn update_board(
+    db: &Db,
+    org_id: i64,
+    board_id: i64,
+    name: Option<&str>,
+    make_default: bool,
+) -> Result<(), sqlx::Error> {
     on_db!(db, pool => {
         let mut tx = pool.begin().await?;
         if make_default {
@@ -154,8 +172,16 @@ pub async fn update_board(db: &Db, org_id: i64, board_id: i64, name: Option<&str
 }
 
 /// Inserts a stage at `position` (1-based, clamped to the end), shifting later stages.
-pub async fn insert_stage(db: &Db, board_id: i64, key: &str, label: &str, position: Option<i64>) -> Result<StageRow, sqlx::Error> {
-    let sql = format!("INSERT INTO stages (board_id, key, label, position) VALUES ($1, $2, $3, $4) RETURNING {STAGE_COLUMNS}");
+pub async fn insert_stage(
+    db: &Db,
+    board_id: i64,
+    key: &str,
+    label: &str,
+    position: Option<i64>,
+) -> Result<StageRow, sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO stages (board_id, key, label, position) VALUES ($1, $2, $3, $4) RETURNING {STAGE_COLUMNS}"
+    );
     on_db!(db, pool => {
         let mut tx = pool.begin().await?;
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stages WHERE board_id = $1")
@@ -171,7 +197,13 @@ pub async fn insert_stage(db: &Db, board_id: i64, key: &str, label: &str, positi
 }
 
 /// Renames and/or moves a stage; positions of the others close up around it.
-pub async fn update_stage(db: &Db, board_id: i64, stage_id: i64, label: Option<&str>, position: Option<i64>) -> Result<(), sqlx::Error> {
+pub async fn update_stage(
+    db: &Db,
+    board_id: i64,
+    stage_id: i64,
+    label: Option<&str>,
+    position: Option<i64>,
+) -> Result<(), sqlx::Error> {
     on_db!(db, pool => {
         let mut tx = pool.begin().await?;
         if let Some(label) = label {
