@@ -208,10 +208,10 @@ async fn bad_bodies_get_clear_json_errors(engine: Engine) {
     let (s, _) = api.post("/orgs", json!({"slug": 42, "name": "X"})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     // Over the body limit (1 MiB) → 413, JSON, nothing created.
-    let huge = json!({"slug": "grande", "name": "x".repeat(2 * 1024 * 1024)});
-    let res = api.http.post(&url).bearer_auth(&api.key).json(&huge).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(error_code(&json(res).await), "body_too_large");
+    let auth = format!("Authorization: Bearer {}\r\n", api.key);
+    let (status, body) = oversized_post(api.app.addr, "/api/v1/admin/orgs", &auth, 2 * 1024 * 1024).await;
+    assert_eq!(status, 413);
+    assert_eq!(error_code(&body), "body_too_large");
     let (_, list) = api.get("/orgs").await;
     assert!(list.as_array().unwrap().is_empty());
     // Unknown API routes are JSON 404s, not portal pages.

@@ -163,3 +163,22 @@ pub fn field_code(body: &Value, field: &str) -> Option<String> {
         .find(|f| f["field"] == field)
         .map(|f| f["code"].as_str().unwrap_or_default().to_string())
 }
+
+/// Announces a body of `declared` bytes but sends only the start of it, then reads the
+/// answer: a server that enforces its body limit answers before the upload ends. (A
+/// client that insists on writing the whole body races the server closing the socket.)
+pub async fn oversized_post(addr: SocketAddr, path: &str, extra_headers: &str, declared: usize) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {declared}\r\n{extra_headers}Connection: close\r\n\r\n{{\"slug\": \""
+    );
+    stream.write_all(head.as_bytes()).await.expect("write head");
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw).await;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status: u16 = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
+    let json = serde_json::from_str(body).unwrap_or_else(|e| panic!("body is not JSON ({e}): {text}"));
+    (status, json)
+}
