@@ -12,7 +12,7 @@ use crate::i18n::*;
 use crate::model::{CurrentUser, Role};
 use components::{ErrorBox, HydrationMark};
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A};
 use leptos_router::{path, SsrMode};
 
@@ -43,6 +43,7 @@ pub fn App() -> impl IntoView {
     view! {
         <I18nContextProvider ssr_lang_header_getter=no_header>
             <Stylesheet id="ponte-css" href="/ponte.css" />
+            <Link rel="icon" href="/favicon.svg" type_="image/svg+xml" />
             <Title text="Ponte" />
             <Router>
                 <Routes fallback=|| view! { <NotFound /> }>
