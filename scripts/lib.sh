@@ -7,6 +7,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # The build cache lives outside the clone so fresh clones (CI) reuse it.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ponte/target}"
+# One-off builds gain nothing from incremental caches, which grow by gigabytes per clone.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 export PATH="$HOME/.cargo/bin:$ROOT/end2end/node_modules/.bin:$PATH"
 
 CARGO_LEPTOS_VERSION=0.3.10   # 0.3.11 needs rustc 1.96

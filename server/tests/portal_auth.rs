@@ -136,9 +136,11 @@ async fn a_viewer_sees_pages_but_not_the_admin_form(engine: Engine) {
     let html = res.text().await.unwrap();
     assert!(html.contains("Organizações"));
     assert!(!html.contains("id=\"new-org\""), "viewers get no 'new organization' button");
-    let res = app.page(&c, "/orgs/new").await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    assert!(res.text().await.unwrap().contains("Você não tem permissão"));
+    for path in ["/orgs/new", "/settings/template"] {
+        let res = app.page(&c, path).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");
+        assert!(res.text().await.unwrap().contains("Você não tem permissão"), "{path}");
+    }
     let res = app.page(&c, "/nao-existe").await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }

@@ -26,6 +26,11 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// SHA-256 of arbitrary bytes, hex (body hashes for webhook dedupe).
+pub fn token_hash_bytes(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
 pub async fn hash_password(password: String) -> Result<String, DomainError> {
     // Argon2 is deliberately slow: keep it off the async workers.
     tokio::task::spawn_blocking(move || {

@@ -3,8 +3,10 @@
 //! this layer and map the result. Nothing here knows about HTTP or the UI.
 
 pub mod auth;
+pub mod chatwoot;
 pub mod clock;
 pub mod error;
+pub mod ingest;
 pub mod orgs;
 pub mod secrets;
 pub mod store;

@@ -105,3 +105,44 @@ pub struct UserDto {
     pub role: Role,
     pub created_at: i64,
 }
+
+/// `PUT /api/v1/admin/orgs/{slug}/chatwoot`: every field optional; an omitted field keeps
+/// its value, an empty secret clears it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatwootConfigInput {
+    #[serde(default)]
+    pub base_url: Option<String>,
+    #[serde(default)]
+    pub account_id: Option<i64>,
+    #[serde(default)]
+    pub webhook_secret: Option<String>,
+    #[serde(default)]
+    pub api_token: Option<String>,
+    /// Chatwoot inbox id → `whatsapp` | `instagram`.
+    #[serde(default)]
+    pub inboxes: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// An org's Chatwoot connection as shown to operators: secrets only as "set or not".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatwootConfigView {
+    pub base_url: Option<String>,
+    pub account_id: Option<i64>,
+    pub has_webhook_secret: bool,
+    pub has_api_token: bool,
+    pub inboxes: std::collections::BTreeMap<String, String>,
+    /// Where Chatwoot must send this org's webhooks (path; prefix with Ponte's public URL).
+    pub webhook_path: String,
+    pub updated_at: Option<i64>,
+}
+
+/// The answer to an accepted webhook delivery.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookAck {
+    pub event_id: i64,
+    /// True when this delivery repeats one already stored (nothing new is processed).
+    pub duplicate: bool,
+    /// `pending` (queued for processing) or `ignored` (an event Ponte does not act on).
+    pub status: String,
+}

@@ -25,6 +25,9 @@ pub enum ErrorCode {
     StagesTooMany,
     StagesDuplicate,
     StageLabelInvalid,
+    UrlInvalid,
+    SourceInvalid,
+    NumberInvalid,
     // Uniqueness.
     SlugTaken,
     KeyTaken,
@@ -38,6 +41,12 @@ pub enum ErrorCode {
     Forbidden,
     SetupTokenInvalid,
     SetupDone,
+    // Webhooks.
+    WebhookNotConfigured,
+    SignatureInvalid,
+    SignatureStale,
+    AccountMismatch,
+    EventMissing,
     // Requests.
     Validation,
     NotFound,
@@ -53,8 +62,9 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         use ErrorCode::*;
         match self {
-            InvalidCredentials | SessionMissing | SessionExpired | ApiKeyMissing | ApiKeyInvalid => 401,
-            Forbidden | SetupTokenInvalid => 403,
+            InvalidCredentials | SessionMissing | SessionExpired | ApiKeyMissing | ApiKeyInvalid | SignatureInvalid
+            | SignatureStale => 401,
+            Forbidden | SetupTokenInvalid | WebhookNotConfigured | AccountMismatch => 403,
             NotFound => 404,
             SlugTaken | KeyTaken | EmailTaken | SetupDone => 409,
             BodyTooLarge => 413,
@@ -84,6 +94,9 @@ impl ErrorCode {
             StagesTooMany => "No máximo 30 etapas por funil.",
             StagesDuplicate => "Há etapas repetidas.",
             StageLabelInvalid => "Nome de etapa inválido.",
+            UrlInvalid => "URL inválida: use http:// ou https://.",
+            SourceInvalid => "Canal inválido: use whatsapp ou instagram.",
+            NumberInvalid => "Número inválido.",
             SlugTaken => "Já existe uma organização com este identificador.",
             KeyTaken => "Já existe um item com esta chave.",
             EmailTaken => "Já existe um usuário com este e-mail.",
@@ -95,6 +108,11 @@ impl ErrorCode {
             Forbidden => "Você não tem permissão para esta ação.",
             SetupTokenInvalid => "Link de configuração inválido ou expirado.",
             SetupDone => "A configuração inicial já foi feita.",
+            WebhookNotConfigured => "O webhook do Chatwoot desta organização ainda não foi configurado.",
+            SignatureInvalid => "Assinatura do webhook ausente ou inválida.",
+            SignatureStale => "Horário da assinatura fora da janela de 5 minutos.",
+            AccountMismatch => "A conta do Chatwoot não corresponde a esta organização.",
+            EventMissing => "O corpo não tem o campo event.",
             Validation => "Corrija os campos indicados.",
             NotFound => "Não encontrado.",
             InvalidJson => "JSON inválido.",

@@ -3,6 +3,7 @@
 use super::components::{action_error, ErrorBox, FieldMessage, FormMessage};
 use crate::api::orgs::{stage_template, SaveStageTemplate};
 use crate::i18n::*;
+use crate::model::{AppError, CurrentUser, ErrorCode, Role};
 use leptos::prelude::*;
 
 #[component]
@@ -11,6 +12,9 @@ pub fn TemplatePage() -> impl IntoView {
     let save = ServerAction::<SaveStageTemplate>::new();
     let err = action_error(save.value());
     let current = Resource::new(move || save.version().get(), |_| stage_template());
+    if !use_context::<CurrentUser>().is_some_and(|m| m.role.allows(Role::Admin)) {
+        return view! { <ErrorBox err=AppError::new(ErrorCode::Forbidden) /> }.into_any();
+    }
     view! {
         <h1>{t!(i18n, template.title)}</h1>
         <p class="muted">{t!(i18n, template.help)}</p>
@@ -34,4 +38,5 @@ pub fn TemplatePage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }

@@ -4,7 +4,8 @@
 use super::error::{ApiError, ApiResult};
 use super::extract::{AdminKey, ApiJson};
 use super::AppState;
-use app::domain::{auth, orgs};
+use app::domain::chatwoot::config as chatwoot;
+use app::domain::{auth, ingest, orgs};
 use app::model::*;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -20,6 +21,8 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{slug}/boards/{board}", get(get_board).patch(update_board))
         .route("/orgs/{slug}/boards/{board}/stages", post(create_stage))
         .route("/orgs/{slug}/boards/{board}/stages/{stage}", patch(update_stage))
+        .route("/orgs/{slug}/chatwoot", get(get_chatwoot).put(put_chatwoot))
+        .route("/orgs/{slug}/events", get(list_events))
         .route("/stage-template", get(get_template).put(put_template))
         .route("/users", get(list_users).post(create_user))
 }
@@ -157,4 +160,38 @@ async fn create_user(
 ) -> ApiResult<(StatusCode, Json<UserDto>)> {
     let role: Role = u.role.parse().map_err(|code| ApiError(AppError::fields(vec![FieldError::new("role", code)])))?;
     Ok((StatusCode::CREATED, Json(auth::create_user(&s.services, &actor, &u.email, &u.name, &u.password, role).await?)))
+}
+
+async fn get_chatwoot(
+    State(s): State<AppState>,
+    _: AdminKey,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<ChatwootConfigView>> {
+    Ok(Json(chatwoot::get(&s.services, &slug).await?))
+}
+
+async fn put_chatwoot(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    Path(slug): Path<String>,
+    ApiJson(input): ApiJson<ChatwootConfigInput>,
+) -> ApiResult<Json<ChatwootConfigView>> {
+    Ok(Json(chatwoot::put(&s.services, &actor, &slug, &input).await?))
+}
+
+#[derive(Deserialize)]
+struct EventFilter {
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+async fn list_events(
+    State(s): State<AppState>,
+    _: AdminKey,
+    Path(slug): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<EventFilter>,
+) -> ApiResult<Json<Vec<ingest::EventView>>> {
+    Ok(Json(ingest::list_events(&s.services, &slug, q.status.as_deref(), q.limit.unwrap_or(50)).await?))
 }

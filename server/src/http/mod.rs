@@ -5,6 +5,7 @@ pub mod admin;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod webhooks;
 
 use crate::config::Config;
 use app::api::ctx::WebConfig;
@@ -61,6 +62,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest("/api/v1", api_v1)
+        .nest("/webhooks", webhooks::routes())
         .leptos_routes_with_context(&state, routes, context, move || app::shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(axum::middleware::map_response(server_fn_status))

@@ -8,6 +8,7 @@ pub mod orgs;
 pub mod sessions;
 pub mod settings;
 pub mod users;
+pub mod webhooks;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
