@@ -6,6 +6,7 @@ pub mod auth;
 pub mod chatwoot;
 pub mod clock;
 pub mod error;
+pub mod identity;
 pub mod ingest;
 pub mod orgs;
 pub mod secrets;
