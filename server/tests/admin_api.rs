@@ -17,7 +17,7 @@ impl Api {
     async fn new(engine: Engine) -> Api {
         let app = TestApp::spawn(engine).await;
         let key = app.admin_key().await;
-        Api { app, key, http: Client::new() }
+        Api { app, key, http: http() }
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {

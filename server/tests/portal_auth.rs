@@ -90,7 +90,7 @@ async fn missing_and_expired_sessions_are_401_with_their_own_message(engine: Eng
     assert_eq!(error_code(&body), "session_expired");
     assert_eq!(body["message"], "Sua sessão expirou. Entre novamente.");
     // A forged cookie is simply "no session".
-    let forged = reqwest::Client::new();
+    let forged = http();
     let res = forged.post(app.url("/api/list_orgs")).header("cookie", "ponte_session=abc123").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }

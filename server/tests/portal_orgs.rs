@@ -120,7 +120,7 @@ async fn the_default_stage_template_is_editable_by_admins(engine: Engine) {
     assert_eq!(field_code(&json(res).await, "stages").as_deref(), Some("stages_empty"));
     // The admin API's installer takes the template when no stages are given.
     let key = app.admin_key().await;
-    let res = reqwest::Client::new()
+    let res = http()
         .post(app.url("/api/v1/admin/orgs"))
         .bearer_auth(&key)
         .json(&serde_json::json!({"slug": "nova", "name": "Nova"}))

@@ -17,7 +17,7 @@ fn fixture(name: &str) -> Vec<u8> {
 async fn org_with_chatwoot(engine: Engine) -> (TestApp, String) {
     let app = TestApp::spawn(engine).await;
     let key = app.admin_key().await;
-    let http = reqwest::Client::new();
+    let http = http();
     let res = http
         .post(app.url("/api/v1/admin/orgs"))
         .bearer_auth(&key)
@@ -48,7 +48,7 @@ struct Sent {
 }
 
 async fn deliver(app: &TestApp, org: &str, body: &[u8], delivery: &str, sign_with: Option<(&str, i64)>) -> Sent {
-    let mut req = reqwest::Client::new()
+    let mut req = http()
         .post(app.url(&format!("/webhooks/chatwoot/{org}")))
         .header("content-type", "application/json")
         .header("x-chatwoot-delivery", delivery)
@@ -69,7 +69,7 @@ fn now_secs(app: &TestApp) -> i64 {
 }
 
 async fn events(app: &TestApp, key: &str, query: &str) -> Vec<Value> {
-    let res = reqwest::Client::new()
+    let res = http()
         .get(app.url(&format!("/api/v1/admin/orgs/coronel/events{query}")))
         .bearer_auth(key)
         .send()
@@ -129,7 +129,7 @@ async fn conversation_and_unknown_events_are_accepted(engine: Engine) {
     let ignored = events(&app, &key, "?status=ignored").await;
     assert_eq!(ignored.len(), 1);
     assert_eq!(ignored[0]["event"], "conversation_typing_on");
-    let res = reqwest::Client::new()
+    let res = http()
         .get(app.url("/api/v1/admin/orgs/coronel/events?status=quebrado"))
         .bearer_auth(&key)
         .send()
@@ -178,7 +178,7 @@ async fn bad_deliveries_are_refused_and_nothing_is_stored(engine: Engine) {
     let mut tampered = body.clone();
     let pos = tampered.iter().position(|b| *b == b'6').unwrap();
     tampered[pos] = b'9';
-    let res = reqwest::Client::new()
+    let res = http()
         .post(app.url("/webhooks/chatwoot/coronel"))
         .header("x-chatwoot-timestamp", &ts)
         .header("x-chatwoot-signature", &sig)
@@ -191,7 +191,7 @@ async fn bad_deliveries_are_refused_and_nothing_is_stored(engine: Engine) {
     // Unknown org, and an org without a configured secret.
     let sent = deliver(&app, "nao-existe", &body, "x", Some((SECRET, now))).await;
     assert_eq!(sent.status, StatusCode::NOT_FOUND);
-    reqwest::Client::new()
+    http()
         .post(app.url("/api/v1/admin/orgs"))
         .bearer_auth(&key)
         .json(&json!({"slug": "sem-chatwoot", "name": "S"}))
@@ -209,7 +209,7 @@ async fn bad_deliveries_are_refused_and_nothing_is_stored(engine: Engine) {
 
 async fn one_orgs_secret_does_not_open_another_org(engine: Engine) {
     let (app, key) = org_with_chatwoot(engine).await;
-    let http = reqwest::Client::new();
+    let http = http();
     http.post(app.url("/api/v1/admin/orgs"))
         .bearer_auth(&key)
         .json(&json!({"slug": "outra", "name": "Outra"}))
@@ -232,7 +232,7 @@ async fn one_orgs_secret_does_not_open_another_org(engine: Engine) {
 
 async fn chatwoot_config_validates_its_fields(engine: Engine) {
     let (app, key) = org_with_chatwoot(engine).await;
-    let http = reqwest::Client::new();
+    let http = http();
     let put = |body: Value| {
         let http = http.clone();
         let url = app.url("/api/v1/admin/orgs/coronel/chatwoot");
@@ -283,12 +283,12 @@ async fn an_accepted_event_survives_a_restart(engine: Engine) {
     let mut config = app.config.clone();
     config.bind = "127.0.0.1:0".parse().unwrap();
     let (_stop, rx) = tokio::sync::oneshot::channel::<()>();
-    let second = ponte_server::start(config, async move {
+    let second = start_server(config, async move {
         let _ = rx.await;
     })
     .await
     .unwrap();
-    let res = reqwest::Client::new()
+    let res = http()
         .get(format!("http://{}/api/v1/admin/orgs/coronel/events?status=pending", second.addr))
         .bearer_auth(&key)
         .send()

@@ -92,6 +92,11 @@ pub fn OrgListPage() -> impl IntoView {
 pub fn NewOrgPage() -> impl IntoView {
     let i18n = use_i18n();
     let me = use_context::<CurrentUser>();
+    // Check the role before creating any resource: a resource nobody reads would keep an
+    // async server render waiting for it.
+    if !me.map(|m| m.role.allows(Role::Admin)).unwrap_or(false) {
+        return view! { <ErrorBox err=crate::model::AppError::new(crate::model::ErrorCode::Forbidden) /> }.into_any();
+    }
     let create = ServerAction::<CreateOrg>::new();
     let err = action_error(create.value());
     let template = Resource::new(|| (), |_| stage_template());
@@ -101,9 +106,6 @@ pub fn NewOrgPage() -> impl IntoView {
             navigate(&format!("/orgs/{}", org.slug), Default::default());
         }
     });
-    if !me.map(|m| m.role.allows(Role::Admin)).unwrap_or(false) {
-        return view! { <ErrorBox err=crate::model::AppError::new(crate::model::ErrorCode::Forbidden) /> }.into_any();
-    }
     view! {
         <h1>{t!(i18n, org_new.title)}</h1>
         <Suspense fallback=move || t!(i18n, loading)>

@@ -9,12 +9,13 @@ use leptos::prelude::*;
 #[component]
 pub fn TemplatePage() -> impl IntoView {
     let i18n = use_i18n();
-    let save = ServerAction::<SaveStageTemplate>::new();
-    let err = action_error(save.value());
-    let current = Resource::new(move || save.version().get(), |_| stage_template());
+    // Role first, resources after (see NewOrgPage).
     if !use_context::<CurrentUser>().is_some_and(|m| m.role.allows(Role::Admin)) {
         return view! { <ErrorBox err=AppError::new(ErrorCode::Forbidden) /> }.into_any();
     }
+    let save = ServerAction::<SaveStageTemplate>::new();
+    let err = action_error(save.value());
+    let current = Resource::new(move || save.version().get(), |_| stage_template());
     view! {
         <h1>{t!(i18n, template.title)}</h1>
         <p class="muted">{t!(i18n, template.help)}</p>

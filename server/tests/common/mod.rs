@@ -8,8 +8,28 @@ use app::model::Role;
 use ponte_server::config::Config;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::Value;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 use tokio::sync::oneshot;
+
+/// Every test server runs on one runtime that lives as long as the test binary, as in
+/// production (one process, one runtime). Each `#[tokio::test]` has its own runtime that
+/// ends with the test; server tasks left on it would die mid-request for later tests.
+fn server_runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("server runtime")
+    })
+}
+
+/// `ponte_server::start` on the shared server runtime.
+pub async fn start_server(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<ponte_server::Running, ponte_server::StartError> {
+    server_runtime().spawn(ponte_server::start(config, shutdown)).await.expect("server start task")
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
@@ -86,7 +106,7 @@ impl TestApp {
         config.public_url = None;
         tweak(&mut config);
         let (tx, rx) = oneshot::channel::<()>();
-        let running = ponte_server::start(config.clone(), async move {
+        let running = start_server(config.clone(), async move {
             let _ = rx.await;
         })
         .await
@@ -108,7 +128,13 @@ impl TestApp {
 
     /// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
     pub fn client(&self) -> Client {
-        Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+        // A timeout turns a hung request into a failing test instead of a stuck CI run.
+        Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .unwrap()
     }
 
     pub async fn create_user(&self, email: &str, role: Role) {
@@ -140,6 +166,11 @@ impl TestApp {
     pub async fn admin_key(&self) -> String {
         auth::create_api_key(&self.services, &Actor::cli(), "tests").await.expect("api key").key
     }
+}
+
+/// A plain HTTP client whose requests fail after 30 s instead of hanging a CI run.
+pub fn http() -> Client {
+    Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap()
 }
 
 pub async fn json(res: Response) -> Value {
