@@ -61,3 +61,16 @@ ensure_node_modules() {
     (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
   fi
 }
+
+# Each clone path leaves its own copy of the workspace crates in the shared cache; keep it
+# from filling the disk (a wipe costs one slow build, a full disk costs a red run).
+prune_build_cache() {
+  local limit_kb=$((40 * 1024 * 1024))
+  [ -d "$CARGO_TARGET_DIR" ] || return 0
+  local used_kb
+  used_kb=$(du -sk "$CARGO_TARGET_DIR" 2>/dev/null | cut -f1)
+  if [ "${used_kb:-0}" -gt "$limit_kb" ]; then
+    log "build cache over 40 GB ($((used_kb / 1024 / 1024)) GB): wiping $CARGO_TARGET_DIR"
+    rm -rf "$CARGO_TARGET_DIR"
+  fi
+}

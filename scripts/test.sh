@@ -4,6 +4,7 @@
 # integration tests on SQLite and PostgreSQL, and the browser tests in Chromium.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
+prune_build_cache
 
 ensure_rust_tools
 ensure_apt postgresql chromium
