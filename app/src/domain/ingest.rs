@@ -8,7 +8,7 @@ use super::chatwoot::signature::{self, SignatureError};
 use super::error::DomainError;
 use super::store::{self, webhooks::NewEvent};
 use super::Services;
-use crate::model::{ErrorCode, Slug, WebhookAck};
+use crate::model::{ErrorCode, WebhookAck};
 
 /// One delivery as received: headers of interest and the raw body bytes.
 pub struct Delivery<'a> {
@@ -19,8 +19,7 @@ pub struct Delivery<'a> {
 }
 
 pub async fn accept(svc: &Services, org_slug: &str, d: &Delivery<'_>) -> Result<WebhookAck, DomainError> {
-    let slug = Slug::parse(org_slug).map_err(|_| DomainError::Rejected(ErrorCode::NotFound))?;
-    let org = store::orgs::by_slug(&svc.db, slug.as_str()).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
+    let org = super::orgs::row_by_slug(svc, org_slug).await?;
     let (secret, account_id) = webhook_secret(svc, org.id).await?;
     let secret = secret.ok_or(DomainError::Rejected(ErrorCode::WebhookNotConfigured))?;
     signature::verify(&secret, d.timestamp, d.signature, d.body, svc.now().div_euclid(1000)).map_err(|e| {
@@ -84,13 +83,13 @@ pub async fn list_events(
     status: Option<&str>,
     limit: i64,
 ) -> Result<Vec<EventView>, DomainError> {
-    let org = super::orgs::get_org(svc, org_slug).await?;
+    let org = super::orgs::row_by_slug(svc, org_slug).await?;
     if let Some(st) = status {
         if !EVENT_STATUSES.contains(&st) {
             return Err(DomainError::field("status", ErrorCode::StatusInvalid));
         }
     }
-    let rows = store::webhooks::events_of(&svc.db, org.org.id.0, status, limit.clamp(1, 500)).await?;
+    let rows = store::webhooks::events_of(&svc.db, org.id, status, limit.clamp(1, 500)).await?;
     Ok(rows
         .into_iter()
         .map(|r| EventView {

@@ -111,7 +111,8 @@ pub async fn list_orgs(svc: &Services) -> Result<Vec<OrgSummary>, DomainError> {
     store::orgs::list(&svc.db).await?.iter().map(org_summary).collect()
 }
 
-async fn row_by_slug(svc: &Services, slug: &str) -> Result<OrgRow, DomainError> {
+/// The org named by `slug`; a malformed or unknown slug is `NotFound`.
+pub(crate) async fn row_by_slug(svc: &Services, slug: &str) -> Result<OrgRow, DomainError> {
     // A malformed slug cannot name an org: answer "not found" rather than a 422, the
     // same as for a well-formed unknown one.
     let slug = Slug::parse(slug).map_err(|_| DomainError::Rejected(ErrorCode::NotFound))?;

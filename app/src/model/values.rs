@@ -16,6 +16,14 @@ pub const PASSWORD_MAX: usize = 256;
 pub const STAGES_MAX: usize = 30;
 pub const KEY_MAX: usize = 63;
 
+/// Lowercase ASCII letters, digits and single inner hyphens: safe in any URL.
+fn is_kebab(s: &str) -> bool {
+    s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && !s.contains("--")
+}
+
 /// An organization slug: the org's name in URLs (webhooks, portal). Lowercase ASCII
 /// letters, digits and single hyphens; no spaces or accents, so it is safe in any URL.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -34,8 +42,7 @@ impl Slug {
         if s.len() < SLUG_MIN {
             return Err(ErrorCode::TooShort);
         }
-        let valid_chars = s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !valid_chars || s.starts_with('-') || s.ends_with('-') || s.contains("--") {
+        if !is_kebab(s) {
             return Err(ErrorCode::SlugInvalid);
         }
         Ok(Slug(s.to_string()))
@@ -80,11 +87,7 @@ impl Key {
             return Err(ErrorCode::TooLong);
         }
         // Same alphabet as slugs, but one character is enough ("a", "b" stages exist).
-        let valid = s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            && !s.starts_with('-')
-            && !s.ends_with('-')
-            && !s.contains("--");
-        if valid {
+        if is_kebab(s) {
             Ok(Key(s.to_string()))
         } else {
             Err(ErrorCode::KeyInvalid)

@@ -50,9 +50,9 @@ fn view(slug: &str, row: Option<&ChatwootConfigRow>) -> ChatwootConfigView {
 }
 
 pub async fn get(svc: &Services, slug: &str) -> Result<ChatwootConfigView, DomainError> {
-    let org = orgs::get_org(svc, slug).await?;
-    let row = store::webhooks::config(&svc.db, org.org.id.0).await?;
-    Ok(view(&org.org.slug, row.as_ref()))
+    let org = orgs::row_by_slug(svc, slug).await?;
+    let row = store::webhooks::config(&svc.db, org.id).await?;
+    Ok(view(&org.slug, row.as_ref()))
 }
 
 /// Seals a secret with the master key; `Some("")` clears it, `None` keeps `current`.
@@ -70,8 +70,8 @@ pub async fn put(
     slug: &str,
     input: &ChatwootConfigInput,
 ) -> Result<ChatwootConfigView, DomainError> {
-    let org = orgs::get_org(svc, slug).await?;
-    let org_id = org.org.id.0;
+    let org = orgs::row_by_slug(svc, slug).await?;
+    let org_id = org.id;
     let current = store::webhooks::config(&svc.db, org_id).await?;
     let mut f = Fields::default();
     let base_url = match input.base_url.as_deref().map(str::trim) {
@@ -129,7 +129,7 @@ pub async fn put(
         svc.now(),
     )
     .await?;
-    Ok(view(&org.org.slug, Some(&row)))
+    Ok(view(&org.slug, Some(&row)))
 }
 
 /// The webhook secret in clear, for verifying deliveries.
