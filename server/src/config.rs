@@ -102,6 +102,22 @@ pub struct Config {
     #[arg(long, env = "PONTE_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
     /// Folder with the compiled portal assets (set by cargo-leptos).
+    /// Processing workers in this process (0: accept webhooks only, another replica processes).
+    #[arg(long, env = "PONTE_WORKERS", default_value_t = 2, global = true)]
+    pub workers: usize,
+
+    /// Attempts before an event is marked dead.
+    #[arg(long, env = "PONTE_MAX_ATTEMPTS", default_value_t = 8, global = true)]
+    pub max_attempts: i64,
+
+    /// First retry delay; each later retry doubles it (capped at 30 minutes).
+    #[arg(long, env = "PONTE_RETRY_BASE_MS", default_value_t = 5000, global = true)]
+    pub retry_base_ms: i64,
+
+    /// Events per processing batch.
+    #[arg(long, env = "PONTE_BATCH_SIZE", default_value_t = 64, global = true)]
+    pub batch_size: i64,
+
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site", global = true)]
     pub site_root: String,
 }

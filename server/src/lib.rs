@@ -49,8 +49,11 @@ pub async fn services(config: &Config) -> Result<Services, StartError> {
         }
         KeySource::Config => tracing::info!("master secret taken from the configuration"),
     }
-    let domain =
+    let mut domain =
         DomainConfig { session_ttl_ms: config.session_ttl_hours.max(1) * 3600 * 1000, ..DomainConfig::default() };
+    domain.pipeline.max_attempts = config.max_attempts.max(1);
+    domain.pipeline.retry_base_ms = config.retry_base_ms.max(10);
+    domain.pipeline.batch_size = config.batch_size.clamp(1, 1000);
     tracing::info!(database = db.engine(), url = %redact_url(&url), "database ready");
     Ok(Services::new(db, domain, key))
 }
@@ -94,10 +97,15 @@ pub async fn start_with(
         http::AppState { services: services.clone(), leptos, web: WebConfig { secure_cookies: config.secure_cookies } };
     let router = http::router(state, &config);
     let sweeper = workers::spawn_session_sweeper(services.clone());
+    let processors = workers::spawn_processors(services.clone(), config.workers);
     tracing::info!(%addr, "Ponte listening");
     let task = tokio::spawn(async move {
         let result = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
         sweeper.abort();
+        // Workers stop between batches' awaits; an interrupted attempt is retried after its lease.
+        for p in processors {
+            p.abort();
+        }
         result
     });
     Ok(Running { addr, services, task })

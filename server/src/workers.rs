@@ -1,6 +1,7 @@
-//! Background work of the process. For now: removing expired sessions.
+//! Background work of the process: the event processors and the expired-session sweeper.
 
 use app::domain::auth;
+use app::domain::ingest::pipeline;
 use app::domain::Services;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -17,4 +18,38 @@ pub fn spawn_session_sweeper(services: Services) -> JoinHandle<()> {
             }
         }
     })
+}
+
+/// Starts `n` processing loops. Each claims a batch, processes it, and goes again at once
+/// while there is work; when the queue is empty it sleeps until an accepted webhook wakes
+/// it or a second passes (retries coming due, events queued by another replica).
+pub fn spawn_processors(services: Services, n: usize) -> Vec<JoinHandle<()>> {
+    let instance = auth::random_token();
+    (0..n)
+        .map(|i| {
+            let services = services.clone();
+            let worker = format!("{}-{i}", &instance[..12]);
+            tokio::spawn(async move {
+                let mut backoff = Duration::from_millis(100);
+                loop {
+                    match pipeline::run_once(&services, &worker).await {
+                        Ok(r) if r.claimed > 0 => {
+                            backoff = Duration::from_millis(100);
+                            continue;
+                        }
+                        Ok(_) => {
+                            let _ =
+                                tokio::time::timeout(Duration::from_secs(1), services.queue_signal.notified()).await;
+                        }
+                        Err(e) => {
+                            // The database is down or refusing: keep trying, slower.
+                            tracing::warn!(error = %e, worker, "processing batch failed");
+                            tokio::time::sleep(backoff).await;
+                            backoff = (backoff * 2).min(Duration::from_secs(10));
+                        }
+                    }
+                }
+            })
+        })
+        .collect()
 }

@@ -3,8 +3,10 @@
 //! this layer and map the result. Nothing here knows about HTTP or the UI.
 
 pub mod auth;
+pub mod automation;
 pub mod chatwoot;
 pub mod clock;
+pub mod crm;
 pub mod error;
 pub mod identity;
 pub mod ingest;
@@ -25,11 +27,16 @@ pub struct DomainConfig {
     pub session_ttl_ms: i64,
     /// How long a first-admin setup link stays valid, in milliseconds.
     pub setup_link_ttl_ms: i64,
+    pub pipeline: ingest::pipeline::PipelineConfig,
 }
 
 impl Default for DomainConfig {
     fn default() -> Self {
-        DomainConfig { session_ttl_ms: 12 * 3600 * 1000, setup_link_ttl_ms: 24 * 3600 * 1000 }
+        DomainConfig {
+            session_ttl_ms: 12 * 3600 * 1000,
+            setup_link_ttl_ms: 24 * 3600 * 1000,
+            pipeline: Default::default(),
+        }
     }
 }
 
@@ -41,11 +48,40 @@ pub struct Services {
     pub config: Arc<DomainConfig>,
     pub clock: Arc<Clock>,
     pub secrets: Arc<secrets::MasterKey>,
+    /// Group commit of accepted webhooks.
+    pub writer: Arc<ingest::writer::EventWriter>,
+    /// Wakes the processing workers when an event is queued (they also poll, for events
+    /// queued by other replicas and for retries coming due).
+    pub queue_signal: Arc<tokio::sync::Notify>,
+    /// On SQLite, the hot-path writers (webhook inserts, the pipeline) take turns here.
+    pub write_gate: Arc<tokio::sync::Mutex<()>>,
+    /// Outgoing HTTP (automation hand-offs): one pool of keep-alive connections.
+    pub http: reqwest::Client,
 }
 
 impl Services {
     pub fn new(db: Db, config: DomainConfig, secrets: secrets::MasterKey) -> Self {
-        Services { db, config: Arc::new(config), clock: Arc::new(Clock::default()), secrets: Arc::new(secrets) }
+        let write_gate = Arc::new(tokio::sync::Mutex::new(()));
+        let writer =
+            Arc::new(ingest::writer::EventWriter::new(db.clone(), write_gate.clone(), config.pipeline.writer_batch));
+        // Hand-offs never follow redirects: a workflow URL that moved is a configuration error to see.
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(64)
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .user_agent(concat!("ponte/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Services {
+            db,
+            config: Arc::new(config),
+            clock: Arc::new(Clock::default()),
+            secrets: Arc::new(secrets),
+            writer,
+            queue_signal: Arc::new(tokio::sync::Notify::new()),
+            write_gate,
+            http,
+        }
     }
 
     pub fn now(&self) -> i64 {

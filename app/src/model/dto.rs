@@ -122,6 +122,9 @@ pub struct ChatwootConfigInput {
     /// Chatwoot inbox id → `whatsapp` | `instagram`.
     #[serde(default)]
     pub inboxes: Option<std::collections::BTreeMap<String, String>>,
+    /// `signature` (Chatwoot ≥ 4.11.2) or `url_token` (older installs; see `…/chatwoot/url-token`).
+    #[serde(default)]
+    pub auth_mode: Option<String>,
 }
 
 /// An org's Chatwoot connection as shown to operators: secrets only as "set or not".
@@ -133,8 +136,19 @@ pub struct ChatwootConfigView {
     pub has_api_token: bool,
     pub inboxes: std::collections::BTreeMap<String, String>,
     /// Where Chatwoot must send this org's webhooks (path; prefix with Ponte's public URL).
+    /// In `url_token` mode the token is appended (`…/{token}`); it is shown once, when made.
     pub webhook_path: String,
+    /// `signature` or `url_token`.
+    pub auth_mode: String,
+    pub has_url_token: bool,
     pub updated_at: Option<i64>,
+}
+
+/// A freshly made URL token: the only time it is shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UrlTokenCreated {
+    pub token: String,
+    pub webhook_path: String,
 }
 
 /// The answer to an accepted webhook delivery.
@@ -145,4 +159,139 @@ pub struct WebhookAck {
     pub duplicate: bool,
     /// `pending` (queued for processing) or `ignored` (an event Ponte does not act on).
     pub status: String,
+}
+
+/// `PUT /api/v1/admin/orgs/{slug}/automation`: omitted fields keep their value, an empty
+/// URL clears it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutomationInput {
+    #[serde(default)]
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub v2_url: Option<String>,
+    #[serde(default)]
+    pub fallback_url: Option<String>,
+    #[serde(default)]
+    pub timeout_ms: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutomationView {
+    /// False until the org's automation was configured: events are processed, nothing is forwarded.
+    pub configured: bool,
+    /// `v2`, `fallback` or `paused`.
+    pub mode: String,
+    pub v2_url: Option<String>,
+    pub fallback_url: Option<String>,
+    pub timeout_ms: i64,
+    pub updated_at: Option<i64>,
+}
+
+/// One step of one processing attempt of an event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventStep {
+    pub attempt: i64,
+    /// `received`, `classify`, `identity`, `deal`, `conversation`, `forward`.
+    pub step: String,
+    /// e.g. `created`, `resolved`, `ensured`, `forwarded`, `skipped`, `failed`.
+    pub outcome: String,
+    pub detail: Option<String>,
+    pub duration_us: i64,
+    pub at: i64,
+}
+
+/// A stored webhook event as operators and scripts read it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventView {
+    pub id: i64,
+    pub event: String,
+    pub status: String,
+    pub source: Option<String>,
+    pub delivery_id: Option<String>,
+    pub received_at: i64,
+    pub attempts: i64,
+    pub next_attempt_at: Option<i64>,
+    pub last_error: Option<String>,
+    pub steps: Vec<EventStep>,
+    /// The raw payload; left out of lists unless asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<serde_json::Value>,
+}
+
+/// A page of a list, newest first; pass `next_before` as `before` for the next page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_before: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReprocessResult {
+    pub requeued: u64,
+}
+
+/// `POST …/events/reprocess`: every failed or dead event received in [from, to).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReprocessRange {
+    /// Epoch milliseconds or RFC 3339.
+    pub from: serde_json::Value,
+    pub to: serde_json::Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactDto {
+    pub id: i64,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityDto {
+    pub id: i64,
+    pub contact_id: i64,
+    pub source: String,
+    pub external_id: String,
+    pub session_key: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DealDto {
+    pub id: i64,
+    pub contact_id: i64,
+    pub board: String,
+    pub stage: String,
+    pub stage_label: String,
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationDto {
+    pub id: i64,
+    pub chatwoot_conversation_id: i64,
+    pub contact_id: i64,
+    pub deal_id: Option<i64>,
+    pub source: String,
+    pub session_key: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConflictDto {
+    pub id: i64,
+    pub kind: String,
+    pub source: String,
+    pub external_id: String,
+    pub contact_id: Option<i64>,
+    pub other_contact_id: Option<i64>,
+    pub event_id: Option<i64>,
+    pub detail: Option<String>,
+    pub status: String,
+    pub created_at: i64,
 }

@@ -28,6 +28,10 @@ pub enum ErrorCode {
     UrlInvalid,
     SourceInvalid,
     NumberInvalid,
+    ModeInvalid,
+    AuthModeInvalid,
+    RangeInvalid,
+    CursorInvalid,
     // Uniqueness.
     SlugTaken,
     KeyTaken,
@@ -47,6 +51,8 @@ pub enum ErrorCode {
     SignatureStale,
     AccountMismatch,
     EventMissing,
+    UrlTokenInvalid,
+    NotReprocessable,
     // Requests.
     Validation,
     NotFound,
@@ -63,13 +69,13 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             InvalidCredentials | SessionMissing | SessionExpired | ApiKeyMissing | ApiKeyInvalid | SignatureInvalid
-            | SignatureStale => 401,
+            | SignatureStale | UrlTokenInvalid => 401,
             Forbidden | SetupTokenInvalid | WebhookNotConfigured | AccountMismatch => 403,
             NotFound => 404,
-            SlugTaken | KeyTaken | EmailTaken | SetupDone => 409,
+            SlugTaken | KeyTaken | EmailTaken | SetupDone | NotReprocessable => 409,
             BodyTooLarge => 413,
             UnsupportedMediaType => 415,
-            InvalidJson => 400,
+            InvalidJson | CursorInvalid => 400,
             Internal => 500,
             Unavailable => 503,
             _ => 422,
@@ -113,6 +119,14 @@ impl ErrorCode {
             SignatureStale => "Horário da assinatura fora da janela de 5 minutos.",
             AccountMismatch => "A conta do Chatwoot não corresponde a esta organização.",
             EventMissing => "O corpo não tem o campo event.",
+            UrlTokenInvalid => "Token do webhook ausente ou inválido na URL.",
+            NotReprocessable => "Só eventos com falha, esgotados ou ignorados podem ser reprocessados.",
+            ModeInvalid => "Modo inválido: use v2, fallback ou paused.",
+            AuthModeInvalid => "Autenticação inválida: use signature ou url_token.",
+            RangeInvalid => {
+                "Período inválido: informe início e fim (data ISO ou milissegundos), com o início antes do fim."
+            }
+            CursorInvalid => "Parâmetro de paginação ou filtro inválido.",
             Validation => "Corrija os campos indicados.",
             NotFound => "Não encontrado.",
             InvalidJson => "JSON inválido.",

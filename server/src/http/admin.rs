@@ -2,10 +2,12 @@
 //! behind bearer admin API keys.
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{AdminKey, ApiJson};
+use super::extract::{AdminKey, ApiJson, ApiQuery};
 use super::AppState;
 use app::domain::chatwoot::config as chatwoot;
-use app::domain::{auth, ingest, orgs};
+use app::domain::crm::ListQuery;
+use app::domain::ingest::EventQuery;
+use app::domain::{auth, automation, crm, ingest, orgs};
 use app::model::*;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -22,7 +24,17 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{slug}/boards/{board}/stages", post(create_stage))
         .route("/orgs/{slug}/boards/{board}/stages/{stage}", patch(update_stage))
         .route("/orgs/{slug}/chatwoot", get(get_chatwoot).put(put_chatwoot))
+        .route("/orgs/{slug}/chatwoot/url-token", post(new_url_token))
+        .route("/orgs/{slug}/automation", get(get_automation).put(put_automation))
         .route("/orgs/{slug}/events", get(list_events))
+        .route("/orgs/{slug}/events/reprocess", post(reprocess_range))
+        .route("/orgs/{slug}/events/{id}", get(get_event))
+        .route("/orgs/{slug}/events/{id}/reprocess", post(reprocess_event))
+        .route("/orgs/{slug}/contacts", get(list_contacts))
+        .route("/orgs/{slug}/identities", get(list_identities))
+        .route("/orgs/{slug}/identity-conflicts", get(list_conflicts))
+        .route("/orgs/{slug}/deals", get(list_deals))
+        .route("/orgs/{slug}/conversations", get(list_conversations))
         .route("/stage-template", get(get_template).put(put_template))
         .route("/users", get(list_users).post(create_user))
 }
@@ -180,18 +192,171 @@ async fn put_chatwoot(
 }
 
 #[derive(Deserialize)]
-struct EventFilter {
-    #[serde(default)]
+#[serde(deny_unknown_fields)]
+struct EventParams {
     status: Option<String>,
-    #[serde(default)]
+    source: Option<String>,
+    /// Epoch ms or RFC 3339.
+    from: Option<String>,
+    to: Option<String>,
+    before: Option<i64>,
     limit: Option<i64>,
+    #[serde(default)]
+    payload: bool,
+}
+
+fn instant_param(field: &str, v: Option<&str>) -> Result<Option<i64>, ApiError> {
+    match v {
+        None => Ok(None),
+        Some(s) => ingest::parse_instant(&serde_json::Value::String(s.to_string()))
+            .map(Some)
+            .ok_or_else(|| ApiError::from(app::domain::DomainError::field(field, ErrorCode::RangeInvalid))),
+    }
 }
 
 async fn list_events(
     State(s): State<AppState>,
     _: AdminKey,
     Path(slug): Path<String>,
-    axum::extract::Query(q): axum::extract::Query<EventFilter>,
-) -> ApiResult<Json<Vec<ingest::EventView>>> {
-    Ok(Json(ingest::list_events(&s.services, &slug, q.status.as_deref(), q.limit.unwrap_or(50)).await?))
+    ApiQuery(q): ApiQuery<EventParams>,
+) -> ApiResult<Json<Page<EventView>>> {
+    let query = EventQuery {
+        from: instant_param("from", q.from.as_deref())?,
+        to: instant_param("to", q.to.as_deref())?,
+        status: q.status,
+        source: q.source,
+        before: q.before,
+        limit: q.limit,
+        with_payload: q.payload,
+    };
+    Ok(Json(ingest::list_events(&s.services, &slug, &query).await?))
+}
+
+async fn get_event(
+    State(s): State<AppState>,
+    _: AdminKey,
+    Path((slug, id)): Path<(String, String)>,
+) -> ApiResult<Json<EventView>> {
+    let id: i64 = id.parse().map_err(|_| ApiError::code(ErrorCode::NotFound))?;
+    Ok(Json(ingest::get_event(&s.services, &slug, id).await?))
+}
+
+async fn reprocess_event(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    Path((slug, id)): Path<(String, String)>,
+) -> ApiResult<Json<EventView>> {
+    let id: i64 = id.parse().map_err(|_| ApiError::code(ErrorCode::NotFound))?;
+    Ok(Json(ingest::reprocess_one(&s.services, &actor, &slug, id).await?))
+}
+
+async fn reprocess_range(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    Path(slug): Path<String>,
+    ApiJson(range): ApiJson<ReprocessRange>,
+) -> ApiResult<Json<ReprocessResult>> {
+    let bad = || ApiError::from(app::domain::DomainError::field("from", ErrorCode::RangeInvalid));
+    let from = ingest::parse_instant(&range.from).ok_or_else(bad)?;
+    let to = ingest::parse_instant(&range.to).ok_or_else(bad)?;
+    Ok(Json(ingest::reprocess_range(&s.services, &actor, &slug, from, to).await?))
+}
+
+async fn new_url_token(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    Path(slug): Path<String>,
+) -> ApiResult<(StatusCode, Json<UrlTokenCreated>)> {
+    Ok((StatusCode::CREATED, Json(chatwoot::new_url_token(&s.services, &actor, &slug).await?)))
+}
+
+async fn get_automation(
+    State(s): State<AppState>,
+    _: AdminKey,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<AutomationView>> {
+    Ok(Json(automation::get(&s.services, &slug).await?))
+}
+
+async fn put_automation(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    Path(slug): Path<String>,
+    ApiJson(input): ApiJson<AutomationInput>,
+) -> ApiResult<Json<AutomationView>> {
+    Ok(Json(automation::put(&s.services, &actor, &slug, &input).await?))
+}
+
+/// Query parameters of the CRM lists (each list uses the ones that apply to it).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListParams {
+    before: Option<i64>,
+    limit: Option<i64>,
+    q: Option<String>,
+    source: Option<String>,
+    status: Option<String>,
+    stage: Option<String>,
+    contact_id: Option<i64>,
+    external_id: Option<String>,
+}
+
+impl From<ListParams> for ListQuery {
+    fn from(p: ListParams) -> Self {
+        ListQuery {
+            before: p.before,
+            limit: p.limit,
+            q: p.q,
+            source: p.source,
+            status: p.status,
+            stage: p.stage,
+            contact_id: p.contact_id,
+            external_id: p.external_id,
+        }
+    }
+}
+
+async fn list_contacts(
+    State(s): State<AppState>,
+    _: AdminKey,
+    Path(slug): Path<String>,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> ApiResult<Json<Page<ContactDto>>> {
+    Ok(Json(crm::contacts(&s.services, &slug, &p.into()).await?))
+}
+
+async fn list_identities(
+    State(s): State<AppState>,
+    _: AdminKey,
+    Path(slug): Path<String>,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> ApiResult<Json<Page<IdentityDto>>> {
+    Ok(Json(crm::identities(&s.services, &slug, &p.into()).await?))
+}
+
+async fn list_conflicts(
+    State(s): State<AppState>,
+    _: AdminKey,
+    Path(slug): Path<String>,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> ApiResult<Json<Page<ConflictDto>>> {
+    Ok(Json(crm::conflicts(&s.services, &slug, &p.into()).await?))
+}
+
+async fn list_deals(
+    State(s): State<AppState>,
+    _: AdminKey,
+    Path(slug): Path<String>,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> ApiResult<Json<Page<DealDto>>> {
+    Ok(Json(crm::deals(&s.services, &slug, &p.into()).await?))
+}
+
+async fn list_conversations(
+    State(s): State<AppState>,
+    _: AdminKey,
+    Path(slug): Path<String>,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> ApiResult<Json<Page<ConversationDto>>> {
+    Ok(Json(crm::conversations(&s.services, &slug, &p.into()).await?))
 }

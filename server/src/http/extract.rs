@@ -64,3 +64,25 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         other => ApiError::detail(ErrorCode::InvalidJson, other.body_text()),
     }
 }
+
+/// Query parameters; a malformed one (e.g. `limit=abc`) is a JSON 400 naming the problem
+/// instead of axum's plain-text rejection.
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(e) => Err(ApiError::detail(
+                ErrorCode::CursorInvalid,
+                format!("Parâmetro de consulta inválido: {}", e.body_text()),
+            )),
+        }
+    }
+}

@@ -75,12 +75,21 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .layer(axum::middleware::map_response(json_body_limit))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
             let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            tracing::info_span!("http", method = %req.method(), path = %loggable_path(req.uri().path()), request_id = %id)
         }))
         .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
+}
+
+/// Paths as logged: the token of `/webhooks/chatwoot/{org}/{token}` is a credential
+/// and never reaches the logs.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/webhooks/chatwoot/").and_then(|rest| rest.split_once('/')) {
+        Some((org, _token)) => format!("/webhooks/chatwoot/{org}/***").into(),
+        None => path.into(),
+    }
 }
 
 /// Server functions answer every error they did not classify themselves (e.g. a missing

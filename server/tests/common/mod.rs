@@ -3,6 +3,9 @@
 //! and call the server functions and APIs over HTTP.
 #![allow(dead_code)]
 
+pub mod chatwoot;
+pub mod sink;
+
 use app::domain::{auth, Actor, Services};
 use app::model::Role;
 use ponte_server::config::Config;
@@ -16,11 +19,20 @@ use tokio::sync::oneshot;
 /// Every test server runs on one runtime that lives as long as the test binary, as in
 /// production (one process, one runtime). Each `#[tokio::test]` has its own runtime that
 /// ends with the test; server tasks left on it would die mid-request for later tests.
-fn server_runtime() -> &'static tokio::runtime::Runtime {
+pub fn server_runtime() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RT.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("server runtime")
     })
+}
+
+/// A loopback listener registered with the shared server runtime (so what serves it
+/// outlives the test that made it).
+pub async fn loopback_listener() -> tokio::net::TcpListener {
+    server_runtime()
+        .spawn(async { tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback") })
+        .await
+        .expect("bind task")
 }
 
 /// `ponte_server::start` on the shared server runtime.
@@ -119,6 +131,13 @@ impl TestApp {
             config,
             _dir: dir,
             stop: Some(tx),
+        }
+    }
+
+    /// Stops serving (the database and data folder stay, for a "restarted" server).
+    pub fn stop_server(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
         }
     }
 

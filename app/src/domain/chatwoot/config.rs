@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 pub const SOURCES: [&str; 2] = ["whatsapp", "instagram"];
 
-fn check_url(raw: &str) -> Result<String, ErrorCode> {
+pub(crate) fn check_url(raw: &str) -> Result<String, ErrorCode> {
     let s = raw.trim().trim_end_matches('/');
     let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")).ok_or(ErrorCode::UrlInvalid)?;
     if rest.is_empty() || rest.contains(char::is_whitespace) || s.len() > 500 {
@@ -36,14 +36,16 @@ fn check_inboxes(map: &BTreeMap<String, String>) -> Result<BTreeMap<String, Stri
 fn view(slug: &str, row: Option<&ChatwootConfigRow>) -> ChatwootConfigView {
     let webhook_path = format!("/webhooks/chatwoot/{slug}");
     match row {
-        None => ChatwootConfigView { webhook_path, ..Default::default() },
+        None => ChatwootConfigView { webhook_path, auth_mode: "signature".into(), ..Default::default() },
         Some(r) => ChatwootConfigView {
             base_url: r.base_url.clone(),
             account_id: r.account_id,
             has_webhook_secret: r.webhook_secret_enc.is_some(),
             has_api_token: r.api_token_enc.is_some(),
             inboxes: serde_json::from_str(&r.inbox_sources).unwrap_or_default(),
-            webhook_path,
+            webhook_path: if r.auth_mode == "url_token" { format!("{webhook_path}/{{token}}") } else { webhook_path },
+            auth_mode: r.auth_mode.clone(),
+            has_url_token: r.url_token_hash.is_some(),
             updated_at: Some(r.updated_at),
         },
     }
@@ -94,6 +96,12 @@ pub async fn put(
             f.check("inboxes", check_inboxes(map)).map(|m| serde_json::to_string(&m).unwrap_or_else(|_| "{}".into()))
         }
     };
+    let auth_mode = match input.auth_mode.as_deref().map(str::trim) {
+        None => current.as_ref().map(|c| c.auth_mode.clone()).unwrap_or_else(|| "signature".into()),
+        Some(m) => f
+            .check("auth_mode", AUTH_MODES.contains(&m).then(|| m.to_string()).ok_or(ErrorCode::AuthModeInvalid))
+            .unwrap_or_default(),
+    };
     f.finish()?;
     let row = ChatwootConfigRow {
         organization_id: org_id,
@@ -106,6 +114,8 @@ pub async fn put(
         )?,
         api_token_enc: seal(svc, &input.api_token, current.as_ref().and_then(|c| c.api_token_enc.clone()))?,
         inbox_sources: inboxes.unwrap_or_else(|| "{}".into()),
+        auth_mode,
+        url_token_hash: current.as_ref().and_then(|c| c.url_token_hash.clone()),
         updated_at: svc.now(),
     };
     store::webhooks::put_config(&svc.db, &row).await?;
@@ -115,6 +125,7 @@ pub async fn put(
         ("webhook_secret", input.webhook_secret.is_some()),
         ("api_token", input.api_token.is_some()),
         ("inboxes", input.inboxes.is_some()),
+        ("auth_mode", input.auth_mode.is_some()),
     ]
     .into_iter()
     .filter_map(|(k, v)| v.then_some(k))
@@ -132,9 +143,65 @@ pub async fn put(
     Ok(view(&org.slug, Some(&row)))
 }
 
-/// The webhook secret in clear, for verifying deliveries.
-pub(crate) async fn webhook_secret(svc: &Services, org_id: i64) -> Result<(Option<String>, Option<i64>), DomainError> {
-    let Some(row) = store::webhooks::config(&svc.db, org_id).await? else { return Ok((None, None)) };
+/// Makes a new URL token for an org whose Chatwoot cannot sign (older than 4.11.2) and
+/// switches it to `url_token` mode. The token is returned once; only its hash is kept.
+pub async fn new_url_token(svc: &Services, actor: &Actor, slug: &str) -> Result<UrlTokenCreated, DomainError> {
+    let org = orgs::row_by_slug(svc, slug).await?;
+    let current = store::webhooks::config(&svc.db, org.id).await?;
+    let token = crate::domain::auth::random_token();
+    let mut row = current.unwrap_or(ChatwootConfigRow {
+        organization_id: org.id,
+        base_url: None,
+        account_id: None,
+        webhook_secret_enc: None,
+        api_token_enc: None,
+        inbox_sources: "{}".into(),
+        auth_mode: "url_token".into(),
+        url_token_hash: None,
+        updated_at: svc.now(),
+    });
+    row.auth_mode = "url_token".into();
+    row.url_token_hash = Some(crate::domain::auth::token_hash(&token));
+    row.updated_at = svc.now();
+    store::webhooks::put_config(&svc.db, &row).await?;
+    store::audit::record(
+        &svc.db,
+        &actor.0,
+        "chatwoot.url_token",
+        Some(OrgId(org.id)),
+        &serde_json::json!({}),
+        svc.now(),
+    )
+    .await?;
+    Ok(UrlTokenCreated { webhook_path: format!("/webhooks/chatwoot/{}/{token}", org.slug), token })
+}
+
+pub const AUTH_MODES: [&str; 2] = ["signature", "url_token"];
+
+/// How an org's deliveries are authenticated, with the secret in clear.
+pub(crate) struct WebhookAuth {
+    pub mode: String,
+    pub secret: Option<String>,
+    pub url_token_hash: Option<String>,
+    pub account_id: Option<i64>,
+}
+
+pub(crate) async fn webhook_auth(svc: &Services, org_id: i64) -> Result<Option<WebhookAuth>, DomainError> {
+    let Some(row) = store::webhooks::config(&svc.db, org_id).await? else { return Ok(None) };
     let secret = row.webhook_secret_enc.as_deref().map(|s| svc.secrets.decrypt(s)).transpose()?;
-    Ok((secret, row.account_id))
+    Ok(Some(WebhookAuth {
+        mode: row.auth_mode,
+        secret,
+        url_token_hash: row.url_token_hash,
+        account_id: row.account_id,
+    }))
+}
+
+/// The org's inbox id → channel map.
+pub(crate) async fn inbox_map(
+    svc: &Services,
+    org_id: i64,
+) -> Result<std::collections::BTreeMap<String, String>, DomainError> {
+    let row = store::webhooks::config(&svc.db, org_id).await?;
+    Ok(row.and_then(|r| serde_json::from_str(&r.inbox_sources).ok()).unwrap_or_default())
 }

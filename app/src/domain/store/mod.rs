@@ -4,7 +4,10 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod automation;
+pub mod crm;
 pub mod orgs;
+pub mod queue;
 pub mod sessions;
 pub mod settings;
 pub mod users;
@@ -103,6 +106,34 @@ impl Db {
 
     pub async fn close(&self) {
         on_db!(self, pool => pool.close().await)
+    }
+}
+
+/// Starts a transaction that will write. On SQLite it takes the write lock up front
+/// (`BEGIN IMMEDIATE`): a deferred transaction that reads first fails with a busy-snapshot
+/// error, not a wait, when another connection commits before its first write.
+pub(crate) trait WritePool {
+    type Db: sqlx::Database;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>> + Send;
+}
+
+impl WritePool for SqlitePool {
+    type Db = sqlx::Sqlite;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error>> + Send {
+        self.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl WritePool for PgPool {
+    type Db = sqlx::Postgres;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error>> + Send {
+        self.begin()
     }
 }
 

@@ -77,6 +77,11 @@ pub async fn list(db: &Db) -> Result<Vec<OrgRow>, sqlx::Error> {
     on_db!(db, pool => sqlx::query_as::<_, OrgRow>(&sql).fetch_all(pool).await)
 }
 
+pub async fn by_id(db: &Db, id: i64) -> Result<Option<OrgRow>, sqlx::Error> {
+    let sql = format!("SELECT {ORG_COLUMNS} FROM organizations WHERE id = $1");
+    on_db!(db, pool => sqlx::query_as::<_, OrgRow>(&sql).bind(id).fetch_optional(pool).await)
+}
+
 pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<OrgRow>, sqlx::Error> {
     let sql = format!("SELECT {ORG_COLUMNS} FROM organizations WHERE slug = $1");
     on_db!(db, pool => sqlx::query_as::<_, OrgRow>(&sql).bind(slug).fetch_optional(pool).await)

@@ -1,6 +1,6 @@
 //! The webhook event inbox and each org's Chatwoot connection.
 
-use super::{on_db, Db};
+use super::{on_db, Db, WritePool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ChatwootConfigRow {
@@ -10,13 +10,15 @@ pub struct ChatwootConfigRow {
     pub webhook_secret_enc: Option<String>,
     pub api_token_enc: Option<String>,
     pub inbox_sources: String,
+    pub auth_mode: String,
+    pub url_token_hash: Option<String>,
     pub updated_at: i64,
 }
 
 pub async fn config(db: &Db, org_id: i64) -> Result<Option<ChatwootConfigRow>, sqlx::Error> {
     on_db!(db, pool => {
         sqlx::query_as::<_, ChatwootConfigRow>(
-            "SELECT organization_id, base_url, account_id, webhook_secret_enc, api_token_enc, inbox_sources, updated_at \
+            "SELECT organization_id, base_url, account_id, webhook_secret_enc, api_token_enc, inbox_sources, auth_mode, url_token_hash, updated_at \
              FROM chatwoot_configs WHERE organization_id = $1",
         )
         .bind(org_id)
@@ -28,11 +30,12 @@ pub async fn config(db: &Db, org_id: i64) -> Result<Option<ChatwootConfigRow>, s
 pub async fn put_config(db: &Db, row: &ChatwootConfigRow) -> Result<(), sqlx::Error> {
     on_db!(db, pool => {
         sqlx::query(
-            "INSERT INTO chatwoot_configs (organization_id, base_url, account_id, webhook_secret_enc, api_token_enc, inbox_sources, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+            "INSERT INTO chatwoot_configs (organization_id, base_url, account_id, webhook_secret_enc, api_token_enc, inbox_sources, \
+             auth_mode, url_token_hash, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT (organization_id) DO UPDATE SET base_url = excluded.base_url, account_id = excluded.account_id, \
              webhook_secret_enc = excluded.webhook_secret_enc, api_token_enc = excluded.api_token_enc, \
-             inbox_sources = excluded.inbox_sources, updated_at = excluded.updated_at",
+             inbox_sources = excluded.inbox_sources, auth_mode = excluded.auth_mode, url_token_hash = excluded.url_token_hash, \
+             updated_at = excluded.updated_at",
         )
         .bind(row.organization_id)
         .bind(&row.base_url)
@@ -40,6 +43,8 @@ pub async fn put_config(db: &Db, row: &ChatwootConfigRow) -> Result<(), sqlx::Er
         .bind(&row.webhook_secret_enc)
         .bind(&row.api_token_enc)
         .bind(&row.inbox_sources)
+        .bind(&row.auth_mode)
+        .bind(&row.url_token_hash)
         .bind(row.updated_at)
         .execute(pool)
         .await
@@ -47,44 +52,52 @@ pub async fn put_config(db: &Db, row: &ChatwootConfigRow) -> Result<(), sqlx::Er
     })
 }
 
-pub struct NewEvent<'a> {
+#[derive(Debug, Clone)]
+pub struct NewEvent {
     pub organization_id: i64,
-    pub event: &'a str,
-    pub dedupe_key: &'a str,
-    pub delivery_id: Option<&'a str>,
-    pub payload: &'a str,
+    pub event: String,
+    pub dedupe_key: String,
+    pub delivery_id: Option<String>,
+    pub payload: String,
     pub received_at: i64,
-    pub status: &'a str,
+    pub status: &'static str,
 }
 
-/// Stores an event unless its dedupe key is known. Returns the row id and whether it was
-/// new; the insert is committed when this returns (the caller may then answer 2xx).
-pub async fn insert_event(db: &Db, e: &NewEvent<'_>) -> Result<(i64, bool), sqlx::Error> {
+/// Stores a batch of events in one transaction, skipping known dedupe keys. Returns each
+/// row's id and whether it was new, in input order; everything is committed (fsync'd on
+/// SQLite with synchronous=FULL) when this returns, so callers may answer 2xx.
+pub async fn insert_events(db: &Db, events: &[NewEvent]) -> Result<Vec<(i64, bool)>, sqlx::Error> {
     on_db!(db, pool => {
-        let inserted: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO webhook_events (organization_id, event, dedupe_key, delivery_id, payload, received_at, status, next_attempt_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $6) ON CONFLICT (organization_id, dedupe_key) DO NOTHING RETURNING id",
-        )
-        .bind(e.organization_id)
-        .bind(e.event)
-        .bind(e.dedupe_key)
-        .bind(e.delivery_id)
-        .bind(e.payload)
-        .bind(e.received_at)
-        .bind(e.status)
-        .fetch_optional(pool)
-        .await?;
-        match inserted {
-            Some(id) => Ok((id, true)),
-            None => {
-                let id: i64 = sqlx::query_scalar("SELECT id FROM webhook_events WHERE organization_id = $1 AND dedupe_key = $2")
-                    .bind(e.organization_id)
-                    .bind(e.dedupe_key)
-                    .fetch_one(pool)
-                    .await?;
-                Ok((id, false))
+        let mut tx = pool.begin_write().await?;
+        let mut out = Vec::with_capacity(events.len());
+        for e in events {
+            let inserted: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO webhook_events (organization_id, event, dedupe_key, delivery_id, payload, received_at, status, next_attempt_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $6) ON CONFLICT (organization_id, dedupe_key) DO NOTHING RETURNING id",
+            )
+            .bind(e.organization_id)
+            .bind(&e.event)
+            .bind(&e.dedupe_key)
+            .bind(&e.delivery_id)
+            .bind(&e.payload)
+            .bind(e.received_at)
+            .bind(e.status)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match inserted {
+                Some(id) => out.push((id, true)),
+                None => {
+                    let id: i64 = sqlx::query_scalar("SELECT id FROM webhook_events WHERE organization_id = $1 AND dedupe_key = $2")
+                        .bind(e.organization_id)
+                        .bind(&e.dedupe_key)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    out.push((id, false));
+                }
             }
         }
+        tx.commit().await?;
+        Ok(out)
     })
 }
 
@@ -99,20 +112,45 @@ pub struct EventRow {
     pub received_at: i64,
     pub status: String,
     pub attempts: i64,
+    pub next_attempt_at: i64,
     pub last_error: Option<String>,
+    pub source: Option<String>,
 }
 
-/// The org's latest events, newest first (optionally of one status).
-pub async fn events_of(db: &Db, org_id: i64, status: Option<&str>, limit: i64) -> Result<Vec<EventRow>, sqlx::Error> {
+const EVENT_COLUMNS: &str =
+    "id, organization_id, event, dedupe_key, delivery_id, payload, received_at, status, attempts, next_attempt_at, last_error, source";
+
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter<'a> {
+    pub status: Option<&'a str>,
+    pub source: Option<&'a str>,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub before: Option<i64>,
+}
+
+/// The org's events, newest first, filtered; `before` pages by id.
+pub async fn events_of(db: &Db, org_id: i64, f: &EventFilter<'_>, limit: i64) -> Result<Vec<EventRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM webhook_events WHERE organization_id = $1 AND ($2 IS NULL OR status = $2) \
+         AND ($3 IS NULL OR source = $3) AND ($4 IS NULL OR received_at >= $4) AND ($5 IS NULL OR received_at < $5) \
+         AND ($6 IS NULL OR id < $6) ORDER BY id DESC LIMIT $7"
+    );
     on_db!(db, pool => {
-        sqlx::query_as::<_, EventRow>(
-            "SELECT id, organization_id, event, dedupe_key, delivery_id, payload, received_at, status, attempts, last_error \
-             FROM webhook_events WHERE organization_id = $1 AND ($2 IS NULL OR status = $2) ORDER BY id DESC LIMIT $3",
-        )
-        .bind(org_id)
-        .bind(status)
-        .bind(limit)
-        .fetch_all(pool)
-        .await
+        sqlx::query_as::<_, EventRow>(&sql)
+            .bind(org_id)
+            .bind(f.status)
+            .bind(f.source)
+            .bind(f.from)
+            .bind(f.to)
+            .bind(f.before)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
     })
+}
+
+pub async fn event(db: &Db, org_id: i64, id: i64) -> Result<Option<EventRow>, sqlx::Error> {
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM webhook_events WHERE organization_id = $1 AND id = $2");
+    on_db!(db, pool => sqlx::query_as::<_, EventRow>(&sql).bind(org_id).bind(id).fetch_optional(pool).await)
 }

@@ -1,0 +1,146 @@
+//! Read access to what ingestion built for an org: contacts, messaging identities, deals,
+//! conversations and the identity conflicts kept for review. Newest first, paginated by id.
+
+use super::error::DomainError;
+use super::{orgs, store, Services};
+use crate::model::*;
+
+/// Common list parameters: `before` = the last id of the previous page.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub before: Option<i64>,
+    pub limit: Option<i64>,
+    pub q: Option<String>,
+    pub source: Option<String>,
+    pub status: Option<String>,
+    pub stage: Option<String>,
+    pub contact_id: Option<i64>,
+    pub external_id: Option<String>,
+}
+
+impl ListQuery {
+    fn limit(&self) -> i64 {
+        self.limit.unwrap_or(50).clamp(1, 500)
+    }
+}
+
+fn page<T>(items: Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> Page<T> {
+    let next_before = (items.len() as i64 == limit).then(|| items.last().map(&id)).flatten();
+    Page { items, next_before }
+}
+
+fn check_source(q: &ListQuery) -> Result<(), DomainError> {
+    match q.source.as_deref() {
+        Some(s) if !super::chatwoot::config::SOURCES.contains(&s) => {
+            Err(DomainError::field("source", ErrorCode::SourceInvalid))
+        }
+        _ => Ok(()),
+    }
+}
+
+pub async fn contacts(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page<ContactDto>, DomainError> {
+    let org = orgs::row_by_slug(svc, slug).await?;
+    let text = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let rows = store::crm::contacts(&svc.db, org.id, text, q.before, q.limit()).await?;
+    let items = rows
+        .into_iter()
+        .map(|r| ContactDto { id: r.id, name: r.name, phone: r.phone, email: r.email, created_at: r.created_at })
+        .collect();
+    Ok(page(items, q.limit(), |c: &ContactDto| c.id))
+}
+
+pub async fn identities(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page<IdentityDto>, DomainError> {
+    let org = orgs::row_by_slug(svc, slug).await?;
+    check_source(q)?;
+    let rows = store::crm::identities(
+        &svc.db,
+        org.id,
+        q.source.as_deref(),
+        q.contact_id,
+        q.external_id.as_deref(),
+        q.before,
+        q.limit(),
+    )
+    .await?;
+    let items = rows
+        .into_iter()
+        .map(|r| IdentityDto {
+            session_key: format!("{}:{}", r.source, r.external_id),
+            id: r.id,
+            contact_id: r.contact_id,
+            source: r.source,
+            external_id: r.external_id,
+            created_at: r.created_at,
+        })
+        .collect();
+    Ok(page(items, q.limit(), |c: &IdentityDto| c.id))
+}
+
+pub const DEAL_STATUSES: [&str; 3] = ["open", "won", "lost"];
+
+pub async fn deals(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page<DealDto>, DomainError> {
+    let org = orgs::row_by_slug(svc, slug).await?;
+    if let Some(s) = q.status.as_deref() {
+        if !DEAL_STATUSES.contains(&s) {
+            return Err(DomainError::field("status", ErrorCode::StatusInvalid));
+        }
+    }
+    let rows =
+        store::crm::deals(&svc.db, org.id, q.status.as_deref(), q.contact_id, q.stage.as_deref(), q.before, q.limit())
+            .await?;
+    let items = rows
+        .into_iter()
+        .map(|r| DealDto {
+            id: r.id,
+            contact_id: r.contact_id,
+            board: r.board_key,
+            stage: r.stage_key,
+            stage_label: r.stage_label,
+            status: r.status,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+        .collect();
+    Ok(page(items, q.limit(), |c: &DealDto| c.id))
+}
+
+pub async fn conversations(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page<ConversationDto>, DomainError> {
+    let org = orgs::row_by_slug(svc, slug).await?;
+    check_source(q)?;
+    let rows =
+        store::crm::conversations(&svc.db, org.id, q.source.as_deref(), q.contact_id, q.before, q.limit()).await?;
+    let items = rows
+        .into_iter()
+        .map(|r| ConversationDto {
+            id: r.id,
+            chatwoot_conversation_id: r.chatwoot_conversation_id,
+            contact_id: r.contact_id,
+            deal_id: r.deal_id,
+            source: r.source,
+            session_key: r.session_key,
+            created_at: r.created_at,
+        })
+        .collect();
+    Ok(page(items, q.limit(), |c: &ConversationDto| c.id))
+}
+
+pub async fn conflicts(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page<ConflictDto>, DomainError> {
+    let org = orgs::row_by_slug(svc, slug).await?;
+    let rows = store::crm::conflicts(&svc.db, org.id, q.before, q.limit()).await?;
+    let items = rows
+        .into_iter()
+        .map(|r| ConflictDto {
+            id: r.id,
+            kind: r.kind,
+            source: r.source,
+            external_id: r.external_id,
+            contact_id: r.contact_id,
+            other_contact_id: r.other_contact_id,
+            event_id: r.event_id,
+            detail: r.detail,
+            status: r.status,
+            created_at: r.created_at,
+        })
+        .collect();
+    Ok(page(items, q.limit(), |c: &ConflictDto| c.id))
+}

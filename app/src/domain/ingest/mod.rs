@@ -1,0 +1,262 @@
+//! Ingestion of Chatwoot webhooks. `accept` verifies a delivery and commits it to
+//! `webhook_events` (through the group-commit writer) before the caller answers 2xx, so an
+//! accepted event survives a crash; `pipeline` processes the stored events later;
+//! operators read them and put failed ones back in the queue here.
+
+pub mod forward;
+pub mod pipeline;
+pub mod writer;
+
+use super::chatwoot::config::webhook_auth;
+use super::chatwoot::payload::{Envelope, EnvelopeError};
+use super::chatwoot::signature::{self, SignatureError};
+use super::error::DomainError;
+use super::store::{self, webhooks::EventFilter, webhooks::NewEvent};
+use super::{orgs, Actor, Services};
+use crate::model::{ErrorCode, EventStep, EventView, OrgId, Page, ReprocessResult, WebhookAck};
+
+/// One delivery as received: headers of interest, the URL token if any, the raw body.
+pub struct Delivery<'a> {
+    pub delivery_id: Option<&'a str>,
+    pub timestamp: Option<&'a str>,
+    pub signature: Option<&'a str>,
+    /// The token of `/webhooks/chatwoot/{org}/{token}` (orgs in `url_token` mode).
+    pub url_token: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+/// Constant-time equality of two hex digests (both are hashes of secrets).
+fn same_digest(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub async fn accept(svc: &Services, org_slug: &str, d: &Delivery<'_>) -> Result<WebhookAck, DomainError> {
+    let org = orgs::row_by_slug(svc, org_slug).await?;
+    let auth = webhook_auth(svc, org.id).await?.ok_or(DomainError::Rejected(ErrorCode::WebhookNotConfigured))?;
+    if auth.mode == "url_token" {
+        let expected = auth.url_token_hash.as_deref().ok_or(DomainError::Rejected(ErrorCode::WebhookNotConfigured))?;
+        let given = d.url_token.ok_or(DomainError::Rejected(ErrorCode::UrlTokenInvalid))?;
+        if !same_digest(&super::auth::token_hash(given), expected) {
+            return Err(DomainError::Rejected(ErrorCode::UrlTokenInvalid));
+        }
+    } else {
+        // A token in the URL of a signing org is a misconfiguration: say so instead of ignoring it.
+        if d.url_token.is_some() {
+            return Err(DomainError::Rejected(ErrorCode::UrlTokenInvalid));
+        }
+        let secret = auth.secret.ok_or(DomainError::Rejected(ErrorCode::WebhookNotConfigured))?;
+        signature::verify(&secret, d.timestamp, d.signature, d.body, svc.now().div_euclid(1000)).map_err(|e| {
+            DomainError::Rejected(match e {
+                SignatureError::Stale => ErrorCode::SignatureStale,
+                SignatureError::Missing | SignatureError::Mismatch => ErrorCode::SignatureInvalid,
+            })
+        })?;
+    }
+    let payload = std::str::from_utf8(d.body).map_err(|_| DomainError::Rejected(ErrorCode::InvalidJson))?;
+    let json: serde_json::Value =
+        serde_json::from_str(payload).map_err(|_| DomainError::Rejected(ErrorCode::InvalidJson))?;
+    let envelope = Envelope::read(&json).map_err(|e| {
+        DomainError::Rejected(match e {
+            EnvelopeError::NotAnObject => ErrorCode::InvalidJson,
+            EnvelopeError::MissingEvent => ErrorCode::EventMissing,
+        })
+    })?;
+    // Conversation events carry no account; when one is present it must be the org's.
+    if let (Some(expected), Some(got)) = (auth.account_id, envelope.account_id) {
+        if expected != got {
+            return Err(DomainError::Rejected(ErrorCode::AccountMismatch));
+        }
+    }
+    let dedupe_key = envelope.dedupe_key(d.delivery_id, d.body);
+    let status = if envelope.is_handled() { "pending" } else { "ignored" };
+    let (event_id, new) = svc
+        .writer
+        .write(NewEvent {
+            organization_id: org.id,
+            event: envelope.event.clone(),
+            dedupe_key,
+            delivery_id: d.delivery_id.map(str::to_string),
+            payload: payload.to_string(),
+            received_at: svc.now(),
+            status,
+        })
+        .await?;
+    if new && status == "pending" {
+        svc.queue_signal.notify_one();
+    }
+    tracing::debug!(org = %org.slug, event_id, event = %envelope.event, duplicate = !new, "webhook accepted");
+    Ok(WebhookAck { event_id, duplicate: !new, status: status.to_string() })
+}
+
+pub const EVENT_STATUSES: [&str; 6] = ["pending", "processing", "done", "ignored", "failed", "dead"];
+/// What an operator may put back in the queue: never `done` (that would hand a message to
+/// the automation twice) nor an event being processed right now.
+pub const REPROCESSABLE: [&str; 3] = ["failed", "dead", "ignored"];
+
+/// Filters of the event list, as the edges parse them.
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    pub status: Option<String>,
+    pub source: Option<String>,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub before: Option<i64>,
+    pub limit: Option<i64>,
+    pub with_payload: bool,
+}
+
+fn step_view(r: store::queue::StepRow) -> EventStep {
+    EventStep {
+        attempt: r.attempt,
+        step: r.step,
+        outcome: r.outcome,
+        detail: r.detail,
+        duration_us: r.duration_us,
+        at: r.at,
+    }
+}
+
+fn event_view(r: store::webhooks::EventRow, mut steps: Vec<EventStep>, with_payload: bool) -> EventView {
+    // Receipt is the row itself; shown as the first step so the record reads end to end.
+    steps.insert(
+        0,
+        EventStep {
+            attempt: 0,
+            step: "received".into(),
+            outcome: "stored".into(),
+            detail: r.delivery_id.clone().map(|d| format!("entrega {d}")),
+            duration_us: 0,
+            at: r.received_at,
+        },
+    );
+    let retrying = matches!(r.status.as_str(), "failed" | "pending");
+    EventView {
+        id: r.id,
+        event: r.event,
+        status: r.status,
+        source: r.source,
+        delivery_id: r.delivery_id,
+        received_at: r.received_at,
+        attempts: r.attempts,
+        next_attempt_at: retrying.then_some(r.next_attempt_at),
+        last_error: r.last_error,
+        steps,
+        payload: with_payload.then(|| serde_json::from_str(&r.payload).unwrap_or(serde_json::Value::Null)),
+    }
+}
+
+pub async fn list_events(svc: &Services, org_slug: &str, q: &EventQuery) -> Result<Page<EventView>, DomainError> {
+    let org = orgs::row_by_slug(svc, org_slug).await?;
+    let mut f = super::error::Fields::default();
+    if let Some(st) = q.status.as_deref() {
+        f.check("status", EVENT_STATUSES.contains(&st).then_some(()).ok_or(ErrorCode::StatusInvalid));
+    }
+    if let Some(src) = q.source.as_deref() {
+        f.check(
+            "source",
+            super::chatwoot::config::SOURCES.contains(&src).then_some(()).ok_or(ErrorCode::SourceInvalid),
+        );
+    }
+    if let (Some(from), Some(to)) = (q.from, q.to) {
+        f.check("from", (from < to).then_some(()).ok_or(ErrorCode::RangeInvalid));
+    }
+    f.finish()?;
+    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let filter = EventFilter {
+        status: q.status.as_deref(),
+        source: q.source.as_deref(),
+        from: q.from,
+        to: q.to,
+        before: q.before,
+    };
+    let rows = store::webhooks::events_of(&svc.db, org.id, &filter, limit).await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut steps = store::queue::steps_of(&svc.db, &ids).await?;
+    let next_before = (rows.len() as i64 == limit).then(|| rows.last().map(|r| r.id)).flatten();
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            let mine: Vec<EventStep> = steps.extract_if(.., |s| s.event_id == r.id).map(step_view).collect();
+            event_view(r, mine, q.with_payload)
+        })
+        .collect();
+    Ok(Page { items, next_before })
+}
+
+/// One event of the org with its payload and every step of every attempt.
+pub async fn get_event(svc: &Services, org_slug: &str, id: i64) -> Result<EventView, DomainError> {
+    let org = orgs::row_by_slug(svc, org_slug).await?;
+    let row = store::webhooks::event(&svc.db, org.id, id).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
+    let steps = store::queue::steps_of(&svc.db, &[id]).await?.into_iter().map(step_view).collect();
+    Ok(event_view(row, steps, true))
+}
+
+/// Puts one failed, dead or ignored event back in the queue (an event of another org is
+/// "not found", never touched).
+pub async fn reprocess_one(svc: &Services, actor: &Actor, org_slug: &str, id: i64) -> Result<EventView, DomainError> {
+    let org = orgs::row_by_slug(svc, org_slug).await?;
+    if !store::queue::requeue_one(&svc.db, org.id, id, &REPROCESSABLE, svc.now()).await? {
+        return match store::webhooks::event(&svc.db, org.id, id).await? {
+            None => Err(DomainError::Rejected(ErrorCode::NotFound)),
+            Some(_) => Err(DomainError::Rejected(ErrorCode::NotReprocessable)),
+        };
+    }
+    store::audit::record(
+        &svc.db,
+        &actor.0,
+        "event.reprocess",
+        Some(OrgId(org.id)),
+        &serde_json::json!({"event_id": id}),
+        svc.now(),
+    )
+    .await?;
+    svc.queue_signal.notify_one();
+    get_event(svc, org_slug, id).await
+}
+
+/// Puts every failed or dead event of the org received in [from, to) back in the queue.
+pub async fn reprocess_range(
+    svc: &Services,
+    actor: &Actor,
+    org_slug: &str,
+    from: i64,
+    to: i64,
+) -> Result<ReprocessResult, DomainError> {
+    let org = orgs::row_by_slug(svc, org_slug).await?;
+    if from >= to {
+        return Err(DomainError::field("from", ErrorCode::RangeInvalid));
+    }
+    let n = store::queue::requeue_range(&svc.db, org.id, &["failed", "dead"], from, to, svc.now()).await?;
+    store::audit::record(
+        &svc.db,
+        &actor.0,
+        "event.reprocess_range",
+        Some(OrgId(org.id)),
+        &serde_json::json!({"from": from, "to": to, "requeued": n}),
+        svc.now(),
+    )
+    .await?;
+    if n > 0 {
+        svc.queue_signal.notify_one();
+    }
+    Ok(ReprocessResult { requeued: n })
+}
+
+/// The org's event counts per status.
+pub async fn status_counts(svc: &Services, org_slug: &str) -> Result<Vec<(String, i64)>, DomainError> {
+    let org = orgs::row_by_slug(svc, org_slug).await?;
+    Ok(store::queue::status_counts(&svc.db, org.id).await?)
+}
+
+/// An instant given as epoch milliseconds or RFC 3339 text.
+pub fn parse_instant(v: &serde_json::Value) -> Option<i64> {
+    match v {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .or_else(|| chrono::DateTime::parse_from_rfc3339(s.trim()).ok().map(|t| t.timestamp_millis())),
+        _ => None,
+    }
+}

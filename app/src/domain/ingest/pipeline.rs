@@ -1,0 +1,387 @@
+//! Processing of stored events, one batch per call: claim → classify → identity, deal and
+//! conversation (one transaction for the batch) → hand-off to the automation (concurrent
+//! HTTP, no transaction open) → record every step and the outcome (one transaction).
+//!
+//! Every stage is idempotent, so an attempt cut short by a crash is simply run again when
+//! its lease ends: the identity and the open deal are found instead of created, and a
+//! hand-off that already succeeded is not repeated.
+
+use super::forward::{self, Target};
+use super::writer::lock_if_sqlite;
+use crate::domain::chatwoot::classify::{classify, Inbound, Skip, Source};
+use crate::domain::chatwoot::config::inbox_map;
+use crate::domain::error::DomainError;
+use crate::domain::identity::phone::{whatsapp_id, WhatsappId};
+use crate::domain::store::automation::AutomationRow;
+use crate::domain::store::crm::{Applied, ConversationLink, InboundWork};
+use crate::domain::store::queue::{ClaimedRow, NewStep, Outcome};
+use crate::domain::store::{self};
+use crate::domain::Services;
+use futures::StreamExt;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
+/// Tunables of the queue, from the server's configuration.
+#[derive(Clone, Debug)]
+pub struct PipelineConfig {
+    /// Events claimed per batch.
+    pub batch_size: i64,
+    /// How long a claimed event stays with its worker before another may take it.
+    pub lease_ms: i64,
+    /// Attempts before an event is `dead` (kept, listed, reprocessable by hand).
+    pub max_attempts: i64,
+    pub retry_base_ms: i64,
+    pub retry_max_ms: i64,
+    /// Concurrent hand-offs per batch.
+    pub forward_concurrency: usize,
+    /// Rows per group commit of accepted webhooks.
+    pub writer_batch: usize,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig {
+            batch_size: 64,
+            lease_ms: 120_000,
+            max_attempts: 8,
+            retry_base_ms: 5_000,
+            retry_max_ms: 30 * 60_000,
+            forward_concurrency: 32,
+            writer_batch: 256,
+        }
+    }
+}
+
+impl PipelineConfig {
+    /// Exponential backoff: base, 2×base, 4×base… capped.
+    pub fn retry_delay(&self, attempt: i64) -> i64 {
+        let exp = (attempt - 1).clamp(0, 30) as u32;
+        self.retry_base_ms.saturating_mul(1i64 << exp).min(self.retry_max_ms)
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunReport {
+    pub claimed: usize,
+    pub done: usize,
+    pub ignored: usize,
+    pub failed: usize,
+    pub dead: usize,
+}
+
+struct OrgCtx {
+    slug: String,
+    inboxes: BTreeMap<String, String>,
+    intake: Option<(i64, i64)>,
+    automation: Option<AutomationRow>,
+}
+
+enum State {
+    Ignored,
+    Failed(String),
+    Inbound { inbound: Box<Inbound>, payload: Value, work: usize, session_key: String },
+}
+
+struct Plan {
+    row: ClaimedRow,
+    steps: Vec<NewStep>,
+    source: Option<&'static str>,
+    state: State,
+}
+
+impl Plan {
+    fn step(&mut self, step: &'static str, outcome: &'static str, detail: Option<String>, started: Instant) {
+        let duration_us = started.elapsed().as_micros().min(i64::MAX as u128) as i64;
+        self.steps.push(NewStep { step, outcome, detail, duration_us });
+    }
+
+    fn fail(&mut self, step: &'static str, error: String, started: Instant) {
+        self.step(step, "failed", Some(error.clone()), started);
+        self.state = State::Failed(error);
+    }
+}
+
+fn skip_detail(skip: Skip, event: &str) -> String {
+    match skip {
+        Skip::NotANewMessage => format!("{event}: não é uma mensagem nova de cliente"),
+        Skip::Outgoing => "mensagem enviada pela equipe, bot ou modelo".into(),
+        Skip::Activity => "mensagem de atividade da conversa".into(),
+        Skip::Private => "nota privada de atendente".into(),
+        Skip::Echo => "eco de mensagem enviada pelo telefone ou perfil da empresa".into(),
+        Skip::UnmappedInbox => "caixa de entrada não mapeada para whatsapp ou instagram".into(),
+        Skip::ChannelMismatch => "o canal informado pelo Chatwoot difere do mapeamento da caixa de entrada".into(),
+        Skip::MissingIdentity => "sem contact_inbox.source_id para identificar a pessoa".into(),
+    }
+}
+
+/// The identity key of the sender, another spelling of it worth matching, and a note when
+/// the id could not be normalized.
+fn identity_key(inbound: &Inbound) -> (String, Option<String>, Option<String>) {
+    match inbound.source {
+        Source::Instagram => (inbound.external_id.clone(), None, None),
+        Source::Whatsapp => match whatsapp_id(&inbound.external_id) {
+            Ok(WhatsappId::Phone(k)) => {
+                // BR mobile `55 DD 9 NNNNNNNN`: identities imported without the ninth digit match too.
+                let alt = (k.len() == 13 && k.starts_with("55") && &k[4..5] == "9")
+                    .then(|| format!("{}{}", &k[..4], &k[5..]));
+                (k, alt, None)
+            }
+            Ok(WhatsappId::Opaque(k)) => (k, None, Some("id não numérico mantido como recebido".into())),
+            Err(_) => (
+                inbound.external_id.clone(),
+                None,
+                Some("número fora do plano de numeração; id mantido como recebido".into()),
+            ),
+        },
+    }
+}
+
+async fn org_context(svc: &Services, org_id: i64) -> Result<Option<OrgCtx>, DomainError> {
+    let Some(org) = store::orgs::by_id(&svc.db, org_id).await? else { return Ok(None) };
+    Ok(Some(OrgCtx {
+        slug: org.slug,
+        inboxes: inbox_map(svc, org_id).await?,
+        intake: store::crm::intake_stage(&svc.db, org_id).await?,
+        automation: store::automation::get(&svc.db, org_id).await?,
+    }))
+}
+
+/// Claims and processes one batch as `worker`. Returns what happened (all zero when the
+/// queue had nothing due).
+pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainError> {
+    let cfg = &svc.config.pipeline;
+    let now = svc.now();
+    let claimed = {
+        let _g = lock_if_sqlite(&svc.db, &svc.write_gate).await;
+        store::queue::claim(&svc.db, worker, now, now + cfg.lease_ms, cfg.batch_size).await?
+    };
+    if claimed.is_empty() {
+        return Ok(RunReport::default());
+    }
+    let mut orgs: HashMap<i64, Option<OrgCtx>> = HashMap::new();
+    for row in &claimed {
+        if !orgs.contains_key(&row.organization_id) {
+            orgs.insert(row.organization_id, org_context(svc, row.organization_id).await?);
+        }
+    }
+
+    // 1. Classify and normalize.
+    let mut plans = Vec::with_capacity(claimed.len());
+    let mut works: Vec<InboundWork> = Vec::new();
+    for row in claimed {
+        let t = Instant::now();
+        let mut plan = Plan { row, steps: Vec::new(), source: None, state: State::Ignored };
+        let Some(ctx) = orgs.get(&plan.row.organization_id).and_then(Option::as_ref) else {
+            plan.fail("classify", "organização não encontrada".into(), t);
+            plans.push(plan);
+            continue;
+        };
+        let payload: Value = match serde_json::from_str(&plan.row.payload) {
+            Ok(v) => v,
+            Err(_) => {
+                plan.fail("classify", "payload ilegível".into(), t);
+                plans.push(plan);
+                continue;
+            }
+        };
+        match classify(&payload, &ctx.inboxes) {
+            Err(skip) => plan.step("classify", "skipped", Some(skip_detail(skip, &plan.row.event)), t),
+            Ok(inbound) => {
+                let (key, alt, note) = identity_key(&inbound);
+                let source = inbound.source.as_str();
+                plan.source = Some(source);
+                let detail = format!(
+                    "{source} · caixa {}{}",
+                    inbound.inbox_id,
+                    note.map(|n| format!(" · {n}")).unwrap_or_default()
+                );
+                plan.step("classify", "inbound", Some(detail), t);
+                match ctx.intake {
+                    None => plan.fail("deal", "a organização não tem funil padrão com etapas".into(), t),
+                    Some((board_id, first_stage_id)) => {
+                        let session_key = format!("{source}:{key}");
+                        let phone = match (inbound.source, &alt) {
+                            (Source::Whatsapp, _) if key.chars().all(|c| c.is_ascii_digit()) => Some(format!("+{key}")),
+                            _ => inbound.phone.clone(),
+                        };
+                        let name = inbound
+                            .name
+                            .clone()
+                            .or_else(|| inbound.instagram_username.as_ref().map(|u| format!("@{u}")));
+                        works.push(InboundWork {
+                            org_id: plan.row.organization_id,
+                            event_id: plan.row.id,
+                            source,
+                            external_id: key,
+                            alt_external_id: alt,
+                            name,
+                            phone,
+                            board_id,
+                            first_stage_id,
+                            chatwoot_conversation_id: inbound.conversation_id,
+                            session_key: session_key.clone(),
+                        });
+                        plan.state =
+                            State::Inbound { inbound: Box::new(inbound), payload, work: works.len() - 1, session_key };
+                    }
+                }
+            }
+        }
+        plans.push(plan);
+    }
+
+    // 2. Identity, deal, conversation: one transaction for the batch.
+    let applied: Vec<Result<Applied, String>> = if works.is_empty() {
+        Vec::new()
+    } else {
+        let _g = lock_if_sqlite(&svc.db, &svc.write_gate).await;
+        match store::crm::apply_inbound(&svc.db, &works, now).await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(error = %e, batch = works.len(), "identity/deal batch failed; events will be retried");
+                vec![Err(format!("banco de dados: {e}")); works.len()]
+            }
+        }
+    };
+    let inbound_ids: Vec<i64> =
+        plans.iter().filter(|p| matches!(p.state, State::Inbound { .. })).map(|p| p.row.id).collect();
+    let forwarded_before = store::queue::already_forwarded(&svc.db, &inbound_ids).await?;
+
+    // 3. Record the CRM steps and prepare the hand-offs.
+    let mut jobs: Vec<(usize, Target, Value)> = Vec::new();
+    for (i, plan) in plans.iter_mut().enumerate() {
+        let State::Inbound { inbound, payload, work, session_key } = &plan.state else { continue };
+        let ctx = orgs.get(&plan.row.organization_id).and_then(Option::as_ref).expect("context of an inbound event");
+        let t = Instant::now();
+        match &applied[*work] {
+            Err(e) => {
+                let e = e.clone();
+                plan.fail("identity", e, t);
+            }
+            Ok(a) => {
+                let (identity, deal) = (
+                    if a.contact_created { "created" } else { "resolved" },
+                    if a.deal_created { "created" } else { "ensured" },
+                );
+                let mut id_detail = format!("contato {} · {session_key}", a.contact_id);
+                if !a.conflicts.is_empty() {
+                    id_detail.push_str(&format!(" · conflito registrado: {}", a.conflicts.join(", ")));
+                }
+                plan.steps.push(NewStep {
+                    step: "identity",
+                    outcome: identity,
+                    detail: Some(id_detail),
+                    duration_us: a.identity_us,
+                });
+                plan.steps.push(NewStep {
+                    step: "deal",
+                    outcome: deal,
+                    detail: Some(format!("negócio {} · etapa {}", a.deal_id, a.stage_key)),
+                    duration_us: a.deal_us,
+                });
+                let link = match a.conversation {
+                    ConversationLink::Created => "created",
+                    ConversationLink::Linked => "linked",
+                    ConversationLink::Relinked => "relinked",
+                    ConversationLink::Conflict => "conflict",
+                };
+                plan.steps.push(NewStep {
+                    step: "conversation",
+                    outcome: link,
+                    detail: Some(format!("conversa {} do Chatwoot", inbound.conversation_id)),
+                    duration_us: a.conversation_us,
+                });
+                if forwarded_before.contains(&plan.row.id) {
+                    plan.step("forward", "skipped", Some("já entregue à automação em tentativa anterior".into()), t);
+                    continue;
+                }
+                match forward::target(ctx.automation.as_ref()) {
+                    Err(why) => plan.step("forward", "skipped", Some(why.detail().into()), t),
+                    Ok(target) => {
+                        let body = forward::body(&ctx.slug, plan.row.id, payload, inbound, session_key, a);
+                        jobs.push((i, target, body));
+                    }
+                }
+            }
+        }
+    }
+
+    // 4. Hand-offs, concurrently, with no transaction open.
+    let client = &svc.http;
+    let results: Vec<(usize, &'static str, Result<u16, String>, Instant)> = futures::stream::iter(jobs)
+        .map(|(i, target, body)| async move {
+            let t = Instant::now();
+            let r = forward::post(client, &target, plans_event_id(&body), &body).await;
+            (i, target.kind, r, t)
+        })
+        .buffer_unordered(cfg.forward_concurrency.max(1))
+        .collect()
+        .await;
+    for (i, kind, r, t) in results {
+        let plan = &mut plans[i];
+        match r {
+            Ok(status) => plan.step("forward", "forwarded", Some(format!("{kind} · HTTP {status}")), t),
+            Err(e) => plan.fail("forward", e, t),
+        }
+    }
+
+    // 5. Outcomes, one transaction.
+    let done_at = svc.now();
+    let mut report = RunReport { claimed: plans.len(), ..RunReport::default() };
+    let outcomes: Vec<Outcome> = plans
+        .into_iter()
+        .map(|p| {
+            let (status, next, error) = match p.state {
+                State::Ignored => ("ignored", done_at, None),
+                State::Inbound { .. } => ("done", done_at, None),
+                State::Failed(e) if p.row.attempts >= cfg.max_attempts => ("dead", done_at, Some(e)),
+                State::Failed(e) => ("failed", done_at + cfg.retry_delay(p.row.attempts), Some(e)),
+            };
+            match status {
+                "done" => report.done += 1,
+                "ignored" => report.ignored += 1,
+                "dead" => report.dead += 1,
+                _ => report.failed += 1,
+            }
+            Outcome {
+                event_id: p.row.id,
+                attempt: p.row.attempts,
+                status,
+                next_attempt_at: next,
+                last_error: error,
+                source: p.source,
+                steps: p.steps,
+            }
+        })
+        .collect();
+    {
+        let _g = lock_if_sqlite(&svc.db, &svc.write_gate).await;
+        store::queue::finish(&svc.db, worker, &outcomes, done_at).await?;
+    }
+    if report.failed + report.dead > 0 {
+        tracing::warn!(failed = report.failed, dead = report.dead, "events failed processing");
+    }
+    Ok(report)
+}
+
+fn plans_event_id(body: &Value) -> i64 {
+    body.get("event_id").and_then(Value::as_i64).unwrap_or_default()
+}
+
+/// Runs batches until the queue has nothing due (tests and the CLI; the server's workers
+/// loop on `run_once` themselves).
+pub async fn drain(svc: &Services, worker: &str) -> Result<RunReport, DomainError> {
+    let mut total = RunReport::default();
+    loop {
+        let r = run_once(svc, worker).await?;
+        if r.claimed == 0 {
+            return Ok(total);
+        }
+        total.claimed += r.claimed;
+        total.done += r.done;
+        total.ignored += r.ignored;
+        total.failed += r.failed;
+        total.dead += r.dead;
+    }
+}

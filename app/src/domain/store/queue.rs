@@ -1,0 +1,216 @@
+//! The processing queue over `webhook_events`: claim a batch under a lease, record each
+//! attempt's steps and outcome, put events back for reprocessing.
+//!
+//! A claimed event is `processing` with `next_attempt_at` = the end of its lease, so an
+//! event whose worker died is claimed again once the lease runs out, by any replica.
+//! PostgreSQL skips rows other replicas have locked; SQLite has one writer at a time, so
+//! the single UPDATE … RETURNING is already atomic there.
+
+use super::{on_db, Db, WritePool};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClaimedRow {
+    pub id: i64,
+    pub organization_id: i64,
+    pub event: String,
+    pub payload: String,
+    pub attempts: i64,
+    pub received_at: i64,
+}
+
+const CLAIM_SQL: &str = "UPDATE webhook_events SET status = 'processing', attempts = attempts + 1, \
+     next_attempt_at = $1, locked_by = $2 \
+     WHERE id IN (SELECT id FROM webhook_events WHERE status IN ('pending', 'failed', 'processing') \
+     AND next_attempt_at <= $3 ORDER BY next_attempt_at, id LIMIT $4 {lock}) \
+     RETURNING id, organization_id, event, payload, attempts, received_at";
+
+/// Claims up to `limit` due events for `worker` until `lease_until`, oldest first.
+pub async fn claim(
+    db: &Db,
+    worker: &str,
+    now: i64,
+    lease_until: i64,
+    limit: i64,
+) -> Result<Vec<ClaimedRow>, sqlx::Error> {
+    let mut rows = match db {
+        Db::Sqlite(pool) => {
+            let sql = CLAIM_SQL.replace("{lock}", "");
+            sqlx::query_as::<_, ClaimedRow>(&sql)
+                .bind(lease_until)
+                .bind(worker)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }
+        Db::Postgres(pool) => {
+            let sql = CLAIM_SQL.replace("{lock}", "FOR UPDATE SKIP LOCKED");
+            sqlx::query_as::<_, ClaimedRow>(&sql)
+                .bind(lease_until)
+                .bind(worker)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }
+    };
+    rows.sort_by_key(|r| r.id);
+    Ok(rows)
+}
+
+/// One step of one attempt, as recorded.
+#[derive(Debug, Clone)]
+pub struct NewStep {
+    pub step: &'static str,
+    pub outcome: &'static str,
+    pub detail: Option<String>,
+    pub duration_us: i64,
+}
+
+/// How one attempt ended.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub event_id: i64,
+    pub attempt: i64,
+    /// `done`, `ignored`, `failed` or `dead`.
+    pub status: &'static str,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+    pub source: Option<&'static str>,
+    pub steps: Vec<NewStep>,
+}
+
+/// Records a batch of attempts in one transaction (one fsync for the batch). An event is
+/// only updated while `worker` still holds it: if its lease ran out and another worker
+/// took it, that worker's outcome is the one that counts.
+pub async fn finish(db: &Db, worker: &str, outcomes: &[Outcome], now: i64) -> Result<(), sqlx::Error> {
+    on_db!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        for o in outcomes {
+            let owned = sqlx::query(
+                "UPDATE webhook_events SET status = $1, next_attempt_at = $2, last_error = $3, \
+                 source = COALESCE($4, source), locked_by = NULL WHERE id = $5 AND locked_by = $6 AND status = 'processing'",
+            )
+            .bind(o.status)
+            .bind(o.next_attempt_at)
+            .bind(&o.last_error)
+            .bind(o.source)
+            .bind(o.event_id)
+            .bind(worker)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if owned == 0 {
+                continue;
+            }
+            for s in &o.steps {
+                sqlx::query(
+                    "INSERT INTO event_steps (event_id, attempt, step, outcome, detail, duration_us, at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(o.event_id)
+                .bind(o.attempt)
+                .bind(s.step)
+                .bind(s.outcome)
+                .bind(&s.detail)
+                .bind(s.duration_us)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await
+    })
+}
+
+/// Events of `ids` whose automation hand-off already succeeded in an earlier attempt, so
+/// a retry (after a crash, or a later failure) does not post them twice.
+pub async fn already_forwarded(db: &Db, ids: &[i64]) -> Result<Vec<i64>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    // The ids are integers from our own claim, never user input: inlining them is safe.
+    let sql = format!(
+        "SELECT DISTINCT event_id FROM event_steps WHERE step = 'forward' AND outcome = 'forwarded' AND event_id IN ({list})"
+    );
+    on_db!(db, pool => sqlx::query_scalar::<_, i64>(&sql).fetch_all(pool).await)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StepRow {
+    pub event_id: i64,
+    pub attempt: i64,
+    pub step: String,
+    pub outcome: String,
+    pub detail: Option<String>,
+    pub duration_us: i64,
+    pub at: i64,
+}
+
+pub async fn steps_of(db: &Db, ids: &[i64]) -> Result<Vec<StepRow>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let sql = format!(
+        "SELECT event_id, attempt, step, outcome, detail, duration_us, at FROM event_steps WHERE event_id IN ({list}) ORDER BY id"
+    );
+    on_db!(db, pool => sqlx::query_as::<_, StepRow>(&sql).fetch_all(pool).await)
+}
+
+/// Puts one event of the org back in the queue. Returns false when it does not exist in
+/// the org or is not in a reprocessable status.
+pub async fn requeue_one(
+    db: &Db,
+    org_id: i64,
+    event_id: i64,
+    statuses: &[&str],
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let sql = format!(
+        "UPDATE webhook_events SET status = 'pending', attempts = 0, next_attempt_at = $1, last_error = NULL, locked_by = NULL \
+         WHERE organization_id = $2 AND id = $3 AND status IN ({})",
+        quoted(statuses)
+    );
+    on_db!(db, pool => {
+        sqlx::query(&sql).bind(now).bind(org_id).bind(event_id).execute(pool).await.map(|r| r.rows_affected() == 1)
+    })
+}
+
+/// Puts every event of the org in `statuses` received in [from, to) back in the queue.
+pub async fn requeue_range(
+    db: &Db,
+    org_id: i64,
+    statuses: &[&str],
+    from: i64,
+    to: i64,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    let sql = format!(
+        "UPDATE webhook_events SET status = 'pending', attempts = 0, next_attempt_at = $1, last_error = NULL, locked_by = NULL \
+         WHERE organization_id = $2 AND received_at >= $3 AND received_at < $4 AND status IN ({})",
+        quoted(statuses)
+    );
+    on_db!(db, pool => {
+        sqlx::query(&sql).bind(now).bind(org_id).bind(from).bind(to).execute(pool).await.map(|r| r.rows_affected())
+    })
+}
+
+/// Status names are compile-time constants of the domain; quoting them inline keeps one
+/// statement for both engines.
+fn quoted(statuses: &[&str]) -> String {
+    statuses.iter().map(|s| format!("'{}'", s.replace('\'', ""))).collect::<Vec<_>>().join(", ")
+}
+
+/// Counts of the org's events per status (the portal's summary, later the metrics).
+pub async fn status_counts(db: &Db, org_id: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    on_db!(db, pool => {
+        sqlx::query_as::<_, (String, i64)>(
+            "SELECT status, COUNT(*) FROM webhook_events WHERE organization_id = $1 GROUP BY status ORDER BY status",
+        )
+        .bind(org_id)
+        .fetch_all(pool)
+        .await
+    })
+}
