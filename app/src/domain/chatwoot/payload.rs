@@ -54,11 +54,12 @@ impl Envelope {
     }
 
     /// Chatwoot sends one `message_created` twice with different delivery ids, so message
-    /// events dedupe on (event, message id); others on the delivery id, else on the body.
-    pub fn dedupe_key(&self, delivery_id: Option<&str>, body: &[u8]) -> String {
-        match (self.event.starts_with("message_"), self.id, delivery_id) {
-            (true, Some(id), _) => format!("{}:{id}", self.event),
-            (_, _, Some(d)) if !d.trim().is_empty() => format!("{}:delivery:{}", self.event, d.trim()),
+    /// events dedupe on (event, message id); other events on a hash of the exact body (a
+    /// double dispatch of one conversation event has a new delivery id but the same body,
+    /// while a real change carries a new `updated_at`).
+    pub fn dedupe_key(&self, body: &[u8]) -> String {
+        match (self.event.starts_with("message_"), self.id) {
+            (true, Some(id)) => format!("{}:{id}", self.event),
             _ => format!("{}:sha256:{}", self.event, super::super::auth::token_hash_bytes(body)),
         }
     }
@@ -75,18 +76,18 @@ mod tests {
         let env = Envelope::read(&body).unwrap();
         assert_eq!(env, Envelope { event: "message_created".into(), id: Some(88001), account_id: Some(7) });
         assert!(env.is_handled());
-        assert_eq!(env.dedupe_key(Some("d-1"), b"x"), "message_created:88001");
-        assert_eq!(env.dedupe_key(Some("d-2"), b"y"), "message_created:88001");
+        assert_eq!(env.dedupe_key(b"x"), "message_created:88001");
+        assert_eq!(env.dedupe_key(b"y"), "message_created:88001");
     }
 
     #[test]
-    fn other_events_key_on_delivery_then_body() {
+    fn other_events_key_on_the_body() {
         let env = Envelope::read(&json!({"event": "conversation_created", "id": 3311})).unwrap();
         assert_eq!(env.account_id, None);
-        assert_eq!(env.dedupe_key(Some("abc"), b"x"), "conversation_created:delivery:abc");
-        let a = env.dedupe_key(None, b"x");
+        let a = env.dedupe_key(b"x");
         assert!(a.starts_with("conversation_created:sha256:"));
-        assert_ne!(a, env.dedupe_key(None, b"y"));
+        assert_eq!(a, env.dedupe_key(b"x"), "the same body twice is one event");
+        assert_ne!(a, env.dedupe_key(b"y"));
         assert!(!Envelope::read(&json!({"event": "conversation_typing_on"})).unwrap().is_handled());
     }
 

@@ -67,7 +67,7 @@ pub async fn accept(svc: &Services, org_slug: &str, d: &Delivery<'_>) -> Result<
             return Err(DomainError::Rejected(ErrorCode::AccountMismatch));
         }
     }
-    let dedupe_key = envelope.dedupe_key(d.delivery_id, d.body);
+    let dedupe_key = envelope.dedupe_key(d.body);
     let status = if envelope.is_handled() { "pending" } else { "ignored" };
     let (event_id, new) = svc
         .writer

@@ -161,8 +161,8 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
     }
     let mut orgs: HashMap<i64, Option<OrgCtx>> = HashMap::new();
     for row in &claimed {
-        if !orgs.contains_key(&row.organization_id) {
-            orgs.insert(row.organization_id, org_context(svc, row.organization_id).await?);
+        if let std::collections::hash_map::Entry::Vacant(slot) = orgs.entry(row.organization_id) {
+            slot.insert(org_context(svc, row.organization_id).await?);
         }
     }
 
