@@ -38,5 +38,7 @@ unset DATABASE_URL
 cargo leptos build
 PONTE_ADMIN_PASSWORD="$PONTE_E2E_ADMIN_PASSWORD" "$CARGO_TARGET_DIR/debug/ponte" admin create \
   --email "$PONTE_E2E_ADMIN_EMAIL" --name "Equipe de Implantação" >/dev/null
+# The browser tests set up orgs through the admin API, as the implementation team's scripts do.
+export PONTE_E2E_API_KEY=$("$CARGO_TARGET_DIR/debug/ponte" admin api-key create --name e2e | tail -n 1)
 cargo leptos end-to-end
 log "all tests passed"

@@ -2,6 +2,7 @@
 //! portal area; shared widgets in `components/`.
 
 pub mod components;
+pub mod events;
 pub mod login;
 pub mod orgs;
 pub mod setup;
@@ -54,6 +55,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("orgs") view=orgs::OrgListPage />
                         <Route path=path!("orgs/new") view=orgs::NewOrgPage />
                         <Route path=path!("orgs/:slug") view=orgs::OrgPage />
+                        <Route path=path!("orgs/:slug/eventos") view=events::EventsPage />
+                        <Route path=path!("orgs/:slug/eventos/:id") view=events::EventPage />
                         <Route path=path!("settings/template") view=template::TemplatePage />
                     </ParentRoute>
                 </Routes>

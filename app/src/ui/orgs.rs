@@ -20,7 +20,7 @@ fn status_text(i18n: I18nContext<Locale>, status: OrgStatus) -> String {
 
 /// Dates as the operators read them (dd/mm/aaaa), in UTC to render the same on server and
 /// browser.
-fn date_text(epoch_ms: i64) -> String {
+pub(crate) fn date_text(epoch_ms: i64) -> String {
     let days = epoch_ms.div_euclid(86_400_000);
     // Civil-from-days (Howard Hinnant), so the browser bundle needs no date library.
     let z = days + 719_468;
@@ -169,6 +169,11 @@ pub fn OrgPage() -> impl IntoView {
                                 " "
                                 {date_text(detail.org.created_at)}
                             </p>
+                            <nav class="subnav">
+                                <a id="org-events-link" href=format!("/orgs/{}/eventos", detail.org.slug)>
+                                    {t!(i18n, events.title)}
+                                </a>
+                            </nav>
                             <h2>{t!(i18n, org.boards)}</h2>
                             {detail
                                 .boards
