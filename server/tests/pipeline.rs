@@ -618,6 +618,86 @@ async fn url_token_fallback_for_unsigned_chatwoot(engine: Engine) {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
+/// Payloads that are JSON but not what a customer message looks like are accepted (never
+/// lost), then ignored with the reason; none fails or stops the batch.
+async fn odd_payloads_are_ignored_with_a_reason_never_failed(engine: Engine) {
+    let World { app, key, sink } = world(engine).await;
+    let mut no_conversation = wa_message(1, 1, "5511987654321");
+    no_conversation.as_object_mut().unwrap().remove("conversation");
+    let mut no_source_id = wa_message(2, 2, "5511987654321");
+    no_source_id["conversation"]["contact_inbox"] = Value::Null;
+    let mut echo = wa_message(3, 3, "5511987654321");
+    echo["sender"] = Value::Null;
+    let mut widget = wa_message(4, 4, "5511987654321");
+    widget["inbox"]["id"] = json!(99);
+    widget["conversation"]["inbox_id"] = json!(99);
+    let mut wrong_types = wa_message(5, 5, "5511987654321");
+    wrong_types["message_type"] = json!(0);
+    let bare = json!({"event": "message_created"});
+    for (i, body) in [no_conversation, no_source_id, echo, widget, wrong_types, bare].iter().enumerate() {
+        let (status, ack) = deliver(&app, "coronel", body, &format!("d-{i}")).await;
+        assert_eq!(status, StatusCode::OK, "{body}: {ack}");
+    }
+    let r = process(&app).await;
+    assert_eq!((r.claimed, r.ignored, r.failed), (6, 6, 0), "{r:?}");
+    assert!(sink.accepted().is_empty());
+    assert!(list(&app, &key, "coronel", "contacts").await.is_empty());
+    let reasons: Vec<String> = list(&app, &key, "coronel", "events?status=ignored")
+        .await
+        .iter()
+        .map(|e| e["steps"].as_array().unwrap().last().unwrap()["detail"].as_str().unwrap().to_string())
+        .collect();
+    assert!(reasons.iter().any(|r| r.contains("caixa de entrada não mapeada")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("eco")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("source_id")), "{reasons:?}");
+}
+
+/// A Chatwoot conversation already linked to one person never gets re-pointed to another:
+/// the link stays, a conflict is kept for review.
+async fn an_existing_link_is_never_overwritten(engine: Engine) {
+    let World { app, key, .. } = world(engine).await;
+    deliver(&app, "coronel", &wa_message(1, 3311, "5511987654321"), "d-1").await;
+    process(&app).await;
+    // Another number in the same Chatwoot conversation (e.g. a contact merge in Chatwoot).
+    deliver(&app, "coronel", &wa_message(2, 3311, "5511912345678"), "d-2").await;
+    assert_eq!(process(&app).await.done, 1);
+    let contacts = list(&app, &key, "coronel", "contacts").await;
+    assert_eq!(contacts.len(), 2);
+    let first = contacts.iter().find(|c| c["phone"] == "+5511987654321").unwrap()["id"].clone();
+    let conv = list(&app, &key, "coronel", "conversations").await;
+    assert_eq!(conv.len(), 1);
+    assert_eq!(conv[0]["contact_id"], first, "the original link is kept");
+    let conflicts = list(&app, &key, "coronel", "identity-conflicts").await;
+    assert_eq!(conflicts.len(), 1);
+    assert_eq!(conflicts[0]["kind"], "conversation_contact_mismatch");
+    assert_eq!(conflicts[0]["contact_id"], first);
+    assert_eq!(conflicts[0]["status"], "open");
+}
+
+/// Many deliveries at once share commits (group commit) and every one is stored and
+/// answered with its own id.
+async fn concurrent_deliveries_are_all_stored(engine: Engine) {
+    let World { app, key, .. } = world(engine).await;
+    let sends =
+        (0..200).map(|i| {
+            let app = &app;
+            async move {
+                deliver(app, "coronel", &wa_message(20_000 + i, 1 + i % 7, "5511987654321"), &format!("d-{i}")).await
+            }
+        });
+    let acks = futures::future::join_all(sends).await;
+    let mut ids = BTreeSet::new();
+    for (status, ack) in &acks {
+        assert_eq!(*status, StatusCode::OK, "{ack}");
+        assert_eq!(ack["duplicate"], false);
+        ids.insert(ack["event_id"].as_i64().unwrap());
+    }
+    assert_eq!(ids.len(), 200);
+    assert_eq!(list(&app, &key, "coronel", "events?limit=500").await.len(), 200);
+    assert_eq!(process(&app).await.done, 200);
+    assert_eq!(list(&app, &key, "coronel", "contacts").await.len(), 1);
+}
+
 #[test]
 fn the_webhook_token_never_reaches_the_logs() {
     use ponte_server::http::loggable_path;
@@ -640,4 +720,7 @@ both_engines!(
     automation_settings_are_validated,
     read_apis_validate_filters_and_paginate,
     url_token_fallback_for_unsigned_chatwoot,
+    odd_payloads_are_ignored_with_a_reason_never_failed,
+    an_existing_link_is_never_overwritten,
+    concurrent_deliveries_are_all_stored,
 );

@@ -152,3 +152,46 @@ async fn a_form_post_over_the_body_limit_is_a_json_413(engine: Engine) {
 }
 
 both_engines!(a_form_post_over_the_body_limit_is_a_json_413);
+
+/// The Eventos page and its server functions: viewers read, only operators reprocess,
+/// unknown orgs and events are 404.
+async fn events_page_roles_and_errors(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |c| c.workers = 0).await;
+    let key = app.admin_key().await;
+    common::chatwoot::setup_org(&app, &key, "coronel").await;
+    let (_, ack) =
+        common::chatwoot::deliver(&app, "coronel", &common::chatwoot::wa_message(1, 1, "5511987654321"), "d-1").await;
+    let id = ack["event_id"].to_string();
+    let viewer = app.logged_in(Role::Viewer).await;
+    let res = app.server_fn(&viewer, "list_events", &[("slug", "coronel")]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let overview = json(res).await;
+    assert_eq!(overview["page"]["items"][0]["id"], ack["event_id"]);
+    assert_eq!(overview["auth_mode"], "signature");
+    let res = app.server_fn(&viewer, "reprocess_event", &[("slug", "coronel"), ("id", &id)]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app.server_fn(&viewer, "reprocess_failed", &[("slug", "coronel"), ("hours", "24")]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app.server_fn(&viewer, "get_event", &[("slug", "outra"), ("id", &id)]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app.server_fn(&viewer, "list_events", &[("slug", "coronel"), ("status", "quebrado")]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app.page(&viewer, "/orgs/coronel/eventos").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Eventos") && html.contains(&format!("data-event=\"{id}\"")), "{html}");
+    assert!(!html.contains("reprocess-failed"), "viewers get no reprocess form");
+    let res = app.page(&viewer, &format!("/orgs/coronel/eventos/{id}")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("Etapas do processamento"));
+    let res = app.page(&viewer, "/orgs/coronel/eventos/999999").await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let operator = app.logged_in(Role::Operator).await;
+    let res = app.server_fn(&operator, "reprocess_event", &[("slug", "coronel"), ("id", &id)]).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT, "a pending event is not reprocessable");
+    let res = app.server_fn(&operator, "reprocess_failed", &[("slug", "coronel"), ("hours", "24")]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(json(res).await["requeued"], 0);
+}
+
+both_engines!(events_page_roles_and_errors);
