@@ -144,3 +144,36 @@ pub async fn conflicts(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page
         .collect();
     Ok(page(items, q.limit(), |c: &ConflictDto| c.id))
 }
+
+/// Marks a deal won or lost (or open again). The next message of its contact opens a new
+/// deal; a contact never has two open deals on one board (the database refuses).
+pub async fn set_deal_status(
+    svc: &Services,
+    actor: &super::Actor,
+    slug: &str,
+    deal_id: i64,
+    status: &str,
+) -> Result<(), DomainError> {
+    let org = orgs::row_by_slug(svc, slug).await?;
+    if !DEAL_STATUSES.contains(&status) {
+        return Err(DomainError::field("status", ErrorCode::StatusInvalid));
+    }
+    match store::crm::set_deal_status(&svc.db, org.id, deal_id, status, svc.now()).await {
+        Ok(true) => {}
+        Ok(false) => return Err(DomainError::Rejected(ErrorCode::DealNotFound)),
+        Err(e) if store::is_unique_violation(&e) => {
+            return Err(DomainError::Conflict(FieldError::new("status", ErrorCode::OpenDealExists)))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    store::audit::record(
+        &svc.db,
+        &actor.0,
+        "deal.status",
+        Some(OrgId(org.id)),
+        &serde_json::json!({"deal_id": deal_id, "status": status}),
+        svc.now(),
+    )
+    .await?;
+    Ok(())
+}

@@ -14,6 +14,9 @@ pub enum DomainError {
     /// A refusal with no field: not found, unauthenticated, forbidden…
     #[error("rejected: {0:?}")]
     Rejected(ErrorCode),
+    /// A refusal with machine-readable context for the caller (e.g. the valid stages).
+    #[error("rejected: {0:?} {1}")]
+    Detailed(ErrorCode, serde_json::Value),
     #[error("storage: {0}")]
     Storage(#[from] sqlx::Error),
     #[error("internal: {0}")]
@@ -29,7 +32,7 @@ impl DomainError {
         match self {
             DomainError::Invalid(_) => ErrorCode::Validation,
             DomainError::Conflict(f) => f.code,
-            DomainError::Rejected(code) => *code,
+            DomainError::Rejected(code) | DomainError::Detailed(code, _) => *code,
             DomainError::Storage(_) | DomainError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -41,6 +44,7 @@ impl From<DomainError> for AppError {
             DomainError::Invalid(fields) => AppError::fields(fields),
             DomainError::Conflict(field) => AppError { fields: vec![field.clone()], ..AppError::new(field.code) },
             DomainError::Rejected(code) => AppError::new(code),
+            DomainError::Detailed(code, details) => AppError { details: Some(details), ..AppError::new(code) },
             DomainError::Storage(e) => {
                 tracing::error!(error = %e, "storage error");
                 AppError::new(ErrorCode::Internal)

@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod orgs;
 pub mod secrets;
 pub mod store;
+pub mod tools;
 
 pub use clock::Clock;
 pub use error::DomainError;

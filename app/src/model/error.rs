@@ -52,6 +52,13 @@ pub enum ErrorCode {
     AccountMismatch,
     EventMissing,
     UrlTokenInvalid,
+    TokenMissing,
+    TokenInvalid,
+    DealNotFound,
+    DealClosed,
+    OpenDealExists,
+    StageUnknown,
+    IdempotencyKeyInvalid,
     NotReprocessable,
     // Requests.
     Validation,
@@ -69,13 +76,13 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             InvalidCredentials | SessionMissing | SessionExpired | ApiKeyMissing | ApiKeyInvalid | SignatureInvalid
-            | SignatureStale | UrlTokenInvalid => 401,
+            | SignatureStale | UrlTokenInvalid | TokenMissing | TokenInvalid => 401,
             Forbidden | SetupTokenInvalid | WebhookNotConfigured | AccountMismatch => 403,
-            NotFound => 404,
-            SlugTaken | KeyTaken | EmailTaken | SetupDone | NotReprocessable => 409,
+            NotFound | DealNotFound => 404,
+            SlugTaken | KeyTaken | EmailTaken | SetupDone | NotReprocessable | DealClosed | OpenDealExists => 409,
             BodyTooLarge => 413,
             UnsupportedMediaType => 415,
-            InvalidJson | CursorInvalid => 400,
+            InvalidJson | CursorInvalid | IdempotencyKeyInvalid => 400,
             Internal => 500,
             Unavailable => 503,
             _ => 422,
@@ -120,6 +127,13 @@ impl ErrorCode {
             AccountMismatch => "A conta do Chatwoot não corresponde a esta organização.",
             EventMissing => "O corpo não tem o campo event.",
             UrlTokenInvalid => "Token do webhook ausente ou inválido na URL.",
+            TokenMissing => "Envie o token da organização no cabeçalho Authorization: Bearer.",
+            TokenInvalid => "Token da organização inválido ou revogado.",
+            DealNotFound => "Negócio não encontrado nesta organização.",
+            DealClosed => "Este negócio está fechado (ganho ou perdido) e não muda de etapa.",
+            OpenDealExists => "O contato já tem um negócio aberto neste funil.",
+            StageUnknown => "Etapa desconhecida neste funil; veja as etapas válidas.",
+            IdempotencyKeyInvalid => "Idempotency-Key inválida: use até 200 caracteres visíveis.",
             NotReprocessable => "Só eventos com falha, esgotados ou ignorados podem ser reprocessados.",
             ModeInvalid => "Modo inválido: use v2, fallback ou paused.",
             AuthModeInvalid => "Autenticação inválida: use signature ou url_token.",
@@ -163,15 +177,18 @@ pub struct AppError {
     pub message: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
+    /// Machine-readable context of some errors (e.g. the valid stages of an unknown stage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
 }
 
 impl AppError {
     pub fn new(code: ErrorCode) -> Self {
-        AppError { code, message: code.message().to_string(), fields: Vec::new() }
+        AppError { code, message: code.message().to_string(), fields: Vec::new(), details: None }
     }
 
     pub fn with_detail(code: ErrorCode, message: impl Into<String>) -> Self {
-        AppError { code, message: message.into(), fields: Vec::new() }
+        AppError { code, message: message.into(), fields: Vec::new(), details: None }
     }
 
     pub fn fields(fields: Vec<FieldError>) -> Self {

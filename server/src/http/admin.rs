@@ -7,7 +7,7 @@ use super::AppState;
 use app::domain::chatwoot::config as chatwoot;
 use app::domain::crm::ListQuery;
 use app::domain::ingest::EventQuery;
-use app::domain::{auth, automation, crm, ingest, orgs};
+use app::domain::{auth, automation, crm, ingest, orgs, tools};
 use app::model::*;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -30,10 +30,14 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{slug}/events/reprocess", post(reprocess_range))
         .route("/orgs/{slug}/events/{id}", get(get_event))
         .route("/orgs/{slug}/events/{id}/reprocess", post(reprocess_event))
+        .route("/orgs/{slug}/tokens", get(list_tokens).post(create_token))
+        .route("/orgs/{slug}/tokens/{id}", axum::routing::delete(revoke_token))
+        .route("/orgs/{slug}/tool-calls", get(list_tool_calls))
         .route("/orgs/{slug}/contacts", get(list_contacts))
         .route("/orgs/{slug}/identities", get(list_identities))
         .route("/orgs/{slug}/identity-conflicts", get(list_conflicts))
         .route("/orgs/{slug}/deals", get(list_deals))
+        .route("/orgs/{slug}/deals/{id}", patch(patch_deal))
         .route("/orgs/{slug}/conversations", get(list_conversations))
         .route("/stage-template", get(get_template).put(put_template))
         .route("/users", get(list_users).post(create_user))
@@ -359,4 +363,51 @@ async fn list_conversations(
     ApiQuery(p): ApiQuery<ListParams>,
 ) -> ApiResult<Json<Page<ConversationDto>>> {
     Ok(Json(crm::conversations(&s.services, &slug, &p.into()).await?))
+}
+
+async fn list_tokens(
+    State(s): State<AppState>,
+    _: AdminKey,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Vec<OrgTokenDto>>> {
+    Ok(Json(tools::list_tokens(&s.services, &slug).await?))
+}
+
+async fn create_token(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    Path(slug): Path<String>,
+    ApiJson(input): ApiJson<NewOrgToken>,
+) -> ApiResult<(StatusCode, Json<OrgTokenCreated>)> {
+    Ok((StatusCode::CREATED, Json(tools::create_token(&s.services, &actor, &slug, &input).await?)))
+}
+
+async fn revoke_token(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    Path((slug, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let id: i64 = id.parse().map_err(|_| ApiError::code(ErrorCode::NotFound))?;
+    tools::revoke_token(&s.services, &actor, &slug, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_tool_calls(
+    State(s): State<AppState>,
+    _: AdminKey,
+    Path(slug): Path<String>,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> ApiResult<Json<Page<ToolCallDto>>> {
+    Ok(Json(tools::calls(&s.services, &slug, p.before, p.limit.unwrap_or(50)).await?))
+}
+
+async fn patch_deal(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    Path((slug, id)): Path<(String, String)>,
+    ApiJson(patch): ApiJson<DealPatch>,
+) -> ApiResult<StatusCode> {
+    let id: i64 = id.parse().map_err(|_| ApiError::code(ErrorCode::DealNotFound))?;
+    crm::set_deal_status(&s.services, &actor, &slug, id, patch.status.trim()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod tools;
 pub mod webhooks;
 
 use crate::config::Config;
@@ -55,8 +56,11 @@ pub fn router(state: AppState, config: &Config) -> Router {
             provide_context(web.clone());
         }
     };
-    let api_v1 =
-        Router::new().nest("/admin", admin::routes()).fallback(|| async { ApiError::code(ErrorCode::NotFound) });
+    let api_v1 = Router::new()
+        .nest("/admin", admin::routes())
+        .nest("/tools", tools::routes())
+        .route("/openapi.json", get(tools::openapi))
+        .fallback(|| async { ApiError::code(ErrorCode::NotFound) });
 
     Router::new()
         .route("/healthz", get(health::healthz))

@@ -387,3 +387,25 @@ pub async fn conflicts(db: &Db, org_id: i64, before: Option<i64>, limit: i64) ->
         .await
     })
 }
+
+/// One contact of the org.
+pub async fn contact(db: &Db, org_id: i64, id: i64) -> Result<Option<ContactRow>, sqlx::Error> {
+    on_db!(db, pool => {
+        sqlx::query_as::<_, ContactRow>("SELECT id, name, phone, email, created_at FROM contacts WHERE organization_id = $1 AND id = $2")
+            .bind(org_id).bind(id)
+            .fetch_optional(pool)
+            .await
+    })
+}
+
+/// Closes (won/lost) or reopens an org's deal. False when it is not the org's. Reopening
+/// fails with a unique violation when the contact already has another open deal.
+pub async fn set_deal_status(db: &Db, org_id: i64, id: i64, status: &str, now: i64) -> Result<bool, sqlx::Error> {
+    on_db!(db, pool => {
+        sqlx::query("UPDATE deals SET status = $1, updated_at = $2 WHERE organization_id = $3 AND id = $4")
+            .bind(status).bind(now).bind(org_id).bind(id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected() == 1)
+    })
+}

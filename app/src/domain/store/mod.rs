@@ -10,6 +10,7 @@ pub mod orgs;
 pub mod queue;
 pub mod sessions;
 pub mod settings;
+pub mod tools;
 pub mod users;
 pub mod webhooks;
 
