@@ -10,17 +10,30 @@ ensure_rust_tools
 ensure_apt postgresql chromium
 ensure_node_modules
 
+# A real n8n from the npm registry (cached outside the clone: minutes once, seconds after).
+N8N_DIR=${PONTE_N8N_DIR:-$HOME/.cache/ponte-n8n}
+N8N_PORT=${PONTE_TEST_N8N_PORT:-55678}
+log "installing n8n into $N8N_DIR (cached)"
+"$ROOT/end2end/n8n/n8n-harness.sh" install "$N8N_DIR"
+
 WORK=$(mktemp -d /tmp/ponte-test.XXXXXX)
 chmod 755 "$WORK"
 PGDIR="$WORK/pg"
 PGPORT=${PONTE_TEST_PG_PORT:-55432}
 cleanup() {
+  "$ROOT/end2end/n8n/n8n-harness.sh" stop "$N8N_DIR" || true
   "$ROOT/scripts/pg.sh" stop "$PGDIR"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 log "starting PostgreSQL on 127.0.0.1:$PGPORT"
 export PONTE_TEST_POSTGRES_URL=$("$ROOT/scripts/pg.sh" start "$PGDIR" "$PGPORT")
+log "starting n8n on 127.0.0.1:$N8N_PORT"
+# Each run starts from an empty n8n home: no workflows or owner left from an earlier run.
+rm -rf "$N8N_DIR/home"
+"$ROOT/end2end/n8n/n8n-harness.sh" start "$N8N_DIR" "$N8N_PORT"
+export PONTE_TEST_N8N_URL="http://127.0.0.1:$N8N_PORT"
+export PONTE_TEST_N8N_API_KEY=$("$ROOT/end2end/n8n/n8n-harness.sh" setup "$N8N_DIR" "$N8N_PORT")
 
 log "format and lint"
 cargo fmt --all -- --check

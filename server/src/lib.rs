@@ -54,6 +54,7 @@ pub async fn services(config: &Config) -> Result<Services, StartError> {
     domain.pipeline.max_attempts = config.max_attempts.max(1);
     domain.pipeline.retry_base_ms = config.retry_base_ms.max(10);
     domain.pipeline.batch_size = config.batch_size.clamp(1, 1000);
+    domain.public_url = config.public_url.clone().map(|u| u.trim_end_matches('/').to_string());
     tracing::info!(database = db.engine(), url = %redact_url(&url), "database ready");
     Ok(Services::new(db, domain, key))
 }

@@ -29,6 +29,8 @@ pub struct DomainConfig {
     /// How long a first-admin setup link stays valid, in milliseconds.
     pub setup_link_ttl_ms: i64,
     pub pipeline: ingest::pipeline::PipelineConfig,
+    /// Ponte's URL as n8n reaches it (written into installed workflows).
+    pub public_url: Option<String>,
 }
 
 impl Default for DomainConfig {
@@ -37,6 +39,7 @@ impl Default for DomainConfig {
             session_ttl_ms: 12 * 3600 * 1000,
             setup_link_ttl_ms: 24 * 3600 * 1000,
             pipeline: Default::default(),
+            public_url: None,
         }
     }
 }

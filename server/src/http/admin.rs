@@ -26,6 +26,11 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{slug}/chatwoot", get(get_chatwoot).put(put_chatwoot))
         .route("/orgs/{slug}/chatwoot/url-token", post(new_url_token))
         .route("/orgs/{slug}/automation", get(get_automation).put(put_automation))
+        .route("/orgs/{slug}/automation/status", get(automation_status))
+        .route("/orgs/{slug}/automation/install", post(install_automation))
+        .route("/orgs/{slug}/automation/rollback", post(rollback))
+        .route("/orgs/{slug}/automation/roll-forward", post(roll_forward))
+        .route("/orgs/{slug}/n8n", axum::routing::put(put_n8n))
         .route("/orgs/{slug}/events", get(list_events))
         .route("/orgs/{slug}/events/reprocess", post(reprocess_range))
         .route("/orgs/{slug}/events/{id}", get(get_event))
@@ -410,4 +415,47 @@ async fn patch_deal(
     let id: i64 = id.parse().map_err(|_| ApiError::code(ErrorCode::DealNotFound))?;
     crm::set_deal_status(&s.services, &actor, &slug, id, patch.status.trim()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn automation_status(
+    State(s): State<AppState>,
+    _: AdminKey,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<AutomationStatus>> {
+    Ok(Json(automation::status(&s.services, &slug).await?))
+}
+
+async fn put_n8n(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    Path(slug): Path<String>,
+    ApiJson(input): ApiJson<N8nInput>,
+) -> ApiResult<Json<N8nView>> {
+    Ok(Json(automation::put_n8n(&s.services, &actor, &slug, &input).await?))
+}
+
+async fn install_automation(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    Path(slug): Path<String>,
+    ApiJson(input): ApiJson<InstallInput>,
+) -> ApiResult<Json<AutomationStatus>> {
+    Ok(Json(automation::install(&s.services, &actor, &slug, &input).await?))
+}
+
+async fn rollback(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    Path(slug): Path<String>,
+    ApiJson(input): ApiJson<RollbackInput>,
+) -> ApiResult<Json<ActionReport>> {
+    Ok(Json(automation::rollback(&s.services, &actor, &slug, &input).await?))
+}
+
+async fn roll_forward(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<ActionReport>> {
+    Ok(Json(automation::roll_forward(&s.services, &actor, &slug).await?))
 }

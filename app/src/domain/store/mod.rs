@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod automation;
 pub mod crm;
+pub mod n8n;
 pub mod orgs;
 pub mod queue;
 pub mod sessions;
