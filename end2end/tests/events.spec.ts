@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { createHmac } from "node:crypto";
-import { loginAsAdmin } from "./helpers";
+import { loginAsAdmin, waitForHydration } from "./helpers";
 
 const apiKey = process.env.PONTE_E2E_API_KEY ?? "";
 const secret = "whsec_e2e_secret_123";
@@ -69,6 +69,7 @@ test("an operator sees a failed event, its steps and error, and reprocesses it a
 
   await loginAsAdmin(page);
   await page.goto(`/orgs/${slug}`);
+  await waitForHydration(page);
   await page.locator("#org-events-link").click();
   await expect(page).toHaveURL(new RegExp(`/orgs/${slug}/eventos$`));
   await expect(page.locator("#auth-mode")).toContainText("assinatura do Chatwoot");
@@ -80,6 +81,8 @@ test("an operator sees a failed event, its steps and error, and reprocesses it a
     }, { timeout: 20_000 })
     .toBe("failed");
   await expect(page.locator(`tr[data-event="${eventId}"]`)).toContainText("com falha");
+  // Reloads are full page loads: clicks count only once the page has hydrated again.
+  await waitForHydration(page);
 
   // Filter by status (a GET form: works with and without JavaScript).
   await page.locator("select[name=status]").selectOption("done");
@@ -91,6 +94,7 @@ test("an operator sees a failed event, its steps and error, and reprocesses it a
 
   await page.locator(`tr[data-event="${eventId}"] a`).click();
   await expect(page).toHaveURL(new RegExp(`/orgs/${slug}/eventos/${eventId}$`));
+  await waitForHydration(page);
   await expect(page.locator("#event-error")).toContainText("conexão recusada");
   await expect(page.locator('#steps tr[data-step="identity"]').first()).toHaveAttribute("data-outcome", "created");
   await expect(page.locator('#steps tr[data-step="forward"]').first()).toHaveAttribute("data-outcome", "failed");

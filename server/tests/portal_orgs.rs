@@ -195,3 +195,66 @@ async fn events_page_roles_and_errors(engine: Engine) {
 }
 
 both_engines!(events_page_roles_and_errors);
+
+/// The Automação page and its server functions by role: viewers read; operators roll back
+/// and forward; only admins make and revoke tokens.
+async fn automation_page_roles(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |c| c.workers = 0).await;
+    let key = app.admin_key().await;
+    common::chatwoot::setup_org(&app, &key, "coronel").await;
+    let viewer = app.logged_in(Role::Viewer).await;
+    let res = app.server_fn(&viewer, "automation_page", &[("slug", "coronel")]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = json(res).await;
+    assert_eq!(page["status"]["automation"]["configured"], false);
+    assert!(page["status"]["n8n"].is_null());
+    assert_eq!(
+        app.server_fn(&viewer, "rollback_org", &[("slug", "coronel"), ("reason", "x")]).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.server_fn(&viewer, "roll_forward_org", &[("slug", "coronel")]).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.server_fn(&viewer, "create_org_token", &[("slug", "coronel"), ("name", "x")]).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let res = app.page(&viewer, "/orgs/coronel/automacao").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Automação") && !html.contains("rollback-start"), "viewers see no rollback button");
+    let operator = app.logged_in(Role::Operator).await;
+    // Without n8n a rollback still pauses the hand-off and opens an incident.
+    let res = app.server_fn(&operator, "rollback_org", &[("slug", "coronel"), ("reason", "teste")]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let report = json(res).await;
+    assert_eq!(report["outcome"], "ok");
+    assert!(report["incident_id"].is_i64());
+    let res = app.server_fn(&operator, "roll_forward_org", &[("slug", "coronel")]).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT, "nothing to roll forward to without n8n");
+    assert_eq!(
+        app.server_fn(&operator, "create_org_token", &[("slug", "coronel"), ("name", "x")]).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let admin = app.logged_in(Role::Admin).await;
+    let res = app.server_fn(&admin, "create_org_token", &[("slug", "coronel"), ("name", "agente")]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let made = json(res).await;
+    assert!(made["token"].as_str().unwrap().starts_with("ponte_ot_"));
+    let id = made["id"].to_string();
+    assert_eq!(
+        app.server_fn(&admin, "revoke_org_token", &[("slug", "coronel"), ("id", &id)]).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.server_fn(&admin, "revoke_org_token", &[("slug", "coronel"), ("id", &id)]).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.server_fn(&admin, "create_org_token", &[("slug", "coronel"), ("name", "")]).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+}
+
+both_engines!(automation_page_roles);

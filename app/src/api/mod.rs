@@ -2,6 +2,7 @@
 //! role, calls one domain function and returns DTOs; nothing else lives here.
 
 pub mod auth;
+pub mod automation;
 pub mod events;
 pub mod orgs;
 

@@ -1,6 +1,7 @@
 //! The portal: the HTML shell, the router and the authenticated layout. One file per
 //! portal area; shared widgets in `components/`.
 
+pub mod automation;
 pub mod components;
 pub mod events;
 pub mod login;
@@ -56,6 +57,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("orgs/new") view=orgs::NewOrgPage />
                         <Route path=path!("orgs/:slug") view=orgs::OrgPage />
                         <Route path=path!("orgs/:slug/eventos") view=events::EventsPage />
+                        <Route path=path!("orgs/:slug/automacao") view=automation::AutomationPage />
                         <Route path=path!("orgs/:slug/eventos/:id") view=events::EventPage />
                         <Route path=path!("settings/template") view=template::TemplatePage />
                     </ParentRoute>

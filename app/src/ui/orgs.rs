@@ -173,6 +173,9 @@ pub fn OrgPage() -> impl IntoView {
                                 <a id="org-events-link" href=format!("/orgs/{}/eventos", detail.org.slug)>
                                     {t!(i18n, events.title)}
                                 </a>
+                                <a id="org-automation-link" href=format!("/orgs/{}/automacao", detail.org.slug)>
+                                    {t!(i18n, automation.title)}
+                                </a>
                             </nav>
                             <h2>{t!(i18n, org.boards)}</h2>
                             {detail

@@ -1,0 +1,257 @@
+//! "Automação" of an org: n8n connection and workflows, the hand-off mode, tokens for the
+//! workflows, the last tool calls, and the rollback / roll-forward buttons (confirmed
+//! before they run; each step's outcome shown after).
+
+use super::components::{action_error, ErrorBox, FieldMessage, FormMessage};
+use super::events::datetime_text;
+use crate::api::automation::{automation_page, CreateOrgToken, RevokeOrgToken, RollForwardOrg, RollbackOrg};
+use crate::i18n::*;
+use crate::model::{ActionReport, CurrentUser, Role};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+fn allowed(role: Role) -> bool {
+    use_context::<CurrentUser>().is_some_and(|m| m.role.allows(role))
+}
+
+fn yes_no(v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => "ativo",
+        Some(false) => "inativo",
+        None => "—",
+    }
+}
+
+#[component]
+fn Report(report: ActionReport) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div class="report" id="action-report" data-outcome=report.outcome.clone()>
+            <p>
+                <strong>{report.action.clone()}</strong>
+                " · "
+                {if report.outcome == "ok" {
+                    t_string!(i18n, automation.outcome_ok).to_string()
+                } else {
+                    t_string!(i18n, automation.outcome_failed).to_string()
+                }}
+            </p>
+            <ol class="steps">
+                {report
+                    .steps
+                    .into_iter()
+                    .map(|s| {
+                        view! {
+                            <li data-step=s.step.clone() data-ok=s.ok.to_string() class=if s.ok { "ok" } else { "error-text" }>
+                                <code>{s.step.clone()}</code>
+                                " — "
+                                {s.detail.clone()}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+        </div>
+    }
+}
+
+#[component]
+pub fn AutomationPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
+    let rollback = ServerAction::<RollbackOrg>::new();
+    let forward = ServerAction::<RollForwardOrg>::new();
+    let create = ServerAction::<CreateOrgToken>::new();
+    let revoke = ServerAction::<RevokeOrgToken>::new();
+    let create_err = action_error(create.value());
+    let rollback_err = action_error(rollback.value());
+    let forward_err = action_error(forward.value());
+    let page = Resource::new(
+        move || {
+            (slug(), rollback.version().get(), forward.version().get(), create.version().get(), revoke.version().get())
+        },
+        |(slug, ..)| automation_page(slug),
+    );
+    let confirming = RwSignal::new(false);
+    // Close the confirmation once the rollback has answered (closing it on the click would
+    // remove the form before it submits).
+    Effect::new(move |_| {
+        rollback.version().get();
+        confirming.set(false);
+    });
+    let operator = allowed(Role::Operator);
+    let admin = allowed(Role::Admin);
+    let last_report = move || {
+        let r = rollback.value().get().and_then(Result::ok);
+        let f = forward.value().get().and_then(Result::ok);
+        match (r, f) {
+            (Some(a), Some(b)) => Some(if a.at >= b.at { a } else { b }),
+            (a, b) => a.or(b),
+        }
+    };
+    view! {
+        <div class="page-head">
+            <h1>{t!(i18n, automation.title)}</h1>
+            <a href=move || format!("/orgs/{}", slug())>{t!(i18n, events.back_to_org)}</a>
+        </div>
+        {move || last_report().map(|report| view! { <Report report /> })}
+        <FormMessage err=rollback_err />
+        <FormMessage err=forward_err />
+        <Transition fallback=move || t!(i18n, loading)>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(p) => {
+                        let mode = p.status.automation.mode.clone();
+                        let n8n = p.status.n8n.clone();
+                        view! {
+                            <section id="automation-state">
+                                <dl class="facts">
+                                    <dt>{t!(i18n, automation.mode)}</dt>
+                                    <dd><span id="automation-mode" class=format!("badge {mode}") data-mode=mode.clone()>{mode.clone()}</span></dd>
+                                    <dt>"v2"</dt>
+                                    <dd>{p.status.automation.v2_url.clone().unwrap_or_else(|| "—".into())}</dd>
+                                    <dt>"fallback"</dt>
+                                    <dd>{p.status.automation.fallback_url.clone().unwrap_or_else(|| "—".into())}</dd>
+                                    <dt>"n8n"</dt>
+                                    <dd id="n8n-connection">
+                                        {match &n8n {
+                                            None => t_string!(i18n, automation.n8n_missing).to_string(),
+                                            Some(n) => match &n.connection_error {
+                                                None => format!("{} · {}", n.base_url, t_string!(i18n, automation.connected)),
+                                                Some(e) => format!("{} · {e}", n.base_url),
+                                            },
+                                        }}
+                                    </dd>
+                                    <dt>{t!(i18n, automation.v2_workflow)}</dt>
+                                    <dd id="v2-state" data-active=n8n.as_ref().and_then(|n| n.v2_active).map(|a| a.to_string()).unwrap_or_default()>
+                                        {n8n.as_ref().and_then(|n| n.v2_workflow_id.clone()).unwrap_or_else(|| "—".into())}
+                                        " · "
+                                        {yes_no(n8n.as_ref().and_then(|n| n.v2_active))}
+                                        " · "
+                                        {n8n.as_ref().and_then(|n| n.v2_template_version.clone()).unwrap_or_default()}
+                                    </dd>
+                                    <dt>{t!(i18n, automation.fallback_workflow)}</dt>
+                                    <dd id="fallback-state" data-active=n8n.as_ref().and_then(|n| n.fallback_active).map(|a| a.to_string()).unwrap_or_default()>
+                                        {n8n.as_ref().and_then(|n| n.fallback_workflow_id.clone()).unwrap_or_else(|| "—".into())}
+                                        " · "
+                                        {yes_no(n8n.as_ref().and_then(|n| n.fallback_active))}
+                                    </dd>
+                                </dl>
+                            </section>
+                            <Show when=move || operator>
+                                <section class="actions">
+                                    <Show
+                                        when=move || confirming.get()
+                                        fallback=move || view! {
+                                            <button type="button" class="danger" id="rollback-start" on:click=move |_| confirming.set(true)>
+                                                {t!(i18n, automation.rollback)}
+                                            </button>
+                                        }
+                                    >
+                                        <ActionForm action=rollback attr:id="rollback-form" attr:class="confirm">
+                                            <p>{t!(i18n, automation.rollback_confirm)}</p>
+                                            <input type="hidden" name="slug" value=slug />
+                                            <label>
+                                                {t!(i18n, automation.reason)}
+                                                <input type="text" name="reason" />
+                                            </label>
+                                            <button type="submit" class="danger" id="rollback-confirm">
+                                                {t!(i18n, automation.rollback_do)}
+                                            </button>
+                                            <button type="button" on:click=move |_| confirming.set(false)>{t!(i18n, automation.cancel)}</button>
+                                        </ActionForm>
+                                    </Show>
+                                    <ActionForm action=forward attr:id="roll-forward-form" attr:class="inline">
+                                        <input type="hidden" name="slug" value=slug />
+                                        <button type="submit" id="roll-forward">{t!(i18n, automation.roll_forward)}</button>
+                                    </ActionForm>
+                                </section>
+                            </Show>
+                            <h2>{t!(i18n, automation.tokens)}</h2>
+                            <table class="grid" id="tokens">
+                                <tbody>
+                                    {p.tokens
+                                        .iter()
+                                        .map(|t| {
+                                            let id = t.id;
+                                            let active = t.revoked_at.is_none();
+                                            view! {
+                                                <tr data-token=t.id data-active=active.to_string()>
+                                                    <td>{t.name.clone()}</td>
+                                                    <td><code>{format!("{}…", t.prefix)}</code></td>
+                                                    <td>{t.last_used_at.map(datetime_text).unwrap_or_else(|| "—".into())}</td>
+                                                    <td>
+                                                        <Show when=move || admin && active>
+                                                            <ActionForm action=revoke attr:class="inline">
+                                                                <input type="hidden" name="slug" value=slug />
+                                                                <input type="hidden" name="id" value=id />
+                                                                <button type="submit" class="link">{t!(i18n, automation.revoke)}</button>
+                                                            </ActionForm>
+                                                        </Show>
+                                                    </td>
+                                                </tr>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </tbody>
+                            </table>
+                            <Show when=move || admin>
+                                <ActionForm action=create attr:id="token-form" attr:class="inline-form">
+                                    <input type="hidden" name="slug" value=slug />
+                                    <label>
+                                        {t!(i18n, automation.token_name)}
+                                        <input type="text" name="name" />
+                                    </label>
+                                    <FieldMessage err=create_err field="name" />
+                                    <button type="submit">{t!(i18n, automation.token_create)}</button>
+                                </ActionForm>
+                                {move || {
+                                    create.value().get().and_then(Result::ok).map(|made| {
+                                        view! {
+                                            <p class="ok" role="status">
+                                                {t!(i18n, automation.token_once)} " " <code id="new-token">{made.token}</code>
+                                            </p>
+                                        }
+                                    })
+                                }}
+                            </Show>
+                            <h2>{t!(i18n, automation.calls)}</h2>
+                            <table class="grid" id="tool-calls">
+                                <tbody>
+                                    {p.calls
+                                        .iter()
+                                        .map(|c| view! {
+                                            <tr data-outcome=c.outcome.clone()>
+                                                <td>{datetime_text(c.at)}</td>
+                                                <td><code>{c.tool.clone()}</code></td>
+                                                <td>{c.deal_id.map(|d| d.to_string()).unwrap_or_default()}</td>
+                                                <td>{c.outcome.clone()}</td>
+                                                <td>{c.http_status}</td>
+                                            </tr>
+                                        })
+                                        .collect_view()}
+                                </tbody>
+                            </table>
+                            <h2>{t!(i18n, automation.history)}</h2>
+                            <ul id="incidents">
+                                {p.status
+                                    .incidents
+                                    .iter()
+                                    .map(|inc| view! {
+                                        <li data-status=inc.status.clone()>
+                                            {datetime_text(inc.opened_at)} " · " {inc.title.clone()} " · "
+                                            {inc.reason.clone().unwrap_or_default()}
+                                        </li>
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        }
+                            .into_any()
+                    }
+                    Err(err) => view! { <ErrorBox err /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
