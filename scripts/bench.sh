@@ -7,6 +7,7 @@
 #       waiting until every accepted event has been handed off to the sink;
 #   (b) an open loop at BENCH_RATE req/s for BENCH_SECS seconds (latency from the schedule).
 # Everything runs on loopback on this machine: the generator shares its CPUs with Ponte.
+# Server settings pass through the environment (e.g. PONTE_WORKERS=0: accept only).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
@@ -66,6 +67,12 @@ wait_http() {
   return 1
 }
 
+# CPU seconds (user + system) a process has used so far.
+TICKS=$(getconf CLK_TCK)
+cpu_secs() { awk -v t="$TICKS" '{printf "%.2f", ($14 + $15) / t}' "/proc/$1/stat"; }
+cpu_used() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", b - a}'; }
+load_avg() { cut -d' ' -f1 /proc/loadavg; }
+
 # The value of a flat field of ponte-load's one-line JSON summary.
 field() { sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p" <<<"$1"; }
 errors_of() { sed -n 's/.*"errors":\({[^}]*}\).*/\1/p' <<<"$1"; }
@@ -114,33 +121,37 @@ for engine in "${engines[@]}"; do
   }
   api POST /orgs "{\"slug\":\"$SLUG\",\"name\":\"Bench\"}"
   api PUT "/orgs/$SLUG/chatwoot" "{\"webhook_secret\":\"$SECRET\",\"account_id\":7,\"inboxes\":{\"12\":\"whatsapp\"}}"
-  api PUT "/orgs/$SLUG/automation" "{\"mode\":\"v2\",\"v2_url\":\"$SINK/hook\"}"
+  # Event ids restart in each database: each engine posts to its own tag of the sink.
+  api PUT "/orgs/$SLUG/automation" "{\"mode\":\"v2\",\"v2_url\":\"$SINK/hook/$engine\"}"
 
   common=(run --base "$base_url" --org "$SLUG" --secret "$SECRET" --admin-key "$key" --people "$PEOPLE"
     --sink "$SINK" --wait-processed)
 
-  log "$engine (a): closed loop, $COUNT requests, concurrency $CONCURRENCY"
+  log "$engine (a): closed loop, $COUNT requests, concurrency $CONCURRENCY (load average $(load_avg))"
+  cpu0=$(cpu_secs "$server_pid")
   "$LOAD" "${common[@]}" --count "$COUNT" --concurrency "$CONCURRENCY" --first-id 10000000 | tee "$WORK/a.out"
   a=$(tail -n1 "$WORK/a.out")
+  cpu1=$(cpu_secs "$server_pid")
+  log "$engine (a): ponte used $(cpu_used "$cpu0" "$cpu1") CPU seconds"
 
-  log "$engine (b): open loop, $RATE req/s for $SECS s"
+  log "$engine (b): open loop, $RATE req/s for $SECS s (load average $(load_avg))"
   "$LOAD" "${common[@]}" --rate "$RATE" --duration-secs "$SECS" --count $((RATE * SECS)) --concurrency 512 \
     --first-id 50000000 | tee "$WORK/b.out"
   b=$(tail -n1 "$WORK/b.out")
+  cpu2=$(cpu_secs "$server_pid")
+  log "$engine (b): ponte used $(cpu_used "$cpu1" "$cpu2") CPU seconds"
 
   warnings=$(grep -cE 'WARN|ERROR' "$WORK/ponte-$engine.log" || true)
   if [ "$warnings" -gt 0 ]; then
     log "$engine: the server logged $warnings warnings/errors; the first ones:"
     grep -E 'WARN|ERROR' "$WORK/ponte-$engine.log" | head -n 5 >&2
   fi
-  SUMMARY+=("$(printf '%-9s closed c=%-4s %9s/s  p50 %8s ms  p99 %8s ms  processed %9s/s  errors %s' \
+  SUMMARY+=("$(printf '%-9s closed c=%-4s %8s/s  p50 %8s ms  p99 %8s ms  processed %8s/s  ponte CPU %6s s  errors %s' \
     "$engine" "$CONCURRENCY" "$(field "$a" accepted_per_s)" "$(field "$a" p50_ms)" "$(field "$a" p99_ms)" \
-    "$(field "$a" processed_per_s)" "$(errors_of "$a")")")
-  SUMMARY+=("$(printf '%-9s open %5s/s %9s/s  p50 %8s ms  p99 %8s ms  processed %9s/s  errors %s  fell behind %s' \
+    "$(field "$a" processed_per_s)" "$(cpu_used "$cpu0" "$cpu1")" "$(errors_of "$a")")")
+  SUMMARY+=("$(printf '%-9s open %5s/s %8s/s  p50 %8s ms  p99 %8s ms  processed %8s/s  ponte CPU %6s s  errors %s  fell behind %s' \
     "$engine" "$RATE" "$(field "$b" accepted_per_s)" "$(field "$b" p50_ms)" "$(field "$b" p99_ms)" \
-    "$(field "$b" processed_per_s)" "$(errors_of "$b")" "$(field "$b" fell_behind)")")
-  echo "$engine closed: $a" >>"$WORK/results.jsonl"
-  echo "$engine open: $b" >>"$WORK/results.jsonl"
+    "$(field "$b" processed_per_s)" "$(cpu_used "$cpu1" "$cpu2")" "$(errors_of "$b")" "$(field "$b" fell_behind)")")
 
   kill "$server_pid"
   wait "$server_pid" 2>/dev/null || true

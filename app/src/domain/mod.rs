@@ -61,6 +61,8 @@ pub struct Services {
     pub write_gate: Arc<tokio::sync::Mutex<()>>,
     /// Outgoing HTTP (automation hand-offs): one pool of keep-alive connections.
     pub http: reqwest::Client,
+    /// Webhook authentication of each org, for a few seconds.
+    pub auth_cache: Arc<ingest::AuthCache>,
 }
 
 impl Services {
@@ -85,6 +87,7 @@ impl Services {
             queue_signal: Arc::new(tokio::sync::Notify::new()),
             write_gate,
             http,
+            auth_cache: Arc::new(ingest::AuthCache::default()),
         }
     }
 

@@ -119,6 +119,7 @@ pub async fn put(
         updated_at: svc.now(),
     };
     store::webhooks::put_config(&svc.db, &row).await?;
+    svc.auth_cache.clear();
     let changed: Vec<&str> = [
         ("base_url", input.base_url.is_some()),
         ("account_id", input.account_id.is_some()),
@@ -164,6 +165,7 @@ pub async fn new_url_token(svc: &Services, actor: &Actor, slug: &str) -> Result<
     row.url_token_hash = Some(crate::domain::auth::token_hash(&token));
     row.updated_at = svc.now();
     store::webhooks::put_config(&svc.db, &row).await?;
+    svc.auth_cache.clear();
     store::audit::record(
         &svc.db,
         &actor.0,
@@ -179,6 +181,7 @@ pub async fn new_url_token(svc: &Services, actor: &Actor, slug: &str) -> Result<
 pub const AUTH_MODES: [&str; 2] = ["signature", "url_token"];
 
 /// How an org's deliveries are authenticated, with the secret in clear.
+#[derive(Clone)]
 pub(crate) struct WebhookAuth {
     pub mode: String,
     pub secret: Option<String>,

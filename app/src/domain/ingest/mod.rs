@@ -7,7 +7,7 @@ pub mod forward;
 pub mod pipeline;
 pub mod writer;
 
-use super::chatwoot::config::webhook_auth;
+use super::chatwoot::config::{webhook_auth, WebhookAuth};
 use super::chatwoot::payload::{Envelope, EnvelopeError};
 use super::chatwoot::signature::{self, SignatureError};
 use super::error::DomainError;
@@ -30,9 +30,49 @@ fn same_digest(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// What accepting a delivery needs of its org, kept for a few seconds: two reads and a
+/// decryption per webhook would otherwise be most of the cost of accepting it. Changes
+/// made through this process clear it at once; other replicas see them within the TTL.
+#[derive(Default)]
+pub struct AuthCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (i64, CachedOrg)>>,
+}
+
+#[derive(Clone)]
+struct CachedOrg {
+    org_id: i64,
+    slug: String,
+    auth: Option<WebhookAuth>,
+}
+
+const AUTH_CACHE_TTL_MS: i64 = 5_000;
+
+impl AuthCache {
+    pub fn clear(&self) {
+        if let Ok(mut e) = self.entries.lock() {
+            e.clear();
+        }
+    }
+
+    async fn get(&self, svc: &Services, slug: &str) -> Result<CachedOrg, DomainError> {
+        let now = svc.now();
+        if let Some((expires, org)) = self.entries.lock().ok().and_then(|e| e.get(slug).cloned()) {
+            if expires > now {
+                return Ok(org);
+            }
+        }
+        let row = orgs::row_by_slug(svc, slug).await?;
+        let org = CachedOrg { org_id: row.id, slug: row.slug, auth: webhook_auth(svc, row.id).await? };
+        if let Ok(mut e) = self.entries.lock() {
+            e.insert(slug.to_string(), (now + AUTH_CACHE_TTL_MS, org.clone()));
+        }
+        Ok(org)
+    }
+}
+
 pub async fn accept(svc: &Services, org_slug: &str, d: &Delivery<'_>) -> Result<WebhookAck, DomainError> {
-    let org = orgs::row_by_slug(svc, org_slug).await?;
-    let auth = webhook_auth(svc, org.id).await?.ok_or(DomainError::Rejected(ErrorCode::WebhookNotConfigured))?;
+    let org = svc.auth_cache.get(svc, org_slug).await?;
+    let auth = org.auth.clone().ok_or(DomainError::Rejected(ErrorCode::WebhookNotConfigured))?;
     if auth.mode == "url_token" {
         let expected = auth.url_token_hash.as_deref().ok_or(DomainError::Rejected(ErrorCode::WebhookNotConfigured))?;
         let given = d.url_token.ok_or(DomainError::Rejected(ErrorCode::UrlTokenInvalid))?;
@@ -72,7 +112,7 @@ pub async fn accept(svc: &Services, org_slug: &str, d: &Delivery<'_>) -> Result<
     let (event_id, new) = svc
         .writer
         .write(NewEvent {
-            organization_id: org.id,
+            organization_id: org.org_id,
             event: envelope.event.clone(),
             dedupe_key,
             delivery_id: d.delivery_id.map(str::to_string),
