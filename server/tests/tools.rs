@@ -299,6 +299,18 @@ async fn tokens_are_shown_once_stored_hashed_and_revocable(engine: Engine) {
     let res =
         http().post(app.url("/api/v1/admin/orgs/coronel/tokens")).json(&json!({"name": "x"})).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "only admins make tokens");
+    // An archived org's automations are switched off: its valid token gets 403.
+    let res = http()
+        .patch(app.url("/api/v1/admin/orgs/outra"))
+        .bearer_auth(&key)
+        .json(&json!({"status": "archived"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let (status, body) =
+        send(http().get(app.url(&format!("/api/v1/tools/deals/{}", other.deal_id))).bearer_auth(&other.token)).await;
+    assert_eq!((status, error_code(&body).as_str()), (StatusCode::FORBIDDEN, "forbidden"));
 }
 
 async fn the_openapi_document_describes_the_tools(engine: Engine) {
