@@ -102,9 +102,10 @@ pub struct Config {
     #[arg(long, env = "PONTE_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
     /// Folder with the compiled portal assets (set by cargo-leptos).
-    /// Processing workers in this process (0: accept webhooks only, another replica processes).
-    #[arg(long, env = "PONTE_WORKERS", default_value_t = 2, global = true)]
-    pub workers: usize,
+    /// Processing workers in this process (0: accept webhooks only, another replica
+    /// processes). Default: 2 on SQLite (one writer anyway), 4 on PostgreSQL.
+    #[arg(long, env = "PONTE_WORKERS", global = true)]
+    pub workers: Option<usize>,
 
     /// Attempts before an event is marked dead.
     #[arg(long, env = "PONTE_MAX_ATTEMPTS", default_value_t = 8, global = true)]
@@ -113,6 +114,10 @@ pub struct Config {
     /// First retry delay; each later retry doubles it (capped at 30 minutes).
     #[arg(long, env = "PONTE_RETRY_BASE_MS", default_value_t = 5000, global = true)]
     pub retry_base_ms: i64,
+
+    /// After a partial batch, wait this long so the next one gathers more events (fewer commits).
+    #[arg(long, env = "PONTE_BATCH_GATHER_MS", default_value_t = 20, global = true)]
+    pub batch_gather_ms: u64,
 
     /// Events per processing batch.
     #[arg(long, env = "PONTE_BATCH_SIZE", default_value_t = 64, global = true)]

@@ -54,6 +54,7 @@ pub async fn services(config: &Config) -> Result<Services, StartError> {
     domain.pipeline.max_attempts = config.max_attempts.max(1);
     domain.pipeline.retry_base_ms = config.retry_base_ms.max(10);
     domain.pipeline.batch_size = config.batch_size.clamp(1, 1000);
+    domain.pipeline.gather_ms = config.batch_gather_ms.min(1000);
     domain.public_url = config.public_url.clone().map(|u| u.trim_end_matches('/').to_string());
     tracing::info!(database = db.engine(), url = %redact_url(&url), "database ready");
     Ok(Services::new(db, domain, key))
@@ -98,7 +99,8 @@ pub async fn start_with(
         http::AppState { services: services.clone(), leptos, web: WebConfig { secure_cookies: config.secure_cookies } };
     let router = http::router(state, &config);
     let sweeper = workers::spawn_session_sweeper(services.clone());
-    let processors = workers::spawn_processors(services.clone(), config.workers);
+    let default_workers = if services.db.engine() == "postgres" { 4 } else { 2 };
+    let processors = workers::spawn_processors(services.clone(), config.workers.unwrap_or(default_workers));
     tracing::info!(%addr, "Ponte listening");
     let task = tokio::spawn(async move {
         let result = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;

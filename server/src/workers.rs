@@ -35,6 +35,10 @@ pub fn spawn_processors(services: Services, n: usize) -> Vec<JoinHandle<()>> {
                     match pipeline::run_once(&services, &worker).await {
                         Ok(r) if r.claimed > 0 => {
                             backoff = Duration::from_millis(100);
+                            let pipeline = &services.config.pipeline;
+                            if (r.claimed as i64) < pipeline.batch_size && pipeline.gather_ms > 0 {
+                                tokio::time::sleep(Duration::from_millis(pipeline.gather_ms)).await;
+                            }
                             continue;
                         }
                         Ok(_) => {

@@ -102,7 +102,7 @@ async fn snapshot(app: &TestApp, key: &str, slug: &str, sink: &Sink) -> Value {
 fn property(engine: Engine) {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let (app, key, sink) = rt.block_on(async {
-        let app = TestApp::spawn_with(engine, |c| c.workers = 0).await;
+        let app = TestApp::spawn_with(engine, |c| c.workers = Some(0)).await;
         let key = app.admin_key().await;
         let sink = Sink::start().await;
         (app, key, sink)

@@ -60,7 +60,7 @@ where
 
 async fn v2_moves_the_deal_and_rollback_switches_to_the_fallback(engine: Engine) {
     let (n8n_url, n8n_key) = real_n8n();
-    let app = TestApp::spawn_with(engine, |c| c.workers = 2).await;
+    let app = TestApp::spawn_with(engine, |c| c.workers = Some(2)).await;
     let key = app.admin_key().await;
     // n8n is shared by every run: a unique org slug keeps webhook paths apart.
     let slug = format!("coronel-{}", &app::domain::auth::random_token()[..8]);
@@ -188,7 +188,7 @@ async fn vanishing_n8n() -> (String, tokio::sync::oneshot::Sender<()>) {
 }
 
 async fn a_rollback_with_n8n_down_still_cuts_v2_off_and_says_what_failed(engine: Engine) {
-    let app = TestApp::spawn_with(engine, |c| c.workers = 0).await;
+    let app = TestApp::spawn_with(engine, |c| c.workers = Some(0)).await;
     let key = app.admin_key().await;
     setup_org(&app, &key, "coronel").await;
     let (n8n, stop) = vanishing_n8n().await;

@@ -23,7 +23,7 @@ struct World {
 
 /// Org `coronel` with both channels mapped and its v2 automation pointing at a sink.
 async fn world(engine: Engine) -> World {
-    let app = TestApp::spawn_with(engine, |c| c.workers = 0).await;
+    let app = TestApp::spawn_with(engine, |c| c.workers = Some(0)).await;
     let key = app.admin_key().await;
     setup_org(&app, &key, "coronel").await;
     let sink = Sink::start().await;
@@ -392,7 +392,7 @@ async fn reprocess_a_range_of_failed_events(engine: Engine) {
 /// workers: one contact, one identity, one deal.
 async fn concurrent_first_messages_make_one_contact_and_one_deal(engine: Engine) {
     let app = TestApp::spawn_with(engine, |c| {
-        c.workers = 0;
+        c.workers = Some(0);
         c.batch_size = 1;
     })
     .await;
@@ -436,7 +436,7 @@ async fn a_crash_between_accept_and_processing_loses_nothing(engine: Engine) {
 
     let mut config = config;
     config.bind = "127.0.0.1:0".parse().unwrap();
-    config.workers = 2;
+    config.workers = Some(2);
     let (_stop, rx) = tokio::sync::oneshot::channel::<()>();
     let second = start_server(config, async move {
         let _ = rx.await;
@@ -494,7 +494,7 @@ async fn paused_or_unconfigured_automation_keeps_ingestion_running(engine: Engin
 
 /// Every bad automation setting is refused with the field named.
 async fn automation_settings_are_validated(engine: Engine) {
-    let app = TestApp::spawn_with(engine, |c| c.workers = 0).await;
+    let app = TestApp::spawn_with(engine, |c| c.workers = Some(0)).await;
     let key = app.admin_key().await;
     setup_org(&app, &key, "coronel").await;
     let cases = [
@@ -567,7 +567,7 @@ async fn read_apis_validate_filters_and_paginate(engine: Engine) {
 
 /// Orgs on Chatwoot older than 4.11.2 authenticate with a token in the URL.
 async fn url_token_fallback_for_unsigned_chatwoot(engine: Engine) {
-    let app = TestApp::spawn_with(engine, |c| c.workers = 0).await;
+    let app = TestApp::spawn_with(engine, |c| c.workers = Some(0)).await;
     let key = app.admin_key().await;
     setup_org(&app, &key, "antiga").await;
     let res =

@@ -156,7 +156,7 @@ both_engines!(a_form_post_over_the_body_limit_is_a_json_413);
 /// The Eventos page and its server functions: viewers read, only operators reprocess,
 /// unknown orgs and events are 404.
 async fn events_page_roles_and_errors(engine: Engine) {
-    let app = TestApp::spawn_with(engine, |c| c.workers = 0).await;
+    let app = TestApp::spawn_with(engine, |c| c.workers = Some(0)).await;
     let key = app.admin_key().await;
     common::chatwoot::setup_org(&app, &key, "coronel").await;
     let (_, ack) =
@@ -199,7 +199,7 @@ both_engines!(events_page_roles_and_errors);
 /// The Automação page and its server functions by role: viewers read; operators roll back
 /// and forward; only admins make and revoke tokens.
 async fn automation_page_roles(engine: Engine) {
-    let app = TestApp::spawn_with(engine, |c| c.workers = 0).await;
+    let app = TestApp::spawn_with(engine, |c| c.workers = Some(0)).await;
     let key = app.admin_key().await;
     common::chatwoot::setup_org(&app, &key, "coronel").await;
     let viewer = app.logged_in(Role::Viewer).await;

@@ -40,7 +40,7 @@ async fn org_with_a_deal(app: &TestApp, key: &str, slug: &str, wa_id: &str) -> O
 }
 
 async fn setup(engine: Engine) -> (TestApp, String, Org) {
-    let app = TestApp::spawn_with(engine, |c| c.workers = 0).await;
+    let app = TestApp::spawn_with(engine, |c| c.workers = Some(0)).await;
     let key = app.admin_key().await;
     let org = org_with_a_deal(&app, &key, "coronel", "5511987654321").await;
     (app, key, org)
@@ -314,7 +314,7 @@ async fn tokens_are_shown_once_stored_hashed_and_revocable(engine: Engine) {
 }
 
 async fn the_openapi_document_describes_the_tools(engine: Engine) {
-    let app = TestApp::spawn_with(engine, |c| c.workers = 0).await;
+    let app = TestApp::spawn_with(engine, |c| c.workers = Some(0)).await;
     let res = http().get(app.url("/api/v1/openapi.json")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let doc = json(res).await;

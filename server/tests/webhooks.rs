@@ -16,7 +16,7 @@ fn fixture(name: &str) -> Vec<u8> {
 /// An org `coronel` with its Chatwoot webhook secret and account 7 (the fixtures').
 async fn org_with_chatwoot(engine: Engine) -> (TestApp, String) {
     // Acceptance only: no processing workers, so stored events stay as accepted.
-    let app = TestApp::spawn_with(engine, |c| c.workers = 0).await;
+    let app = TestApp::spawn_with(engine, |c| c.workers = Some(0)).await;
     let key = app.admin_key().await;
     let http = http();
     let res = http

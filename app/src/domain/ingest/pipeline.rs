@@ -37,6 +37,10 @@ pub struct PipelineConfig {
     pub forward_concurrency: usize,
     /// Rows per group commit of accepted webhooks.
     pub writer_batch: usize,
+    /// After a batch that was not full, how long a worker waits before claiming again, so
+    /// the next batch gathers more events: each batch costs a few fsync'd commits, and
+    /// many tiny batches would spend the disk (and the single SQLite writer) on syncing.
+    pub gather_ms: u64,
 }
 
 impl Default for PipelineConfig {
@@ -49,6 +53,7 @@ impl Default for PipelineConfig {
             retry_max_ms: 30 * 60_000,
             forward_concurrency: 32,
             writer_batch: 256,
+            gather_ms: 20,
         }
     }
 }
