@@ -57,7 +57,9 @@ pub async fn services(config: &Config) -> Result<Services, StartError> {
     domain.pipeline.gather_ms = config.batch_gather_ms.min(1000);
     domain.public_url = config.public_url.clone().map(|u| u.trim_end_matches('/').to_string());
     tracing::info!(database = db.engine(), url = %redact_url(&url), "database ready");
-    Ok(Services::new(db, domain, key))
+    let pipeline_db =
+        db.relaxed(&url).await.map_err(|e| StartError::Database { url: redact_url(&url), reason: e.to_string() })?;
+    Ok(Services::new(db, domain, key).with_pipeline_db(pipeline_db))
 }
 
 pub struct Running {

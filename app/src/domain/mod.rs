@@ -49,6 +49,8 @@ impl Default for DomainConfig {
 #[derive(Clone)]
 pub struct Services {
     pub db: Db,
+    /// The processing pipeline's handle (see `Db::relaxed`): the same pool unless set.
+    pub pipeline_db: Db,
     pub config: Arc<DomainConfig>,
     pub clock: Arc<Clock>,
     pub secrets: Arc<secrets::MasterKey>,
@@ -79,6 +81,7 @@ impl Services {
             .build()
             .unwrap_or_default();
         Services {
+            pipeline_db: db.clone(),
             db,
             config: Arc::new(config),
             clock: Arc::new(Clock::default()),
@@ -89,6 +92,12 @@ impl Services {
             http,
             auth_cache: Arc::new(ingest::AuthCache::default()),
         }
+    }
+
+    /// Uses `db` for the processing pipeline (a `Db::relaxed` handle).
+    pub fn with_pipeline_db(mut self, db: Db) -> Self {
+        self.pipeline_db = db;
+        self
     }
 
     pub fn now(&self) -> i64 {

@@ -47,6 +47,22 @@ impl Db {
     /// Connects to `url`: `postgres://…` or `postgresql://…` for PostgreSQL, anything else
     /// is a SQLite file path (or `sqlite://path`), created on first use.
     pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
+        Self::connect_with(url, SqliteSynchronous::Full, 8).await
+    }
+
+    /// A second handle for work whose commits need not wait for the disk: the processing
+    /// pipeline, which redoes idempotently whatever a power loss takes away. On SQLite its
+    /// connections commit with `synchronous=NORMAL` (no fsync per commit; in WAL mode the
+    /// next FULL commit of an accepted webhook syncs the log for both, so acceptance stays
+    /// power-loss durable). On PostgreSQL it is the same pool.
+    pub async fn relaxed(&self, url: &str) -> Result<Db, sqlx::Error> {
+        match self {
+            Db::Postgres(_) => Ok(self.clone()),
+            Db::Sqlite(_) => Self::connect_with(url, SqliteSynchronous::Normal, 4).await,
+        }
+    }
+
+    async fn connect_with(url: &str, sync: SqliteSynchronous, sqlite_connections: u32) -> Result<Db, sqlx::Error> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
@@ -68,10 +84,10 @@ impl Db {
                 .filename(path)
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
+                .synchronous(sync)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+            let pool = SqlitePoolOptions::new().max_connections(sqlite_connections).connect_with(opts).await?;
             Ok(Db::Sqlite(pool))
         }
     }
