@@ -20,6 +20,9 @@ pub fn spawn_session_sweeper(services: Services) -> JoinHandle<()> {
     })
 }
 
+/// Deliveries waiting for their commit at which processing steps aside.
+const ACCEPT_PRESSURE: usize = 8;
+
 /// Starts `n` processing loops. Each claims a batch, processes it, and goes again at once
 /// while there is work; when the queue is empty it sleeps until an accepted webhook wakes
 /// it or a second passes (retries coming due, events queued by another replica).
@@ -31,7 +34,18 @@ pub fn spawn_processors(services: Services, n: usize) -> Vec<JoinHandle<()>> {
             let worker = format!("{}-{i}", &instance[..12]);
             tokio::spawn(async move {
                 let mut backoff = Duration::from_millis(100);
+                let mut yielded = 0u32;
                 loop {
+                    // Acceptance first: while deliveries queue up for their commit, processing
+                    // (which shares the CPUs and, on SQLite, the one writer) waits and catches up
+                    // after the burst. Accepted events are safe in the queue meanwhile.
+                    // A batch still runs every 100 ms, so a sustained overload cannot starve it.
+                    if services.writer.backlog() >= ACCEPT_PRESSURE && yielded < 20 {
+                        yielded += 1;
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        continue;
+                    }
+                    yielded = 0;
                     match pipeline::run_once(&services, &worker).await {
                         Ok(r) if r.claimed > 0 => {
                             backoff = Duration::from_millis(100);
