@@ -698,6 +698,25 @@ async fn concurrent_deliveries_are_all_stored(engine: Engine) {
     assert_eq!(list(&app, &key, "coronel", "contacts").await.len(), 1);
 }
 
+/// Acceptance first: while many deliveries are being accepted, the workers wait — but
+/// never forever: a batch still runs every half second.
+async fn processing_steps_aside_during_a_burst_but_is_never_starved(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |c| c.workers = Some(1)).await;
+    let key = app.admin_key().await;
+    setup_org(&app, &key, "coronel").await;
+    // Pretend a burst is being accepted.
+    app.services.accepting.fetch_add(100, std::sync::atomic::Ordering::Relaxed);
+    let (_, ack) = deliver(&app, "coronel", &fixture_json("whatsapp_message_created.json"), "d-1").await;
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    assert_eq!(event(&app, &key, "coronel", &ack["event_id"]).await["status"], "pending", "processing waits");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while event(&app, &key, "coronel", &ack["event_id"]).await["status"] != "done" {
+        assert!(std::time::Instant::now() < deadline, "a sustained burst starved processing");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    app.services.accepting.fetch_sub(100, std::sync::atomic::Ordering::Relaxed);
+}
+
 #[test]
 fn the_webhook_token_never_reaches_the_logs() {
     use ponte_server::http::loggable_path;
@@ -723,4 +742,5 @@ both_engines!(
     odd_payloads_are_ignored_with_a_reason_never_failed,
     an_existing_link_is_never_overwritten,
     concurrent_deliveries_are_all_stored,
+    processing_steps_aside_during_a_burst_but_is_never_starved,
 );

@@ -65,6 +65,8 @@ pub struct Services {
     pub http: reqwest::Client,
     /// Webhook authentication of each org, for a few seconds.
     pub auth_cache: Arc<ingest::AuthCache>,
+    /// Deliveries being accepted right now: processing steps aside while many are.
+    pub accepting: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Services {
@@ -91,6 +93,7 @@ impl Services {
             write_gate,
             http,
             auth_cache: Arc::new(ingest::AuthCache::default()),
+            accepting: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
         }
     }
 

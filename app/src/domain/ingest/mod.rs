@@ -70,7 +70,24 @@ impl AuthCache {
     }
 }
 
+/// Counts deliveries being accepted right now (the workers read it to step aside).
+struct InFlight<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(counter: &'a std::sync::atomic::AtomicUsize) -> Self {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        InFlight(counter)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 pub async fn accept(svc: &Services, org_slug: &str, d: &Delivery<'_>) -> Result<WebhookAck, DomainError> {
+    let _in_flight = InFlight::enter(&svc.accepting);
     let org = svc.auth_cache.get(svc, org_slug).await?;
     let auth = org.auth.clone().ok_or(DomainError::Rejected(ErrorCode::WebhookNotConfigured))?;
     if auth.mode == "url_token" {

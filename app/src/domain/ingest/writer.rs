@@ -43,12 +43,6 @@ impl EventWriter {
         })
     }
 
-    /// Deliveries waiting for a commit right now: a large number means acceptance is
-    /// saturated (processing then steps aside, see the workers).
-    pub fn backlog(&self) -> usize {
-        self.tx.get().map_or(0, |tx| tx.max_capacity() - tx.capacity())
-    }
-
     /// Stores the event; returns its id and whether it was new, once committed.
     pub async fn write(&self, event: NewEvent) -> Result<(i64, bool), DomainError> {
         let (reply, answer) = oneshot::channel();
