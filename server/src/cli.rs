@@ -1,4 +1,4 @@
-//! The administrative sub-commands (`ponte admin …`, `ponte migrate`): thin wrappers over
+//! The administrative sub-commands (`ponte admin …`, `ponte migrate`, `ponte backfill`): thin wrappers over
 //! the domain, printing results for a person at a terminal.
 
 use crate::config::{AdminCommand, ApiKeyCommand, Config};
@@ -12,18 +12,51 @@ pub async fn migrate(config: &Config) -> Result<(), String> {
     Ok(())
 }
 
+fn describe(e: app::domain::DomainError) -> String {
+    let err: app::model::AppError = e.into();
+    let fields: Vec<String> = err.fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect();
+    if fields.is_empty() {
+        err.message
+    } else {
+        format!("{} {}", err.message, fields.join("; "))
+    }
+}
+
+/// Runs an org's WhatsApp identity backfill to its end (or goes on with a stopped run).
+pub async fn backfill(
+    config: &Config,
+    org: &str,
+    dry_run: bool,
+    batch_size: i64,
+    resume: Option<i64>,
+) -> Result<(), String> {
+    let svc = crate::services(config).await.map_err(|e| e.to_string())?;
+    let actor = Actor::cli();
+    let run_id = match resume {
+        Some(id) => app::domain::backfill::get(&svc, org, id).await.map_err(describe)?.id,
+        None => app::domain::backfill::start(&svc, &actor, org, dry_run, batch_size).await.map_err(describe)?.id,
+    };
+    let r = app::domain::backfill::run_batches(&svc, org, run_id, None).await.map_err(describe)?;
+    println!(
+        "Execução {} ({}{}): {} de {} contatos; {} identidades {}, {} já existiam, {} conflitos, {} telefones inválidos, {} sem telefone.",
+        r.id,
+        r.status,
+        if r.dry_run { ", simulação" } else { "" },
+        r.processed,
+        r.total,
+        r.created,
+        if r.dry_run { "seriam criadas" } else { "criadas" },
+        r.skipped,
+        r.conflicts,
+        r.invalid,
+        r.empty
+    );
+    Ok(())
+}
+
 pub async fn admin(config: &Config, cmd: AdminCommand) -> Result<(), String> {
     let svc = crate::services(config).await.map_err(|e| e.to_string())?;
     let actor = Actor::cli();
-    let describe = |e: app::domain::DomainError| {
-        let err: app::model::AppError = e.into();
-        let fields: Vec<String> = err.fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect();
-        if fields.is_empty() {
-            err.message
-        } else {
-            format!("{} {}", err.message, fields.join("; "))
-        }
-    };
     match cmd {
         AdminCommand::Create { email, name, role, password_stdin } => {
             let role: Role = role.parse().map_err(|c: app::model::ErrorCode| c.message().to_string())?;

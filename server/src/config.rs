@@ -23,6 +23,20 @@ pub enum Command {
     /// Administration: users and admin API keys.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// WhatsApp identities for an org's existing contacts (batched, resumable, idempotent).
+    Backfill {
+        /// The org's slug.
+        #[arg(long)]
+        org: String,
+        /// Report what would be created and which conflicts would arise, writing no identity.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, default_value_t = 1000)]
+        batch_size: i64,
+        /// Go on with this run (after a stop) instead of starting a new one.
+        #[arg(long)]
+        resume: Option<i64>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -12,6 +12,9 @@ async fn main() -> ExitCode {
         Command::Serve => serve(cli.config).await,
         Command::Migrate => ponte_server::cli::migrate(&cli.config).await,
         Command::Admin(cmd) => ponte_server::cli::admin(&cli.config, cmd).await,
+        Command::Backfill { org, dry_run, batch_size, resume } => {
+            ponte_server::cli::backfill(&cli.config, &org, dry_run, batch_size, resume).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

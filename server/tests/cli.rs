@@ -50,3 +50,36 @@ fn unknown_flags_and_roles_fail_with_a_message() {
     let out = ponte(dir.path()).arg("--nao-existe").output().unwrap();
     assert!(!out.status.success());
 }
+
+#[test]
+fn backfill_runs_from_the_command_line_and_refuses_an_unknown_org() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // An org with two contacts, made through the domain on the same SQLite file.
+    rt.block_on(async {
+        let mut config = ponte_server::config::Config::for_data_dir(dir.path().to_path_buf());
+        config.database_url = None;
+        let svc = ponte_server::services(&config).await.unwrap();
+        let actor = app::domain::Actor::cli();
+        let org = app::model::NewOrg { slug: "coronel".into(), name: "Coronel".into(), ..Default::default() };
+        app::domain::orgs::create_org(&svc, &actor, &org).await.unwrap();
+        app::domain::backfill::add_contact(&svc, "coronel", Some("A"), Some("(11) 98765-4321")).await.unwrap();
+        app::domain::backfill::add_contact(&svc, "coronel", Some("B"), Some("0800")).await.unwrap();
+        svc.db.close().await;
+    });
+    let out = ponte(dir.path()).args(["backfill", "--org", "coronel", "--dry-run"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("simulação")
+            && stdout.contains("1 identidades seriam criadas")
+            && stdout.contains("1 telefones inválidos"),
+        "{stdout}"
+    );
+    let out = ponte(dir.path()).args(["backfill", "--org", "coronel"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("(done)") && stdout.contains("1 identidades criadas"), "{stdout}");
+    let out = ponte(dir.path()).args(["backfill", "--org", "nenhuma"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Não encontrado"));
+}

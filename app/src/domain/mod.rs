@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod automation;
+pub mod backfill;
 pub mod chatwoot;
 pub mod clock;
 pub mod crm;

@@ -5,6 +5,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod automation;
+pub mod backfill;
 pub mod crm;
 pub mod n8n;
 pub mod orgs;

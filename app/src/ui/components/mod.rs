@@ -46,6 +46,7 @@ pub fn error_text(i18n: I18nContext<Locale>, code: ErrorCode) -> String {
         TokenInvalid => t_string!(i18n, errors.token_invalid).to_string(),
         DealNotFound => t_string!(i18n, errors.deal_not_found).to_string(),
         DealClosed => t_string!(i18n, errors.deal_closed).to_string(),
+        RunStateInvalid => t_string!(i18n, errors.run_state_invalid).to_string(),
         N8nNotConfigured => t_string!(i18n, errors.n8n_not_configured).to_string(),
         N8nFailed => t_string!(i18n, errors.n8n_failed).to_string(),
         V2NotInstalled => t_string!(i18n, errors.v2_not_installed).to_string(),
