@@ -122,7 +122,50 @@ async fn a_dry_run_writes_no_identity_and_one_org_never_touches_another(engine: 
     assert!(backfill::start(&app.services, &Actor::cli(), "nenhuma", false, 10).await.is_err());
 }
 
+/// The admin API starts a run in the background and reports its progress.
+async fn the_admin_api_runs_and_controls_a_backfill(engine: Engine) {
+    let (app, key) = setup(engine).await;
+    for i in 0..30 {
+        contact(&app, "coronel", &format!("C{i}"), Some(&format!("+55 21 9{:04}-{:04}", 6000 + i, 2000 + i))).await;
+    }
+    let res = http()
+        .post(app.url("/api/v1/admin/orgs/coronel/backfill"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"batch_size": 7}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::ACCEPTED);
+    let id = json(res).await["id"].as_i64().unwrap();
+    let url = app.url(&format!("/api/v1/admin/orgs/coronel/backfill/{id}"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let done = loop {
+        let run = json(http().get(&url).bearer_auth(&key).send().await.unwrap()).await;
+        if run["status"] == "done" {
+            break run;
+        }
+        assert!(std::time::Instant::now() < deadline, "backfill did not finish: {run}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!((done["processed"].as_i64(), done["created"].as_i64()), (Some(30), Some(30)));
+    let res = http().post(format!("{url}/pause")).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::CONFLICT, "a finished run cannot be paused");
+    let res = http().post(format!("{url}/explode")).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let res = http()
+        .post(app.url("/api/v1/admin/orgs/coronel/backfill"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"batch_size": -1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let res = http().get(app.url("/api/v1/admin/orgs/outra/backfill/1")).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::NOT_FOUND);
+}
+
 both_engines!(
+    the_admin_api_runs_and_controls_a_backfill,
     a_second_run_changes_nothing,
     conflicts_invalid_and_empty_phones_are_kept_for_review,
     a_stopped_run_resumes_after_its_checkpoint,

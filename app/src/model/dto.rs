@@ -495,3 +495,13 @@ pub struct AutomationStatus {
     pub actions: Vec<ActionReport>,
     pub incidents: Vec<IncidentDto>,
 }
+
+/// `POST /api/v1/admin/orgs/{slug}/backfill`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackfillInput {
+    #[serde(default)]
+    pub dry_run: bool,
+    #[serde(default)]
+    pub batch_size: Option<i64>,
+}
