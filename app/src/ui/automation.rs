@@ -14,11 +14,11 @@ fn allowed(role: Role) -> bool {
     use_context::<CurrentUser>().is_some_and(|m| m.role.allows(role))
 }
 
-fn yes_no(v: Option<bool>) -> &'static str {
+fn state_text(i18n: leptos_i18n::I18nContext<Locale>, v: Option<bool>) -> String {
     match v {
-        Some(true) => "ativo",
-        Some(false) => "inativo",
-        None => "—",
+        Some(true) => t_string!(i18n, automation.active).to_string(),
+        Some(false) => t_string!(i18n, automation.inactive).to_string(),
+        None => "—".to_string(),
     }
 }
 
@@ -127,7 +127,7 @@ pub fn AutomationPage() -> impl IntoView {
                                     <dd id="v2-state" data-active=n8n.as_ref().and_then(|n| n.v2_active).map(|a| a.to_string()).unwrap_or_default()>
                                         {n8n.as_ref().and_then(|n| n.v2_workflow_id.clone()).unwrap_or_else(|| "—".into())}
                                         " · "
-                                        {yes_no(n8n.as_ref().and_then(|n| n.v2_active))}
+                                        {state_text(i18n, n8n.as_ref().and_then(|n| n.v2_active))}
                                         " · "
                                         {n8n.as_ref().and_then(|n| n.v2_template_version.clone()).unwrap_or_default()}
                                     </dd>
@@ -135,7 +135,7 @@ pub fn AutomationPage() -> impl IntoView {
                                     <dd id="fallback-state" data-active=n8n.as_ref().and_then(|n| n.fallback_active).map(|a| a.to_string()).unwrap_or_default()>
                                         {n8n.as_ref().and_then(|n| n.fallback_workflow_id.clone()).unwrap_or_else(|| "—".into())}
                                         " · "
-                                        {yes_no(n8n.as_ref().and_then(|n| n.fallback_active))}
+                                        {state_text(i18n, n8n.as_ref().and_then(|n| n.fallback_active))}
                                     </dd>
                                 </dl>
                             </section>

@@ -365,7 +365,13 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
         store::queue::finish(&svc.pipeline_db, worker, &outcomes, done_at).await?;
     }
     if report.failed + report.dead > 0 {
-        tracing::warn!(failed = report.failed, dead = report.dead, "events failed processing");
+        let orgs: Vec<&str> = orgs.values().flatten().map(|o| o.slug.as_str()).collect();
+        tracing::warn!(
+            failed = report.failed,
+            dead = report.dead,
+            ?orgs,
+            "events failed processing (see each event's steps)"
+        );
     }
     Ok(report)
 }
