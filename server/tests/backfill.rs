@@ -160,6 +160,10 @@ async fn the_admin_api_runs_and_controls_a_backfill(engine: Engine) {
         .await
         .unwrap();
     assert_eq!(res.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let history =
+        json(http().get(app.url("/api/v1/admin/orgs/coronel/backfill")).bearer_auth(&key).send().await.unwrap()).await;
+    assert_eq!(history.as_array().unwrap().len(), 1);
+    assert_eq!(history[0]["id"], id);
     let res = http().get(app.url("/api/v1/admin/orgs/outra/backfill/1")).bearer_auth(&key).send().await.unwrap();
     assert_eq!(res.status(), reqwest::StatusCode::NOT_FOUND);
 }

@@ -134,6 +134,12 @@ pub async fn get(svc: &Services, slug: &str, run_id: i64) -> Result<BackfillRunD
     Ok(dto(store::backfill::run(&svc.db, org.id, run_id).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))?))
 }
 
+/// The org's runs, newest first.
+pub async fn history(svc: &Services, slug: &str) -> Result<Vec<BackfillRunDto>, DomainError> {
+    let org = orgs::row_by_slug(svc, slug).await?;
+    Ok(store::backfill::runs(&svc.db, org.id, 100).await?.into_iter().map(dto).collect())
+}
+
 /// Pause, resume or cancel a run.
 pub async fn set_status(
     svc: &Services,

@@ -39,7 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{slug}/tokens", get(list_tokens).post(create_token))
         .route("/orgs/{slug}/tokens/{id}", axum::routing::delete(revoke_token))
         .route("/orgs/{slug}/tool-calls", get(list_tool_calls))
-        .route("/orgs/{slug}/backfill", post(start_backfill))
+        .route("/orgs/{slug}/backfill", get(backfill_history).post(start_backfill))
         .route("/orgs/{slug}/backfill/{id}", get(get_backfill))
         .route("/orgs/{slug}/backfill/{id}/{action}", post(backfill_action))
         .route("/orgs/{slug}/contacts", get(list_contacts))
@@ -505,4 +505,12 @@ async fn backfill_action(
         spawn_backfill(&s, slug, id);
     }
     Ok(Json(run))
+}
+
+async fn backfill_history(
+    State(s): State<AppState>,
+    _: AdminKey,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Vec<BackfillRunDto>>> {
+    Ok(Json(backfill::history(&s.services, &slug).await?))
 }

@@ -49,6 +49,12 @@ pub async fn run(db: &Db, org_id: i64, id: i64) -> Result<Option<RunRow>, sqlx::
     on_db!(db, pool => sqlx::query_as::<_, RunRow>(&sql).bind(org_id).bind(id).fetch_optional(pool).await)
 }
 
+/// The org's runs, newest first (the history operators read).
+pub async fn runs(db: &Db, org_id: i64, limit: i64) -> Result<Vec<RunRow>, sqlx::Error> {
+    let sql = format!("SELECT {RUN_COLUMNS} FROM backfill_runs WHERE organization_id = $1 ORDER BY id DESC LIMIT $2");
+    on_db!(db, pool => sqlx::query_as::<_, RunRow>(&sql).bind(org_id).bind(limit).fetch_all(pool).await)
+}
+
 pub async fn set_status(db: &Db, id: i64, from: &[&str], to: &str, now: i64) -> Result<bool, sqlx::Error> {
     let list = from.iter().map(|s| format!("'{}'", s.replace('\'', ""))).collect::<Vec<_>>().join(", ");
     let finished = if matches!(to, "done" | "cancelled" | "failed") { "$2" } else { "NULL" };
