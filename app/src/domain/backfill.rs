@@ -6,7 +6,7 @@
 //! never overwritten; every clash becomes a conflict row for review.
 
 use super::error::DomainError;
-use super::identity::phone::{normalize_phone, PhoneError};
+use super::identity::phone::{normalize_phone, without_ninth_digit, PhoneError};
 use super::store::{self, backfill::Candidate};
 use super::{orgs, Actor, Services};
 use crate::model::*;
@@ -77,11 +77,7 @@ pub async fn start(
 fn candidate(contact_id: i64, phone: Option<String>) -> Candidate {
     let Some(raw) = phone.filter(|p| !p.trim().is_empty()) else { return Candidate::Empty };
     match normalize_phone(&raw) {
-        Ok(key) => {
-            let alt = (key.len() == 13 && key.starts_with("55") && &key[4..5] == "9")
-                .then(|| format!("{}{}", &key[..4], &key[5..]));
-            Candidate::Phone { contact_id, raw, key, alt }
-        }
+        Ok(key) => Candidate::Phone { contact_id, raw, alt: without_ninth_digit(&key), key },
         Err(PhoneError::Empty) => Candidate::Empty,
         Err(PhoneError::Invalid) => Candidate::Invalid { contact_id, raw },
     }

@@ -24,11 +24,6 @@ impl ListQuery {
     }
 }
 
-fn page<T>(items: Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> Page<T> {
-    let next_before = (items.len() as i64 == limit).then(|| items.last().map(&id)).flatten();
-    Page { items, next_before }
-}
-
 fn check_source(q: &ListQuery) -> Result<(), DomainError> {
     match q.source.as_deref() {
         Some(s) if !super::chatwoot::config::SOURCES.contains(&s) => {
@@ -46,7 +41,7 @@ pub async fn contacts(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page<
         .into_iter()
         .map(|r| ContactDto { id: r.id, name: r.name, phone: r.phone, email: r.email, created_at: r.created_at })
         .collect();
-    Ok(page(items, q.limit(), |c: &ContactDto| c.id))
+    Ok(Page::keyset(items, q.limit(), |c: &ContactDto| c.id))
 }
 
 pub async fn identities(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page<IdentityDto>, DomainError> {
@@ -73,7 +68,7 @@ pub async fn identities(svc: &Services, slug: &str, q: &ListQuery) -> Result<Pag
             created_at: r.created_at,
         })
         .collect();
-    Ok(page(items, q.limit(), |c: &IdentityDto| c.id))
+    Ok(Page::keyset(items, q.limit(), |c: &IdentityDto| c.id))
 }
 
 pub const DEAL_STATUSES: [&str; 3] = ["open", "won", "lost"];
@@ -101,7 +96,7 @@ pub async fn deals(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page<Dea
             updated_at: r.updated_at,
         })
         .collect();
-    Ok(page(items, q.limit(), |c: &DealDto| c.id))
+    Ok(Page::keyset(items, q.limit(), |c: &DealDto| c.id))
 }
 
 pub async fn conversations(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page<ConversationDto>, DomainError> {
@@ -121,7 +116,7 @@ pub async fn conversations(svc: &Services, slug: &str, q: &ListQuery) -> Result<
             created_at: r.created_at,
         })
         .collect();
-    Ok(page(items, q.limit(), |c: &ConversationDto| c.id))
+    Ok(Page::keyset(items, q.limit(), |c: &ConversationDto| c.id))
 }
 
 pub async fn conflicts(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page<ConflictDto>, DomainError> {
@@ -142,7 +137,7 @@ pub async fn conflicts(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page
             created_at: r.created_at,
         })
         .collect();
-    Ok(page(items, q.limit(), |c: &ConflictDto| c.id))
+    Ok(Page::keyset(items, q.limit(), |c: &ConflictDto| c.id))
 }
 
 /// Marks a deal won or lost (or open again). The next message of its contact opens a new

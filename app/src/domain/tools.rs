@@ -248,11 +248,7 @@ async fn move_once(
             let err = DomainError::Detailed(ErrorCode::StageUnknown, json!({"valid_stages": valid}));
             return refuse(svc, caller, key, err).await;
         };
-        let current = stages
-            .iter()
-            .find(|s| s.id == deal.stage_id)
-            .map(stage_ref)
-            .unwrap_or(StageRef { key: String::new(), label: String::new() });
+        let current = stages.iter().find(|s| s.id == deal.stage_id).map(stage_ref).unwrap_or_default();
         let mut result =
             StageMoveResult { deal_id: deal.id, moved: false, stage: stage_ref(target), previous_stage: current };
         if target.id == deal.stage_id {
@@ -314,11 +310,7 @@ async fn deal_view(svc: &Services, org_id: i64, deal_id: i64) -> Result<ToolDeal
     let contact = store::crm::contact(&svc.db, org_id, deal.contact_id)
         .await?
         .ok_or(DomainError::Rejected(ErrorCode::DealNotFound))?;
-    let stage = stages
-        .iter()
-        .find(|s| s.id == deal.stage_id)
-        .map(stage_ref)
-        .unwrap_or(StageRef { key: String::new(), label: String::new() });
+    let stage = stages.iter().find(|s| s.id == deal.stage_id).map(stage_ref).unwrap_or_default();
     Ok(ToolDeal {
         deal_id: deal.id,
         status: deal.status,
@@ -398,7 +390,6 @@ pub async fn calls(
     let org = orgs::row_by_slug(svc, slug).await?;
     let limit = limit.clamp(1, 500);
     let rows = store::tools::calls_of(&svc.db, org.id, before, limit).await?;
-    let next_before = (rows.len() as i64 == limit).then(|| rows.last().map(|r| r.id)).flatten();
     let items = rows
         .into_iter()
         .map(|r| ToolCallDto {
@@ -413,5 +404,5 @@ pub async fn calls(
             at: r.at,
         })
         .collect();
-    Ok(Page { items, next_before })
+    Ok(Page::keyset(items, limit, |c: &ToolCallDto| c.id))
 }

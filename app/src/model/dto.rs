@@ -226,6 +226,15 @@ pub struct Page<T> {
     pub next_before: Option<i64>,
 }
 
+impl<T> Page<T> {
+    /// A page of `items` read with `LIMIT limit`, newest first: a full page may have more
+    /// behind it, so its last id is the cursor of the next.
+    pub fn keyset(items: Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> Self {
+        let next_before = (items.len() as i64 == limit).then(|| items.last().map(&id)).flatten();
+        Page { items, next_before }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReprocessResult {
     pub requeued: u64,
@@ -335,7 +344,7 @@ pub struct StageMoveInput {
     pub stage: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StageRef {
     pub key: String,

@@ -64,6 +64,12 @@ pub fn normalize_phone(raw: &str) -> Result<String, PhoneError> {
     Ok(out)
 }
 
+/// The same Brazilian mobile without its ninth digit (`55 DD 9 NNNNNNNN` → `55 DD NNNNNNNN`),
+/// the spelling older imports stored: worth matching, never written.
+pub fn without_ninth_digit(key: &str) -> Option<String> {
+    (key.len() == 13 && key.starts_with("55") && &key[4..5] == "9").then(|| format!("{}{}", &key[..4], &key[5..]))
+}
+
 /// `55 DD NNNNNNNN` with a mobile first digit (6–9) gains its ninth digit; landlines
 /// (2–5) and numbers that already have eleven national digits are left alone.
 fn with_ninth_digit(e164_digits: &str) -> String {
@@ -95,6 +101,8 @@ mod tests {
 
     #[test]
     fn a_wa_id_with_and_without_the_ninth_digit_is_one_person() {
+        assert_eq!(without_ninth_digit("5511987654321"), Some("551187654321".into()));
+        assert_eq!(without_ninth_digit("551134567890"), None, "landlines have no ninth digit");
         assert_eq!(normalize_phone("5511987654321"), Ok("5511987654321".into()));
         assert_eq!(normalize_phone("551187654321"), Ok("5511987654321".into()));
         assert_eq!(whatsapp_id("551187654321"), Ok(WhatsappId::Phone("5511987654321".into())));

@@ -229,7 +229,6 @@ pub async fn list_events(svc: &Services, org_slug: &str, q: &EventQuery) -> Resu
     let rows = store::webhooks::events_of(&svc.db, org.id, &filter, limit).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut steps = store::queue::steps_of(&svc.db, &ids).await?;
-    let next_before = (rows.len() as i64 == limit).then(|| rows.last().map(|r| r.id)).flatten();
     let items = rows
         .into_iter()
         .map(|r| {
@@ -237,7 +236,7 @@ pub async fn list_events(svc: &Services, org_slug: &str, q: &EventQuery) -> Resu
             event_view(r, mine, q.with_payload)
         })
         .collect();
-    Ok(Page { items, next_before })
+    Ok(Page::keyset(items, limit, |e: &EventView| e.id))
 }
 
 /// One event of the org with its payload and every step of every attempt.

@@ -11,7 +11,7 @@ use super::writer::lock_if_sqlite;
 use crate::domain::chatwoot::classify::{classify, Inbound, Skip, Source};
 use crate::domain::chatwoot::config::inbox_map;
 use crate::domain::error::DomainError;
-use crate::domain::identity::phone::{whatsapp_id, WhatsappId};
+use crate::domain::identity::phone::{whatsapp_id, without_ninth_digit, WhatsappId};
 use crate::domain::store::automation::AutomationRow;
 use crate::domain::store::crm::{Applied, ConversationLink, InboundWork};
 use crate::domain::store::queue::{ClaimedRow, NewStep, Outcome};
@@ -126,12 +126,8 @@ fn identity_key(inbound: &Inbound) -> (String, Option<String>, Option<String>) {
     match inbound.source {
         Source::Instagram => (inbound.external_id.clone(), None, None),
         Source::Whatsapp => match whatsapp_id(&inbound.external_id) {
-            Ok(WhatsappId::Phone(k)) => {
-                // BR mobile `55 DD 9 NNNNNNNN`: identities imported without the ninth digit match too.
-                let alt = (k.len() == 13 && k.starts_with("55") && &k[4..5] == "9")
-                    .then(|| format!("{}{}", &k[..4], &k[5..]));
-                (k, alt, None)
-            }
+            // Identities imported without the BR ninth digit match too.
+            Ok(WhatsappId::Phone(k)) => (k.clone(), without_ninth_digit(&k), None),
             Ok(WhatsappId::Opaque(k)) => (k, None, Some("id não numérico mantido como recebido".into())),
             Err(_) => (
                 inbound.external_id.clone(),
@@ -254,7 +250,7 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
     let forwarded_before = store::queue::already_forwarded(&svc.pipeline_db, &inbound_ids).await?;
 
     // 3. Record the CRM steps and prepare the hand-offs.
-    let mut jobs: Vec<(usize, Target, Value)> = Vec::new();
+    let mut jobs: Vec<(usize, i64, Target, Value)> = Vec::new();
     for (i, plan) in plans.iter_mut().enumerate() {
         let State::Inbound { inbound, payload, work, session_key } = &plan.state else { continue };
         let ctx = orgs.get(&plan.row.organization_id).and_then(Option::as_ref).expect("context of an inbound event");
@@ -305,7 +301,7 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
                     Err(why) => plan.step("forward", "skipped", Some(why.detail().into()), t),
                     Ok(target) => {
                         let body = forward::body(&ctx.slug, plan.row.id, payload, inbound, session_key, a);
-                        jobs.push((i, target, body));
+                        jobs.push((i, plan.row.id, target, body));
                     }
                 }
             }
@@ -315,9 +311,9 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
     // 4. Hand-offs, concurrently, with no transaction open.
     let client = &svc.http;
     let results: Vec<(usize, &'static str, Result<u16, String>, Instant)> = futures::stream::iter(jobs)
-        .map(|(i, target, body)| async move {
+        .map(|(i, event_id, target, body)| async move {
             let t = Instant::now();
-            let r = forward::post(client, &target, plans_event_id(&body), &body).await;
+            let r = forward::post(client, &target, event_id, &body).await;
             (i, target.kind, r, t)
         })
         .buffer_unordered(cfg.forward_concurrency.max(1))
@@ -374,10 +370,6 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
         );
     }
     Ok(report)
-}
-
-fn plans_event_id(body: &Value) -> i64 {
-    body.get("event_id").and_then(Value::as_i64).unwrap_or_default()
 }
 
 /// Runs batches until the queue has nothing due (tests and the CLI; the server's workers

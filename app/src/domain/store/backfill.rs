@@ -1,6 +1,6 @@
 //! WhatsApp identity backfill: runs with their checkpoint, and the batch write.
 
-use super::{on_db, Db, WritePool};
+use super::{on_db, sql_strings, Db, WritePool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RunRow {
@@ -56,7 +56,7 @@ pub async fn runs(db: &Db, org_id: i64, limit: i64) -> Result<Vec<RunRow>, sqlx:
 }
 
 pub async fn set_status(db: &Db, id: i64, from: &[&str], to: &str, now: i64) -> Result<bool, sqlx::Error> {
-    let list = from.iter().map(|s| format!("'{}'", s.replace('\'', ""))).collect::<Vec<_>>().join(", ");
+    let list = sql_strings(from);
     let finished = if matches!(to, "done" | "cancelled" | "failed") { "$2" } else { "NULL" };
     let sql = format!(
         "UPDATE backfill_runs SET status = $1, updated_at = $2, finished_at = {finished} WHERE id = $3 AND status IN ({list})"

@@ -156,6 +156,17 @@ impl WritePool for PgPool {
     }
 }
 
+/// `'a', 'b'` for an `IN (…)` of status names. Only for the domain's own constants (never
+/// user input): inlining them keeps one statement text for both engines.
+pub(crate) fn sql_strings(values: &[&str]) -> String {
+    values.iter().map(|s| format!("'{}'", s.replace('\'', ""))).collect::<Vec<_>>().join(", ")
+}
+
+/// `1,2,3` for an `IN (…)` of row ids the caller read from the database.
+pub(crate) fn sql_ids(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
 /// Whether `err` is a unique-key violation (the engines name constraints differently, so
 /// callers decide which field it concerns from context).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {

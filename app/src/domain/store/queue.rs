@@ -6,7 +6,7 @@
 //! PostgreSQL skips rows other replicas have locked; SQLite has one writer at a time, so
 //! the single UPDATE … RETURNING is already atomic there.
 
-use super::{on_db, Db, WritePool};
+use super::{on_db, sql_ids, sql_strings, Db, WritePool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClaimedRow {
@@ -130,8 +130,8 @@ pub async fn already_forwarded(db: &Db, ids: &[i64]) -> Result<Vec<i64>, sqlx::E
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
     // The ids are integers from our own claim, never user input: inlining them is safe.
+    let list = sql_ids(ids);
     let sql = format!(
         "SELECT DISTINCT event_id FROM event_steps WHERE step = 'forward' AND outcome = 'forwarded' AND event_id IN ({list})"
     );
@@ -153,7 +153,7 @@ pub async fn steps_of(db: &Db, ids: &[i64]) -> Result<Vec<StepRow>, sqlx::Error>
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let list = sql_ids(ids);
     let sql = format!(
         "SELECT event_id, attempt, step, outcome, detail, duration_us, at FROM event_steps WHERE event_id IN ({list}) ORDER BY id"
     );
@@ -172,7 +172,7 @@ pub async fn requeue_one(
     let sql = format!(
         "UPDATE webhook_events SET status = 'pending', attempts = 0, next_attempt_at = $1, last_error = NULL, locked_by = NULL \
          WHERE organization_id = $2 AND id = $3 AND status IN ({})",
-        quoted(statuses)
+        sql_strings(statuses)
     );
     on_db!(db, pool => {
         sqlx::query(&sql).bind(now).bind(org_id).bind(event_id).execute(pool).await.map(|r| r.rows_affected() == 1)
@@ -191,17 +191,11 @@ pub async fn requeue_range(
     let sql = format!(
         "UPDATE webhook_events SET status = 'pending', attempts = 0, next_attempt_at = $1, last_error = NULL, locked_by = NULL \
          WHERE organization_id = $2 AND received_at >= $3 AND received_at < $4 AND status IN ({})",
-        quoted(statuses)
+        sql_strings(statuses)
     );
     on_db!(db, pool => {
         sqlx::query(&sql).bind(now).bind(org_id).bind(from).bind(to).execute(pool).await.map(|r| r.rows_affected())
     })
-}
-
-/// Status names are compile-time constants of the domain; quoting them inline keeps one
-/// statement for both engines.
-fn quoted(statuses: &[&str]) -> String {
-    statuses.iter().map(|s| format!("'{}'", s.replace('\'', ""))).collect::<Vec<_>>().join(", ")
 }
 
 /// Counts of the org's events per status (the portal's summary, later the metrics).
