@@ -3,6 +3,7 @@
 
 use super::error::ApiError;
 use super::AppState;
+use app::domain::tools::{self, Caller};
 use app::domain::{auth, Actor};
 use app::model::ErrorCode;
 use axum::extract::rejection::JsonRejection;
@@ -19,16 +20,33 @@ impl FromRequestParts<AppState> for AdminKey {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let token = match header {
-            None => None,
-            Some(h) => match h.split_once(' ') {
-                Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => Some(token.trim()),
-                _ => return Err(ApiError::code(ErrorCode::ApiKeyMissing)),
-            },
-        };
+        let token = bearer(parts, ErrorCode::ApiKeyMissing)?;
         let actor = auth::authenticate_api_key(&state.services, token).await?;
         Ok(AdminKey(actor))
+    }
+}
+
+/// A caller of the tools API, authenticated by the org's bearer automation token.
+pub struct OrgToken(pub Caller);
+
+impl FromRequestParts<AppState> for OrgToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts, ErrorCode::TokenMissing)?;
+        Ok(OrgToken(tools::authenticate(&state.services, token).await?))
+    }
+}
+
+/// The token of `Authorization: Bearer <token>`; None without the header, `missing` for
+/// another scheme (the domain decides what an absent or unknown token means).
+fn bearer(parts: &Parts, missing: ErrorCode) -> Result<Option<&str>, ApiError> {
+    match parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        None => Ok(None),
+        Some(h) => match h.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => Ok(Some(token.trim())),
+            _ => Err(ApiError::code(missing)),
+        },
     }
 }
 

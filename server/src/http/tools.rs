@@ -4,13 +4,11 @@
 //! set up from it).
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{ApiJson, ApiQuery};
+use super::extract::{ApiJson, ApiQuery, OrgToken};
 use super::AppState;
-use app::domain::tools::{self, Caller, MoveAnswer};
+use app::domain::tools::{self, MoveAnswer};
 use app::model::*;
-use axum::extract::{FromRequestParts, Path, State};
-use axum::http::header::AUTHORIZATION;
-use axum::http::request::Parts;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -23,25 +21,6 @@ pub fn routes() -> Router<AppState> {
         .route("/stage-move", post(stage_move))
         .route("/deals/{deal_id}", get(deal))
         .route("/context", get(context))
-}
-
-/// The org behind the request's token.
-pub struct OrgToken(pub Caller);
-
-impl FromRequestParts<AppState> for OrgToken {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let token = match header {
-            None => None,
-            Some(h) => match h.split_once(' ') {
-                Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => Some(token.trim()),
-                _ => return Err(ApiError::code(ErrorCode::TokenMissing)),
-            },
-        };
-        Ok(OrgToken(tools::authenticate(&state.services, token).await?))
-    }
 }
 
 /// Moves a deal to a stage of its board.
