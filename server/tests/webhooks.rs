@@ -3,15 +3,10 @@
 
 mod common;
 
+use common::chatwoot::{fixture, list, SECRET};
 use common::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-const SECRET: &str = "whsec_coronel_test_secret";
-
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/tests/fixtures/chatwoot/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
 
 /// An org `coronel` with its Chatwoot webhook secret and account 7 (the fixtures').
 async fn org_with_chatwoot(engine: Engine) -> (TestApp, String) {
@@ -70,14 +65,7 @@ fn now_secs(app: &TestApp) -> i64 {
 }
 
 async fn events(app: &TestApp, key: &str, query: &str) -> Vec<Value> {
-    let res = http()
-        .get(app.url(&format!("/api/v1/admin/orgs/coronel/events{query}")))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    json(res).await["items"].as_array().unwrap().clone()
+    list(app, key, "coronel", &format!("events{query}")).await
 }
 
 async fn a_signed_message_is_stored_before_the_answer(engine: Engine) {
