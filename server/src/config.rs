@@ -31,7 +31,8 @@ pub enum Command {
         /// Report what would be created and which conflicts would arise, writing no identity.
         #[arg(long)]
         dry_run: bool,
-        #[arg(long, default_value_t = 1000)]
+        /// Contacts per batch (one short transaction each).
+        #[arg(long, default_value_t = 5000)]
         batch_size: i64,
         /// Go on with this run (after a stop) instead of starting a new one.
         #[arg(long)]
@@ -103,6 +104,12 @@ pub struct Config {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "PONTE_BODY_LIMIT_BYTES", default_value_t = 1_048_576, global = true)]
     pub body_limit_bytes: usize,
+    /// Largest file upload (contacts import), in bytes; read as a stream, never held whole.
+    #[arg(long, env = "PONTE_UPLOAD_LIMIT_BYTES", default_value_t = 1 << 30, global = true)]
+    pub upload_limit_bytes: usize,
+    /// Uploads taking longer are answered 408 (the batches imported so far are kept).
+    #[arg(long, env = "PONTE_UPLOAD_TIMEOUT_SECS", default_value_t = 1800, global = true)]
+    pub upload_timeout_secs: u64,
     /// Requests taking longer are answered 408.
     #[arg(long, env = "PONTE_REQUEST_TIMEOUT_SECS", default_value_t = 30, global = true)]
     pub request_timeout_secs: u64,
@@ -115,11 +122,14 @@ pub struct Config {
     /// Public base URL of the portal, used in the printed setup link. Default: from --bind.
     #[arg(long, env = "PONTE_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
-    /// Folder with the compiled portal assets (set by cargo-leptos).
     /// Processing workers in this process (0: accept webhooks only, another replica
     /// processes). Default: 2 on SQLite (one writer anyway), 4 on PostgreSQL.
     #[arg(long, env = "PONTE_WORKERS", global = true)]
     pub workers: Option<usize>,
+    /// Backfill runs this process works at once (0: leave them to another replica).
+    /// Default: 1 on SQLite (one writer anyway), 2 on PostgreSQL.
+    #[arg(long, env = "PONTE_BACKFILL_RUNNERS", global = true)]
+    pub backfill_runners: Option<usize>,
 
     /// Attempts before an event is marked dead.
     #[arg(long, env = "PONTE_MAX_ATTEMPTS", default_value_t = 8, global = true)]
@@ -137,6 +147,7 @@ pub struct Config {
     #[arg(long, env = "PONTE_BATCH_SIZE", default_value_t = 64, global = true)]
     pub batch_size: i64,
 
+    /// Folder with the compiled portal assets (set by cargo-leptos).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site", global = true)]
     pub site_root: String,
 }

@@ -102,7 +102,10 @@ pub async fn start_with(
     let router = http::router(state, &config);
     let sweeper = workers::spawn_session_sweeper(services.clone());
     let default_workers = if services.db.engine() == "postgres" { 4 } else { 2 };
-    let processors = workers::spawn_processors(services.clone(), config.workers.unwrap_or(default_workers));
+    let mut processors = workers::spawn_processors(services.clone(), config.workers.unwrap_or(default_workers));
+    let default_runners = if services.db.engine() == "postgres" { 2 } else { 1 };
+    processors
+        .extend(workers::spawn_backfill_runners(services.clone(), config.backfill_runners.unwrap_or(default_runners)));
     tracing::info!(%addr, "Ponte listening");
     let task = tokio::spawn(async move {
         let result = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;

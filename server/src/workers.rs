@@ -1,6 +1,8 @@
-//! Background work of the process: the event processors and the expired-session sweeper.
+//! Background work of the process: the event processors, the backfill runners and the
+//! expired-session sweeper.
 
 use app::domain::auth;
+use app::domain::backfill;
 use app::domain::ingest::pipeline;
 use app::domain::Services;
 use std::time::Duration;
@@ -67,6 +69,32 @@ pub fn spawn_processors(services: Services, n: usize) -> Vec<JoinHandle<()>> {
                             tokio::time::sleep(backoff).await;
                             backoff = (backoff * 2).min(Duration::from_secs(10));
                         }
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+/// Starts `n` backfill runners. Each works the oldest run nobody holds to its end: runs
+/// started or resumed in the portal or the API, and runs a process that died left
+/// behind (taken over once their lease runs out, so a restart resumes them by itself).
+pub fn spawn_backfill_runners(services: Services, n: usize) -> Vec<JoinHandle<()>> {
+    let instance = auth::random_token();
+    (0..n)
+        .map(|i| {
+            let services = services.clone();
+            let owner = format!("runner-{}-{i}", &instance[..12]);
+            tokio::spawn(async move {
+                loop {
+                    match backfill::run_next(&services, &owner).await {
+                        Ok(true) => continue,
+                        Ok(false) => {
+                            let _ =
+                                tokio::time::timeout(Duration::from_secs(2), services.backfill_signal.notified()).await;
+                        }
+                        // Logged by run_next; the run is tried again after its lease.
+                        Err(_) => tokio::time::sleep(Duration::from_secs(5)).await,
                     }
                 }
             })

@@ -18,8 +18,17 @@ async fn run(app: &TestApp, slug: &str, dry_run: bool, batch: i64) -> backfill::
     backfill::run_batches(&app.services, slug, started.id, None).await.unwrap()
 }
 
+/// A server whose workers and backfill runners are off: the tests drive the batches.
 async fn setup(engine: Engine) -> (TestApp, String) {
-    let app = TestApp::spawn_with(engine, |c| c.workers = Some(0)).await;
+    setup_with_runners(engine, 0).await
+}
+
+async fn setup_with_runners(engine: Engine, runners: usize) -> (TestApp, String) {
+    let app = TestApp::spawn_with(engine, |c| {
+        c.workers = Some(0);
+        c.backfill_runners = Some(runners);
+    })
+    .await;
     let key = app.admin_key().await;
     setup_org(&app, &key, "coronel").await;
     (app, key)
@@ -57,8 +66,10 @@ async fn conflicts_invalid_and_empty_phones_are_kept_for_review(engine: Engine) 
     assert_eq!(identities.len(), 1);
     assert_eq!(identities[0]["contact_id"], a, "the first contact keeps the number");
     let conflicts = list(&app, &key, "coronel", "identity-conflicts").await;
-    let taken = conflicts.iter().find(|c| c["kind"] == "number_taken").unwrap();
-    assert_eq!((taken["contact_id"].as_i64(), taken["other_contact_id"].as_i64()), (Some(b), Some(a)));
+    // Two contacts of the org typed the same number: the first keeps it.
+    let shared = conflicts.iter().find(|c| c["kind"] == "duplicate_phone").unwrap();
+    assert_eq!((shared["contact_id"].as_i64(), shared["other_contact_id"].as_i64()), (Some(b), Some(a)));
+    assert_eq!(shared["external_id"], "5511987654321");
     let invalid = conflicts.iter().find(|c| c["kind"] == "invalid_phone").unwrap();
     assert_eq!(invalid["contact_id"], bad);
     // A contact that already has another WhatsApp identity is left alone.
@@ -71,6 +82,235 @@ async fn conflicts_invalid_and_empty_phones_are_kept_for_review(engine: Engine) 
     let r = run(&app, "coronel", false, 10).await;
     assert_eq!(r.created, 1, "the new contact's number is linked");
     assert_eq!(r.conflicts, 1, "Maria (duplicada) again");
+    assert_eq!(
+        list(&app, &key, "coronel", "identity-conflicts").await.len(),
+        2,
+        "a clash found again is recorded once"
+    );
+}
+
+/// Waits for a background runner to finish a run.
+async fn wait_done(app: &TestApp, slug: &str, id: i64) -> backfill::BackfillRunDto {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let r = backfill::get(&app.services, slug, id).await.unwrap();
+        if r.status == "done" {
+            return r;
+        }
+        assert!(std::time::Instant::now() < deadline, "the run did not finish: {r:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+async fn tasks(app: &TestApp, key: &str, slug: &str, status: &str) -> Vec<serde_json::Value> {
+    let url = app.url(&format!("/api/v1/admin/orgs/{slug}/reconciliation?status={status}"));
+    json(http().get(url).bearer_auth(key).send().await.unwrap()).await["items"].as_array().unwrap().clone()
+}
+
+async fn resolve(
+    app: &TestApp,
+    key: &str,
+    slug: &str,
+    id: &serde_json::Value,
+    resolution: &str,
+) -> (u16, serde_json::Value) {
+    let res = http()
+        .post(app.url(&format!("/api/v1/admin/orgs/{slug}/reconciliation/{id}")))
+        .bearer_auth(key)
+        .json(&serde_json::json!({ "resolution": resolution }))
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), json(res).await)
+}
+
+async fn owner_of(app: &TestApp, key: &str, slug: &str, number: &str) -> Option<i64> {
+    list(app, key, slug, &format!("identities?external_id={number}"))
+        .await
+        .first()
+        .and_then(|i| i["contact_id"].as_i64())
+}
+
+/// Each clash is a task with both contacts side by side, resolved three ways (audited),
+/// never reopened by a later run, and invisible to another org.
+async fn reconciliation_tasks_resolve_three_ways(engine: Engine) {
+    let (app, key) = setup(engine).await;
+    setup_org(&app, &key, "outra").await;
+    let a = contact(&app, "coronel", "Maria", Some("11 98765-4321")).await;
+    let b = contact(&app, "coronel", "Maria (cadastro novo)", Some("(11) 8765-4321")).await;
+    let c = contact(&app, "coronel", "João", Some("21 99876-5432")).await;
+    let d = contact(&app, "coronel", "João da loja", Some("+55 21 99876-5432")).await;
+    let e = contact(&app, "coronel", "Ana", Some("31 98888-7777")).await;
+    let f = contact(&app, "coronel", "Ana Paula", Some("5531988887777")).await;
+    let g = contact(&app, "coronel", "Três", Some("41 99999-0000")).await;
+    let h = contact(&app, "coronel", "Três (2)", Some("41 99999-0000")).await;
+    let i = contact(&app, "coronel", "Três (3)", Some("41 99999-0000")).await;
+    contact(&app, "coronel", "Inválido", Some("0800")).await;
+    run(&app, "coronel", false, 4).await;
+    let open = tasks(&app, &key, "coronel", "open").await;
+    assert_eq!(open.len(), 5, "invalid phones are listed in the report, not reconciled: {open:#?}");
+    let task_of = |contact: i64| open.iter().find(|t| t["contact"]["contact"]["id"] == contact).unwrap().clone();
+    let t1 = task_of(b);
+    assert_eq!(t1["kind"], "duplicate_phone");
+    assert_eq!(t1["other"]["contact"]["id"], a);
+    assert_eq!(t1["other"]["identities"][0]["external_id"], "5511987654321", "the holder's identities are shown");
+    assert_eq!(t1["contact"]["contact"]["phone"], "(11) 8765-4321");
+    assert_eq!(t1["choices"], serde_json::json!(["kept", "linked_other", "not_same_person"]));
+
+    // Link to the other contact: the number moves to B.
+    let (status, done) = resolve(&app, &key, "coronel", &t1["id"], "linked_other").await;
+    assert_eq!(
+        (status, done["status"].as_str(), done["resolution"].as_str()),
+        (200, Some("resolved"), Some("linked_other"))
+    );
+    assert_eq!(owner_of(&app, &key, "coronel", "5511987654321").await, Some(b));
+    let (status, again) = resolve(&app, &key, "coronel", &t1["id"], "kept").await;
+    assert_eq!(status, 409, "a resolved task stays resolved: {again}");
+    // Keep: the number stays with C.
+    let (status, _) = resolve(&app, &key, "coronel", &task_of(d)["id"], "kept").await;
+    assert_eq!(status, 200);
+    assert_eq!(owner_of(&app, &key, "coronel", "5521998765432").await, Some(c));
+    // Not the same person: nothing moves.
+    let t3 = task_of(f);
+    let (status, bad) = resolve(&app, &key, "coronel", &t3["id"], "merge").await;
+    assert_eq!(status, 422, "{bad}");
+    assert_eq!(bad["error"]["fields"][0]["field"], "resolution");
+    let (status, _) = resolve(&app, &key, "coronel", &t3["id"], "not_same_person").await;
+    assert_eq!(status, 200);
+    assert_eq!(owner_of(&app, &key, "coronel", "5531988887777").await, Some(e));
+    // Two tasks on one number: after the first moves it, the second's move is stale.
+    let (status, _) = resolve(&app, &key, "coronel", &task_of(h)["id"], "linked_other").await;
+    assert_eq!(status, 200);
+    assert_eq!(owner_of(&app, &key, "coronel", "5541999990000").await, Some(h));
+    let (status, stale) = resolve(&app, &key, "coronel", &task_of(i)["id"], "linked_other").await;
+    assert_eq!(status, 409, "{stale}");
+    assert_eq!(stale["error"]["code"], "task_stale");
+    let (status, _) = resolve(&app, &key, "coronel", &task_of(i)["id"], "kept").await;
+    assert_eq!(status, 200);
+    let _ = g;
+
+    // A later run raises none of these again (the holder that gave its number up included).
+    let again = run(&app, "coronel", false, 100).await;
+    assert_eq!(again.created, 0);
+    assert!(tasks(&app, &key, "coronel", "open").await.is_empty(), "{:#?}", tasks(&app, &key, "coronel", "open").await);
+    assert_eq!(tasks(&app, &key, "coronel", "resolved").await.len(), 7, "5 decided + 2 settled by the moves");
+    let audit = app::domain::store::audit::recent(&app.services.db, None, 100).await.unwrap();
+    assert_eq!(audit.iter().filter(|r| r.action == "reconciliation.resolve").count(), 5);
+
+    // Another org sees none of it and can change none of it.
+    let other = http()
+        .get(app.url(&format!("/api/v1/admin/orgs/outra/reconciliation/{}", t1["id"])))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404);
+    let (status, _) = resolve(&app, &key, "outra", &task_of(d)["id"], "linked_other").await;
+    assert_eq!(status, 404);
+    assert!(tasks(&app, &key, "outra", "all").await.is_empty());
+    let res = http()
+        .get(app.url("/api/v1/admin/orgs/coronel/reconciliation?status=maybe"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+}
+
+/// A run left `running` by a process that died is taken over by a runner once its lease
+/// runs out, and goes on from its checkpoint.
+async fn a_dead_processs_run_is_resumed_by_the_runner(engine: Engine) {
+    let (app, key) = setup_with_runners(engine, 1).await;
+    for i in 0..40 {
+        contact(&app, "coronel", &format!("C{i}"), Some(&format!("+55 11 9{:04}-{:04}", 5000 + i, 3000 + i))).await;
+    }
+    let started = backfill::start(&app.services, &Actor::cli(), "coronel", false, 10).await.unwrap();
+    // A process "holds" the run (its lease is fresh) and dies without a word.
+    let now = app.services.now();
+    let db = &app.services.db;
+    let held =
+        app::domain::store::backfill::claim(db, started.id, "dead-process", now, backfill::LEASE_MS).await.unwrap();
+    assert!(held.is_some());
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let waiting = backfill::get(&app.services, "coronel", started.id).await.unwrap();
+    assert_eq!(waiting.processed, 0, "a live lease is respected");
+    app.services.clock.advance(backfill::LEASE_MS + 1);
+    let r = wait_done(&app, "coronel", started.id).await;
+    assert_eq!((r.processed, r.created), (40, 40));
+    assert_eq!(list(&app, &key, "coronel", "identities?limit=100").await.len(), 40);
+}
+
+/// Several orgs at once: one wave, each org its own run; an unknown org is reported, not
+/// fatal; the overview shows each org's newest run; a second start while one is going is refused.
+async fn a_wave_of_orgs_runs_and_is_watched(engine: Engine) {
+    let (app, key) = setup_with_runners(engine, 1).await;
+    setup_org(&app, &key, "outra").await;
+    for i in 0..12 {
+        contact(&app, "coronel", &format!("C{i}"), Some(&format!("+55 11 9{:04}-{:04}", 4000 + i, 1000 + i))).await;
+        contact(&app, "outra", &format!("O{i}"), Some(&format!("+55 21 9{:04}-{:04}", 4000 + i, 1000 + i))).await;
+    }
+    let res = http()
+        .post(app.url("/api/v1/admin/backfill/wave"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"orgs": ["coronel", "outra", "nenhuma"], "batch_size": 5}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    let wave = json(res).await;
+    assert!(wave["wave"].as_str().unwrap().starts_with("onda-"));
+    let orgs = wave["orgs"].as_array().unwrap();
+    assert_eq!(orgs.len(), 3);
+    assert!(orgs[0]["run"]["id"].is_i64() && orgs[1]["run"]["id"].is_i64());
+    assert!(orgs[2]["run"].is_null() && orgs[2]["error"].is_string(), "{}", orgs[2]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let overview = loop {
+        let o = json(http().get(app.url("/api/v1/admin/backfill")).bearer_auth(&key).send().await.unwrap()).await;
+        let all_done = o.as_array().unwrap().iter().all(|org| org["run"]["status"] == "done");
+        if all_done {
+            break o;
+        }
+        assert!(std::time::Instant::now() < deadline, "wave did not finish: {o}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    for org in overview.as_array().unwrap() {
+        assert_eq!((org["contacts"].as_i64(), org["run"]["created"].as_i64()), (Some(12), Some(12)), "{org}");
+        assert_eq!(org["run"]["wave"], wave["wave"]);
+    }
+    let res = http()
+        .post(app.url("/api/v1/admin/backfill/wave"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"orgs": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    // The run's report: conflicts, invalid and empty phones, as CSV.
+    contact(&app, "outra", "Sem telefone", None).await;
+    contact(&app, "outra", "Ruim", Some("abc")).await;
+    contact(&app, "outra", "Repetido", Some("+55 21 94000-1000")).await;
+    let r = backfill::start(&app.services, &Actor::cli(), "outra", false, 50).await.unwrap();
+    wait_done(&app, "outra", r.id).await;
+    let res = http()
+        .get(app.url(&format!("/api/v1/admin/orgs/outra/backfill/{}/report", r.id)))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = res.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].contains("tipo,contato_id"), "{csv}");
+    assert!(csv.contains("duplicate_phone") && csv.contains("invalid_phone") && csv.contains("empty_phone"), "{csv}");
+    assert!(csv.contains("Sem telefone") && csv.contains(",abc,"), "{csv}");
+    let res = http()
+        .get(app.url(&format!("/api/v1/admin/orgs/coronel/backfill/{}/report", r.id)))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404, "another org's run");
 }
 
 async fn a_stopped_run_resumes_after_its_checkpoint(engine: Engine) {
@@ -95,6 +335,11 @@ async fn a_stopped_run_resumes_after_its_checkpoint(engine: Engine) {
     let r = backfill::start(&app.services, &Actor::cli(), "coronel", false, 10).await.unwrap();
     let paused = backfill::set_status(&app.services, &Actor::cli(), "coronel", r.id, "pause").await.unwrap();
     assert_eq!(paused.status, "paused");
+    let second = backfill::start(&app.services, &Actor::cli(), "coronel", false, 10).await;
+    assert!(
+        matches!(second, Err(app::domain::DomainError::Rejected(app::model::ErrorCode::RunAlreadyActive))),
+        "one run at a time per org: {second:?}"
+    );
     let still = backfill::run_batches(&app.services, "coronel", r.id, None).await.unwrap();
     assert_eq!(still.processed, 0, "a paused run does nothing");
     assert!(backfill::set_status(&app.services, &Actor::cli(), "coronel", r.id, "pause").await.is_err());
@@ -124,7 +369,7 @@ async fn a_dry_run_writes_no_identity_and_one_org_never_touches_another(engine: 
 
 /// The admin API starts a run in the background and reports its progress.
 async fn the_admin_api_runs_and_controls_a_backfill(engine: Engine) {
-    let (app, key) = setup(engine).await;
+    let (app, key) = setup_with_runners(engine, 1).await;
     for i in 0..30 {
         contact(&app, "coronel", &format!("C{i}"), Some(&format!("+55 21 9{:04}-{:04}", 6000 + i, 2000 + i))).await;
     }
@@ -169,6 +414,9 @@ async fn the_admin_api_runs_and_controls_a_backfill(engine: Engine) {
 }
 
 both_engines!(
+    reconciliation_tasks_resolve_three_ways,
+    a_dead_processs_run_is_resumed_by_the_runner,
+    a_wave_of_orgs_runs_and_is_watched,
     the_admin_api_runs_and_controls_a_backfill,
     a_second_run_changes_nothing,
     conflicts_invalid_and_empty_phones_are_kept_for_review,

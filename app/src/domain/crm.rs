@@ -37,10 +37,7 @@ pub async fn contacts(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page<
     let org = orgs::row_by_slug(svc, slug).await?;
     let text = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let rows = store::crm::contacts(&svc.db, org.id, text, q.before, q.limit()).await?;
-    let items = rows
-        .into_iter()
-        .map(|r| ContactDto { id: r.id, name: r.name, phone: r.phone, email: r.email, created_at: r.created_at })
-        .collect();
+    let items = rows.into_iter().map(ContactDto::from).collect();
     Ok(Page::keyset(items, q.limit(), |c: &ContactDto| c.id))
 }
 
@@ -171,4 +168,17 @@ pub async fn set_deal_status(
     )
     .await?;
     Ok(())
+}
+
+impl From<store::crm::ContactRow> for ContactDto {
+    fn from(r: store::crm::ContactRow) -> Self {
+        ContactDto {
+            id: r.id,
+            name: r.name,
+            phone: r.phone,
+            email: r.email,
+            external_ref: r.external_ref,
+            created_at: r.created_at,
+        }
+    }
 }

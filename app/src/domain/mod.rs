@@ -7,11 +7,13 @@ pub mod automation;
 pub mod backfill;
 pub mod chatwoot;
 pub mod clock;
+pub mod contacts_import;
 pub mod crm;
 pub mod error;
 pub mod identity;
 pub mod ingest;
 pub mod orgs;
+pub mod reconciliation;
 pub mod secrets;
 pub mod store;
 pub mod tools;
@@ -68,6 +70,8 @@ pub struct Services {
     pub auth_cache: Arc<ingest::AuthCache>,
     /// Deliveries being accepted right now: processing steps aside while many are.
     pub accepting: Arc<std::sync::atomic::AtomicUsize>,
+    /// Wakes the backfill runners when a run is started or resumed.
+    pub backfill_signal: Arc<tokio::sync::Notify>,
 }
 
 impl Services {
@@ -95,6 +99,7 @@ impl Services {
             http,
             auth_cache: Arc::new(ingest::AuthCache::default()),
             accepting: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            backfill_signal: Arc::new(tokio::sync::Notify::new()),
         }
     }
 

@@ -57,6 +57,12 @@ pub enum ErrorCode {
     DealNotFound,
     DealClosed,
     RunStateInvalid,
+    RunAlreadyActive,
+    TaskResolved,
+    TaskStale,
+    ResolutionInvalid,
+    CsvHeaderInvalid,
+    CsvFileMissing,
     N8nNotConfigured,
     N8nFailed,
     V2NotInstalled,
@@ -84,7 +90,7 @@ impl ErrorCode {
             Forbidden | SetupTokenInvalid | WebhookNotConfigured | AccountMismatch => 403,
             NotFound | DealNotFound => 404,
             SlugTaken | KeyTaken | EmailTaken | SetupDone | NotReprocessable | DealClosed | OpenDealExists
-            | N8nNotConfigured | V2NotInstalled | RunStateInvalid => 409,
+            | N8nNotConfigured | V2NotInstalled | RunStateInvalid | RunAlreadyActive | TaskResolved | TaskStale => 409,
             N8nFailed => 502,
             BodyTooLarge => 413,
             UnsupportedMediaType => 415,
@@ -141,6 +147,14 @@ impl ErrorCode {
             N8nFailed => "O n8n não respondeu ou recusou a operação.",
             V2NotInstalled => "O workflow v2 ainda não foi instalado no n8n desta organização.",
             RunStateInvalid => "A execução não está num estado que permita esta ação.",
+            RunAlreadyActive => "Esta organização já tem um backfill em andamento ou pausado: retome ou cancele-o antes.",
+            TaskResolved => "Esta pendência já foi resolvida.",
+            TaskStale => "Os contatos mudaram desde que a pendência foi aberta: atualize a página e decida de novo.",
+            ResolutionInvalid => "Resolução inválida: use kept, linked_other ou not_same_person.",
+            CsvHeaderInvalid => {
+                "A primeira linha do CSV precisa nomear as colunas: nome, telefone, email e/ou id_externo (ou name, phone, email, external_id)."
+            }
+            CsvFileMissing => "Envie um arquivo CSV (campo file do formulário, ou o corpo como text/csv).",
             OpenDealExists => "O contato já tem um negócio aberto neste funil.",
             StageUnknown => "Etapa desconhecida neste funil; veja as etapas válidas.",
             IdempotencyKeyInvalid => "Idempotency-Key inválida: use até 200 caracteres visíveis.",

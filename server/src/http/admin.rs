@@ -4,7 +4,6 @@
 use super::error::{ApiError, ApiResult};
 use super::extract::{AdminKey, ApiJson, ApiQuery};
 use super::AppState;
-use app::domain::backfill::{self, BackfillRunDto};
 use app::domain::chatwoot::config as chatwoot;
 use app::domain::crm::ListQuery;
 use app::domain::ingest::EventQuery;
@@ -39,9 +38,6 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{slug}/tokens", get(list_tokens).post(create_token))
         .route("/orgs/{slug}/tokens/{id}", axum::routing::delete(revoke_token))
         .route("/orgs/{slug}/tool-calls", get(list_tool_calls))
-        .route("/orgs/{slug}/backfill", get(backfill_history).post(start_backfill))
-        .route("/orgs/{slug}/backfill/{id}", get(get_backfill))
-        .route("/orgs/{slug}/backfill/{id}/{action}", post(backfill_action))
         .route("/orgs/{slug}/contacts", get(list_contacts))
         .route("/orgs/{slug}/identities", get(list_identities))
         .route("/orgs/{slug}/identity-conflicts", get(list_conflicts))
@@ -50,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{slug}/conversations", get(list_conversations))
         .route("/stage-template", get(get_template).put(put_template))
         .route("/users", get(list_users).post(create_user))
+        .merge(super::backfill::admin_routes())
 }
 
 async fn list_orgs(State(s): State<AppState>, _: AdminKey) -> ApiResult<Json<Vec<OrgSummary>>> {
@@ -462,55 +459,4 @@ async fn roll_forward(
     Path(slug): Path<String>,
 ) -> ApiResult<Json<ActionReport>> {
     Ok(Json(automation::roll_forward(&s.services, &actor, &slug).await?))
-}
-
-/// Runs a backfill's batches in the background; its progress is in the run row.
-fn spawn_backfill(s: &AppState, slug: String, id: i64) {
-    let services = s.services.clone();
-    tokio::spawn(async move {
-        if let Err(e) = backfill::run_batches(&services, &slug, id, None).await {
-            tracing::error!(error = %e, org = %slug, run = id, "backfill stopped; resume it to go on from its checkpoint");
-        }
-    });
-}
-
-async fn start_backfill(
-    State(s): State<AppState>,
-    AdminKey(actor): AdminKey,
-    Path(slug): Path<String>,
-    ApiJson(input): ApiJson<BackfillInput>,
-) -> ApiResult<(StatusCode, Json<BackfillRunDto>)> {
-    let run = backfill::start(&s.services, &actor, &slug, input.dry_run, input.batch_size.unwrap_or(1000)).await?;
-    spawn_backfill(&s, slug, run.id);
-    Ok((StatusCode::ACCEPTED, Json(run)))
-}
-
-async fn get_backfill(
-    State(s): State<AppState>,
-    _: AdminKey,
-    Path((slug, id)): Path<(String, String)>,
-) -> ApiResult<Json<BackfillRunDto>> {
-    let id: i64 = id.parse().map_err(|_| ApiError::code(ErrorCode::NotFound))?;
-    Ok(Json(backfill::get(&s.services, &slug, id).await?))
-}
-
-async fn backfill_action(
-    State(s): State<AppState>,
-    AdminKey(actor): AdminKey,
-    Path((slug, id, action)): Path<(String, String, String)>,
-) -> ApiResult<Json<BackfillRunDto>> {
-    let id: i64 = id.parse().map_err(|_| ApiError::code(ErrorCode::NotFound))?;
-    let run = backfill::set_status(&s.services, &actor, &slug, id, &action).await?;
-    if action == "resume" {
-        spawn_backfill(&s, slug, id);
-    }
-    Ok(Json(run))
-}
-
-async fn backfill_history(
-    State(s): State<AppState>,
-    _: AdminKey,
-    Path(slug): Path<String>,
-) -> ApiResult<Json<Vec<BackfillRunDto>>> {
-    Ok(Json(backfill::history(&s.services, &slug).await?))
 }

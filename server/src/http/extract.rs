@@ -38,6 +38,29 @@ impl FromRequestParts<AppState> for OrgToken {
     }
 }
 
+/// A portal user (session cookie) allowed to operate: the plain-HTTP portal routes
+/// (file upload and downloads) that are not server functions. SameSite=Lax on the cookie
+/// keeps other sites' forms from posting here with it.
+pub struct PortalOperator(pub Actor);
+
+impl FromRequestParts<AppState> for PortalOperator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|c| c.trim().split_once('='))
+            .find(|(name, _)| *name == auth::SESSION_COOKIE)
+            .map(|(_, value)| value.to_string());
+        let user = auth::require(&state.services, token.as_deref(), app::model::Role::Operator).await?;
+        Ok(PortalOperator(Actor::user(&user.email)))
+    }
+}
+
 /// The token of `Authorization: Bearer <token>`; None without the header, `missing` for
 /// another scheme (the domain decides what an absent or unknown token means).
 fn bearer(parts: &Parts, missing: ErrorCode) -> Result<Option<&str>, ApiError> {

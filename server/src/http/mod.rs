@@ -2,6 +2,7 @@
 //! the cross-cutting layers (request ids, tracing, compression, body limit, timeout).
 
 pub mod admin;
+pub mod backfill;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -62,20 +63,32 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/openapi.json", get(tools::openapi))
         .fallback(|| async { ApiError::code(ErrorCode::NotFound) });
 
-    Router::new()
+    let limited = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest("/api/v1", api_v1)
         .nest("/webhooks", webhooks::routes())
+        .merge(backfill::portal_routes())
         .leptos_routes_with_context(&state, routes, context, move || app::shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(axum::middleware::map_response(server_fn_status))
-        .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(config.request_timeout_secs),
         ))
-        .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
+        .layer(RequestBodyLimitLayer::new(config.body_limit_bytes));
+    // File uploads (a client's whole contact base) are read as a stream: their own, larger
+    // limit and a longer timeout, the rest of the layers shared.
+    let uploads = backfill::upload_routes()
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(config.upload_timeout_secs),
+        ))
+        .layer(RequestBodyLimitLayer::new(config.upload_limit_bytes));
+
+    limited
+        .merge(uploads)
+        .layer(CompressionLayer::new())
         .layer(axum::middleware::map_response(json_body_limit))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
             let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");

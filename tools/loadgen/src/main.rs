@@ -19,6 +19,7 @@
 //! the figures measure the server, not the generator. Client and server share the machine:
 //! on few cores the generator's own CPU use lowers the ceiling it can show.
 
+mod backfill;
 mod payload;
 mod run;
 mod sink;
@@ -43,6 +44,8 @@ enum Command {
     },
     /// Send webhooks and report throughput, latency and (with --wait-processed) processing.
     Run(run::RunArgs),
+    /// Generate an org with many contacts, measure the bare-insert floor, time `ponte backfill`.
+    Backfill(backfill::BackfillArgs),
 }
 
 #[tokio::main]
@@ -50,6 +53,7 @@ async fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Sink { bind } => sink::serve(bind).await,
         Command::Run(args) => run::run(args).await,
+        Command::Backfill(args) => backfill::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

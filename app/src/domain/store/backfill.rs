@@ -1,6 +1,6 @@
 //! WhatsApp identity backfill: runs with their checkpoint, and the batch write.
 
-use super::{on_db, sql_strings, Db, WritePool};
+use super::{json_rows, on_db, sql_strings, Db, WritePool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RunRow {
@@ -21,26 +21,117 @@ pub struct RunRow {
     pub started_at: i64,
     pub updated_at: i64,
     pub finished_at: Option<i64>,
+    pub locked_by: Option<String>,
+    pub lease_until: Option<i64>,
+    pub wave: Option<String>,
 }
 
 const RUN_COLUMNS: &str =
     "id, organization_id, status, dry_run, batch_size, cursor, total, processed, created, skipped, \
-     conflicts, invalid, empty, actor, started_at, updated_at, finished_at";
+     conflicts, invalid, empty, actor, started_at, updated_at, finished_at, locked_by, lease_until, wave";
 
 pub async fn create_run(
     db: &Db,
     org_id: i64,
     dry_run: bool,
     batch_size: i64,
+    wave: Option<&str>,
     actor: &str,
     now: i64,
 ) -> Result<RunRow, sqlx::Error> {
     let sql = format!(
-        "INSERT INTO backfill_runs (organization_id, dry_run, batch_size, total, actor, started_at, updated_at) \
-         VALUES ($1, $2, $3, (SELECT COUNT(*) FROM contacts WHERE organization_id = $1), $4, $5, $5) RETURNING {RUN_COLUMNS}"
+        "INSERT INTO backfill_runs (organization_id, dry_run, batch_size, total, wave, actor, started_at, updated_at) \
+         VALUES ($1, $2, $3, (SELECT COUNT(*) FROM contacts WHERE organization_id = $1), $4, $5, $6, $6) RETURNING {RUN_COLUMNS}"
     );
     on_db!(db, pool => {
-        sqlx::query_as::<_, RunRow>(&sql).bind(org_id).bind(dry_run).bind(batch_size).bind(actor).bind(now).fetch_one(pool).await
+        sqlx::query_as::<_, RunRow>(&sql)
+            .bind(org_id).bind(dry_run).bind(batch_size).bind(wave).bind(actor).bind(now)
+            .fetch_one(pool)
+            .await
+    })
+}
+
+/// Takes (or renews) the lease of a running run for `owner`: free, expired, or already
+/// `owner`'s. `None` when the run is not running or another live process works it.
+pub async fn claim(db: &Db, id: i64, owner: &str, now: i64, lease_ms: i64) -> Result<Option<RunRow>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE backfill_runs SET locked_by = $1, lease_until = $2 WHERE id = $3 AND status = 'running' \
+         AND (locked_by IS NULL OR lease_until IS NULL OR lease_until < $4 OR locked_by = $1) RETURNING {RUN_COLUMNS}"
+    );
+    on_db!(db, pool => {
+        sqlx::query_as::<_, RunRow>(&sql).bind(owner).bind(now + lease_ms).bind(id).bind(now).fetch_optional(pool).await
+    })
+}
+
+/// Lets go of a run's lease (a graceful stop: another process may take it at once).
+pub async fn release(db: &Db, id: i64, owner: &str) -> Result<(), sqlx::Error> {
+    on_db!(db, pool => {
+        sqlx::query("UPDATE backfill_runs SET locked_by = NULL, lease_until = NULL WHERE id = $1 AND locked_by = $2")
+            .bind(id).bind(owner)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// The oldest running run nobody holds (new, resumed, or left by a process that died).
+pub async fn next_runnable(db: &Db, now: i64) -> Result<Option<(i64, i64)>, sqlx::Error> {
+    on_db!(db, pool => {
+        sqlx::query_as::<_, (i64, i64)>(
+            "SELECT id, organization_id FROM backfill_runs WHERE status = 'running' \
+             AND (locked_by IS NULL OR lease_until IS NULL OR lease_until < $1) ORDER BY id LIMIT 1",
+        )
+        .bind(now)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
+/// Each org's newest run (the overview of a wave of orgs).
+pub async fn latest_per_org(db: &Db) -> Result<Vec<RunRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {RUN_COLUMNS} FROM backfill_runs WHERE id IN (SELECT MAX(id) FROM backfill_runs GROUP BY organization_id)"
+    );
+    on_db!(db, pool => sqlx::query_as::<_, RunRow>(&sql).fetch_all(pool).await)
+}
+
+/// Contacts per org (the overview's sizes).
+pub async fn contact_counts(db: &Db) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    on_db!(db, pool => {
+        sqlx::query_as::<_, (i64, i64)>("SELECT organization_id, COUNT(*) FROM contacts GROUP BY organization_id")
+            .fetch_all(pool)
+            .await
+    })
+}
+
+/// A line of a run's report: a conflict or invalid phone it recorded, or an empty phone.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReportLine {
+    pub kind: String,
+    pub contact_id: Option<i64>,
+    pub contact_name: Option<String>,
+    pub other_contact_id: Option<i64>,
+    pub phone_raw: Option<String>,
+    pub external_id: String,
+    pub detail: Option<String>,
+    pub status: String,
+}
+
+/// The run's report lines: what it recorded, then the org's contacts without a phone.
+pub async fn report(db: &Db, org_id: i64, run_id: i64) -> Result<Vec<ReportLine>, sqlx::Error> {
+    on_db!(db, pool => {
+        sqlx::query_as::<_, ReportLine>(
+            "SELECT f.kind, f.contact_id, c.name AS contact_name, f.other_contact_id, f.phone_raw, f.external_id, f.detail, f.status \
+             FROM identity_conflicts f LEFT JOIN contacts c ON c.id = f.contact_id \
+             WHERE f.organization_id = $1 AND f.run_id = $2 \
+             UNION ALL \
+             SELECT 'empty_phone', c.id, c.name, NULL, c.phone, '', NULL, 'open' FROM contacts c \
+             WHERE c.organization_id = $1 AND (c.phone IS NULL OR TRIM(c.phone) = '') \
+             ORDER BY 1, 2",
+        )
+        .bind(org_id).bind(run_id)
+        .fetch_all(pool)
+        .await
     })
 }
 
@@ -58,8 +149,11 @@ pub async fn runs(db: &Db, org_id: i64, limit: i64) -> Result<Vec<RunRow>, sqlx:
 pub async fn set_status(db: &Db, id: i64, from: &[&str], to: &str, now: i64) -> Result<bool, sqlx::Error> {
     let list = sql_strings(from);
     let finished = if matches!(to, "done" | "cancelled" | "failed") { "$2" } else { "NULL" };
+    // Leaving `running` lets go of the lease: the process working the run sees at its next
+    // checkpoint that the run is no longer its to work.
     let sql = format!(
-        "UPDATE backfill_runs SET status = $1, updated_at = $2, finished_at = {finished} WHERE id = $3 AND status IN ({list})"
+        "UPDATE backfill_runs SET status = $1, updated_at = $2, finished_at = {finished}, locked_by = NULL, lease_until = NULL \
+         WHERE id = $3 AND status IN ({list})"
     );
     on_db!(db, pool => {
         sqlx::query(&sql).bind(to).bind(now).bind(id).execute(pool).await.map(|r| r.rows_affected() == 1)
@@ -83,23 +177,17 @@ pub async fn contacts_after(
     })
 }
 
-/// One contact of a batch, already normalized.
-#[derive(Debug, Clone)]
-pub enum Candidate {
-    Phone {
-        contact_id: i64,
-        raw: String,
-        key: String,
-        alt: Option<String>,
-    },
-    Invalid {
-        contact_id: i64,
-        raw: String,
-    },
-    Empty,
-    /// A dry run's second contact with a number seen earlier in the run (a real run finds
-    /// the first one's identity in the database instead).
-    SeenInDryRun,
+/// A clash the backfill found, to record (once per contact and number: see
+/// `identity_conflicts_once`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewConflict {
+    pub kind: &'static str,
+    /// The normalized number (the raw phone when it is invalid).
+    pub external_id: String,
+    pub contact_id: i64,
+    pub other_contact_id: Option<i64>,
+    pub phone_raw: String,
+    pub detail: String,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -111,94 +199,158 @@ pub struct Tally {
     pub empty: i64,
 }
 
-const CONFLICT_SQL: &str = "INSERT INTO identity_conflicts (organization_id, kind, source, external_id, contact_id, \
-     other_contact_id, run_id, phone_raw, detail, created_at) VALUES ($1, $2, 'whatsapp', $3, $4, $5, $6, $7, $8, $9)";
+/// What one batch writes, decided before its transaction (so the write lock is held for
+/// three set-based statements, not for a thousand lookups).
+#[derive(Debug, Clone, Default)]
+pub struct BatchPlan {
+    /// (contact id, normalized number) to link.
+    pub identities: Vec<(i64, String)>,
+    pub conflicts: Vec<NewConflict>,
+    pub tally: Tally,
+    pub processed: i64,
+    /// The last contact id of the batch: the checkpoint.
+    pub cursor: i64,
+}
 
-/// Applies one batch and moves the run's checkpoint in the same short transaction, so a
-/// crash repeats at most this batch (and repeating it changes nothing: existing links are
-/// found, never overwritten). A dry run writes only its counters.
-pub async fn apply_batch(
+/// The WhatsApp identity that owns a number, with its contact's typed phone.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Owner {
+    pub external_id: String,
+    pub contact_id: i64,
+    pub phone: Option<String>,
+}
+
+/// Who owns each of `numbers` in the org now.
+pub async fn owners(db: &Db, org_id: i64, numbers: &[String]) -> Result<Vec<Owner>, sqlx::Error> {
+    if numbers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = serde_json::to_string(numbers).unwrap_or_default();
+    let sql = match db {
+        Db::Sqlite(_) => "SELECT i.external_id, i.contact_id, c.phone FROM messaging_contact_identities i \
+             JOIN contacts c ON c.id = i.contact_id \
+             WHERE i.organization_id = $1 AND i.source = 'whatsapp' AND i.external_id IN (SELECT value FROM json_each($2))",
+        Db::Postgres(_) => "SELECT i.external_id, i.contact_id, c.phone FROM messaging_contact_identities i \
+             JOIN contacts c ON c.id = i.contact_id \
+             WHERE i.organization_id = $1 AND i.source = 'whatsapp' \
+             AND i.external_id IN (SELECT json_array_elements_text(CAST($2 AS json)))",
+    };
+    on_db!(db, pool => sqlx::query_as::<_, Owner>(sql).bind(org_id).bind(&list).fetch_all(pool).await)
+}
+
+/// The WhatsApp identities the contacts with ids in `first..=last` already have.
+pub async fn identities_of_range(
+    db: &Db,
+    org_id: i64,
+    first: i64,
+    last: i64,
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    on_db!(db, pool => {
+        sqlx::query_as::<_, (i64, String)>(
+            "SELECT contact_id, external_id FROM messaging_contact_identities \
+             WHERE contact_id BETWEEN $1 AND $2 AND organization_id = $3 AND source = 'whatsapp' ORDER BY id",
+        )
+        .bind(first).bind(last).bind(org_id)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// Writes one batch's plan and moves the checkpoint in one short transaction, so a crash
+/// repeats at most this batch (and repeating it changes nothing: links are inserted with
+/// `ON CONFLICT DO NOTHING`, conflicts are recorded once). `None` when the run is no
+/// longer this process's to work (paused, cancelled, or its lease taken over): nothing
+/// of the batch is written then.
+pub async fn apply(
     db: &Db,
     run: &RunRow,
-    batch: &[Candidate],
-    last_id: i64,
+    owner: &str,
+    mut plan: BatchPlan,
     now: i64,
-) -> Result<Tally, sqlx::Error> {
+    lease_ms: i64,
+) -> Result<Option<Tally>, sqlx::Error> {
     let org = run.organization_id;
+    let insert_identities = format!(
+        "INSERT INTO messaging_contact_identities (organization_id, contact_id, source, external_id, created_at) \
+         SELECT $1, r.contact_id, 'whatsapp', r.external_id, $2 FROM {} AS r WHERE true \
+         ON CONFLICT DO NOTHING RETURNING external_id",
+        json_rows(db, "$3", &[("contact_id", "BIGINT"), ("external_id", "TEXT")])
+    );
+    let insert_conflicts = format!(
+        "INSERT INTO identity_conflicts (organization_id, kind, source, external_id, contact_id, other_contact_id, \
+         run_id, phone_raw, detail, created_at) \
+         SELECT $1, r.kind, 'whatsapp', r.external_id, r.contact_id, r.other_contact_id, $2, r.phone_raw, r.detail, $3 \
+         FROM {} AS r WHERE true ON CONFLICT DO NOTHING",
+        json_rows(
+            db,
+            "$4",
+            &[
+                ("kind", "TEXT"),
+                ("external_id", "TEXT"),
+                ("contact_id", "BIGINT"),
+                ("other_contact_id", "BIGINT"),
+                ("phone_raw", "TEXT"),
+                ("detail", "TEXT"),
+            ],
+        )
+    );
     on_db!(db, pool => {
         let mut tx = pool.begin_write().await?;
-        let mut t = Tally::default();
-        for c in batch {
-            match c {
-                Candidate::Empty => t.empty += 1,
-                Candidate::SeenInDryRun => t.conflicts += 1,
-                Candidate::Invalid { contact_id, raw } => {
-                    t.invalid += 1;
-                    if !run.dry_run {
-                        sqlx::query(CONFLICT_SQL)
-                            .bind(org).bind("invalid_phone").bind(raw).bind(contact_id).bind(None::<i64>).bind(run.id).bind(raw)
-                            .bind("telefone fora do plano de numeração: não importado").bind(now)
-                            .execute(&mut *tx).await?;
-                    }
-                }
-                Candidate::Phone { contact_id, raw, key, alt } => {
-                    let alt = alt.as_deref().unwrap_or(key);
-                    let owners: Vec<(i64, String)> = sqlx::query_as(
-                        "SELECT contact_id, external_id FROM messaging_contact_identities \
-                         WHERE organization_id = $1 AND source = 'whatsapp' AND (external_id = $2 OR external_id = $3) ORDER BY id",
+        if !run.dry_run && !plan.identities.is_empty() {
+            let rows = serde_json::to_string(&plan.identities).unwrap_or_default();
+            let inserted: Vec<String> = sqlx::query_scalar(&insert_identities)
+                .bind(org).bind(now).bind(&rows)
+                .fetch_all(&mut *tx).await?;
+            if inserted.len() < plan.identities.len() {
+                // A live message linked some of these numbers since the plan was made: the
+                // live link stands, and the clash is recorded like any other.
+                let inserted: std::collections::HashSet<String> = inserted.into_iter().collect();
+                for (contact_id, number) in plan.identities.iter().filter(|(_, n)| !inserted.contains(n)) {
+                    let other: Option<i64> = sqlx::query_scalar(
+                        "SELECT contact_id FROM messaging_contact_identities \
+                         WHERE organization_id = $1 AND source = 'whatsapp' AND external_id = $2",
                     )
-                    .bind(org).bind(key).bind(alt)
-                    .fetch_all(&mut *tx).await?;
-                    let (kind, other, detail) = if let Some((owner, _)) = owners.first() {
-                        if owner == contact_id {
-                            t.skipped += 1;
-                            continue;
-                        }
-                        ("number_taken", Some(*owner), "o número já está ligado a outro contato da organização")
-                    } else {
-                        let own: Option<String> = sqlx::query_scalar(
-                            "SELECT external_id FROM messaging_contact_identities WHERE organization_id = $1 AND contact_id = $2 AND source = 'whatsapp' LIMIT 1",
-                        )
-                        .bind(org).bind(contact_id)
-                        .fetch_optional(&mut *tx).await?;
-                        if own.is_some() {
-                            ("normalizes_differently", None, "o contato já tem outra identidade de WhatsApp")
-                        } else if run.dry_run {
-                            t.created += 1;
-                            continue;
-                        } else {
-                            let inserted = sqlx::query(
-                                "INSERT INTO messaging_contact_identities (organization_id, contact_id, source, external_id, created_at) \
-                                 VALUES ($1, $2, 'whatsapp', $3, $4) ON CONFLICT (organization_id, source, external_id) DO NOTHING",
-                            )
-                            .bind(org).bind(contact_id).bind(key).bind(now)
-                            .execute(&mut *tx).await?
-                            .rows_affected();
-                            if inserted == 1 {
-                                t.created += 1;
-                                continue;
-                            }
-                            ("number_taken", None, "o número foi ligado a outro contato durante a execução")
-                        }
-                    };
-                    t.conflicts += 1;
-                    if !run.dry_run {
-                        sqlx::query(CONFLICT_SQL)
-                            .bind(org).bind(kind).bind(key).bind(contact_id).bind(other).bind(run.id).bind(raw).bind(detail).bind(now)
-                            .execute(&mut *tx).await?;
-                    }
+                    .bind(org).bind(number)
+                    .fetch_optional(&mut *tx).await?;
+                    plan.tally.created -= 1;
+                    plan.tally.conflicts += 1;
+                    plan.conflicts.push(NewConflict {
+                        kind: "number_taken",
+                        external_id: number.clone(),
+                        contact_id: *contact_id,
+                        other_contact_id: other,
+                        phone_raw: number.clone(),
+                        detail: "ligado por uma mensagem recebida durante a execução".into(),
+                    });
                 }
             }
         }
-        sqlx::query(
+        if !run.dry_run && !plan.conflicts.is_empty() {
+            let rows: Vec<serde_json::Value> = plan
+                .conflicts
+                .iter()
+                .map(|c| serde_json::json!([c.kind, c.external_id, c.contact_id, c.other_contact_id, c.phone_raw, c.detail]))
+                .collect();
+            sqlx::query(&insert_conflicts)
+                .bind(org).bind(run.id).bind(now).bind(serde_json::Value::Array(rows).to_string())
+                .execute(&mut *tx).await?;
+        }
+        let t = plan.tally;
+        let moved = sqlx::query(
             "UPDATE backfill_runs SET cursor = $1, processed = processed + $2, created = created + $3, skipped = skipped + $4, \
-             conflicts = conflicts + $5, invalid = invalid + $6, empty = empty + $7, updated_at = $8 WHERE id = $9",
+             conflicts = conflicts + $5, invalid = invalid + $6, empty = empty + $7, updated_at = $8, lease_until = $9 \
+             WHERE id = $10 AND status = 'running' AND locked_by = $11",
         )
-        .bind(last_id).bind(batch.len() as i64).bind(t.created).bind(t.skipped).bind(t.conflicts).bind(t.invalid).bind(t.empty)
-        .bind(now).bind(run.id)
-        .execute(&mut *tx).await?;
+        .bind(plan.cursor).bind(plan.processed).bind(t.created).bind(t.skipped).bind(t.conflicts).bind(t.invalid).bind(t.empty)
+        .bind(now).bind(now + lease_ms).bind(run.id).bind(owner)
+        .execute(&mut *tx).await?
+        .rows_affected();
+        if moved == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
         tx.commit().await?;
-        Ok(t)
+        Ok(Some(t))
     })
 }
 

@@ -52,8 +52,10 @@ fn micros(t: Instant) -> i64 {
     t.elapsed().as_micros().min(i64::MAX as u128) as i64
 }
 
+/// A clash is recorded once (`identity_conflicts_once`): the tenth message from the same
+/// ambiguous number finds the row the first one wrote.
 const CONFLICT_SQL: &str = "INSERT INTO identity_conflicts (organization_id, kind, source, external_id, contact_id, \
-     other_contact_id, event_id, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+     other_contact_id, event_id, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING";
 
 /// Applies a batch of inbound messages in one transaction (one commit for the batch), each
 /// inside its own savepoint so one bad item does not undo the others. The identity and
@@ -244,6 +246,7 @@ pub struct ContactRow {
     pub name: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
+    pub external_ref: Option<String>,
     pub created_at: i64,
 }
 
@@ -257,7 +260,7 @@ pub async fn contacts(
     let like = q.map(|q| format!("%{}%", q.to_lowercase().replace(['%', '_'], "")));
     on_db!(db, pool => {
         sqlx::query_as::<_, ContactRow>(
-            "SELECT id, name, phone, email, created_at FROM contacts WHERE organization_id = $1 \
+            "SELECT id, name, phone, email, external_ref, created_at FROM contacts WHERE organization_id = $1 \
              AND ($2 IS NULL OR LOWER(COALESCE(name, '')) LIKE $2 OR COALESCE(phone, '') LIKE $2 OR LOWER(COALESCE(email, '')) LIKE $2) \
              AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4",
         )
@@ -391,7 +394,7 @@ pub async fn conflicts(db: &Db, org_id: i64, before: Option<i64>, limit: i64) ->
 /// One contact of the org.
 pub async fn contact(db: &Db, org_id: i64, id: i64) -> Result<Option<ContactRow>, sqlx::Error> {
     on_db!(db, pool => {
-        sqlx::query_as::<_, ContactRow>("SELECT id, name, phone, email, created_at FROM contacts WHERE organization_id = $1 AND id = $2")
+        sqlx::query_as::<_, ContactRow>("SELECT id, name, phone, email, external_ref, created_at FROM contacts WHERE organization_id = $1 AND id = $2")
             .bind(org_id).bind(id)
             .fetch_optional(pool)
             .await

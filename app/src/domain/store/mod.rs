@@ -6,10 +6,12 @@ pub mod api_keys;
 pub mod audit;
 pub mod automation;
 pub mod backfill;
+pub mod contacts_import;
 pub mod crm;
 pub mod n8n;
 pub mod orgs;
 pub mod queue;
+pub mod reconciliation;
 pub mod sessions;
 pub mod settings;
 pub mod tools;
@@ -165,6 +167,27 @@ pub(crate) fn sql_strings(values: &[&str]) -> String {
 /// `1,2,3` for an `IN (…)` of row ids the caller read from the database.
 pub(crate) fn sql_ids(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// A `FROM` source of rows passed as one JSON array of arrays bound at `param`
+/// (`[[1,"a"],[2,"b"]]`), with the given column names and SQL types: set-based writes of
+/// thousands of rows in one statement and one bind, in the dialect of `db`.
+pub(crate) fn json_rows(db: &Db, param: &str, columns: &[(&str, &str)]) -> String {
+    let cols = |value: &str| {
+        columns
+            .iter()
+            .enumerate()
+            .map(|(i, (name, ty))| match db {
+                Db::Sqlite(_) => format!("{value} ->> {i} AS {name}"),
+                Db::Postgres(_) => format!("CAST({value} ->> {i} AS {ty}) AS {name}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match db {
+        Db::Sqlite(_) => format!("(SELECT {} FROM json_each({param}))", cols("value")),
+        Db::Postgres(_) => format!("(SELECT {} FROM json_array_elements(CAST({param} AS json)) AS j(x))", cols("x")),
+    }
 }
 
 /// Whether `err` is a unique-key violation (the engines name constraints differently, so

@@ -1,0 +1,151 @@
+//! Reconciliation: each open identity conflict is a task for an operator, shown with both
+//! contacts side by side (identities, deals, conversations) and resolved one of three
+//! ways, each audited:
+//! - `kept`: the number stays where it is;
+//! - `linked_other`: the number goes to the contact the clash was found for (moved from
+//!   the contact holding it; or, when it was free, added to the contact);
+//! - `not_same_person`: two different people; nothing moves, and the clash is not raised
+//!   again (a conflict is recorded once, resolved or not).
+
+use super::crm::{self, ListQuery};
+use super::error::DomainError;
+use super::store::{
+    self,
+    reconciliation::{Outcome, Relink, TaskRow},
+};
+use super::{orgs, Actor, Services};
+use crate::model::*;
+
+pub const RESOLUTIONS: [&str; 3] = ["kept", "linked_other", "not_same_person"];
+
+/// The resolutions a task of this shape allows.
+fn choices(t: &TaskRow) -> Vec<String> {
+    let identity_kind =
+        matches!(t.kind.as_str(), "number_taken" | "duplicate_phone" | "normalizes_differently" | "ambiguous_identity");
+    let mut out = vec!["kept".to_string()];
+    if identity_kind && t.contact_id.is_some() {
+        out.push("linked_other".into());
+    }
+    if t.other_contact_id.is_some() {
+        out.push("not_same_person".into());
+    }
+    out
+}
+
+async fn card(svc: &Services, slug: &str, org_id: i64, id: Option<i64>) -> Result<Option<ContactCard>, DomainError> {
+    let Some(id) = id else { return Ok(None) };
+    let Some(row) = store::crm::contact(&svc.db, org_id, id).await? else { return Ok(None) };
+    let q = ListQuery { contact_id: Some(id), limit: Some(20), ..ListQuery::default() };
+    Ok(Some(ContactCard {
+        contact: row.into(),
+        identities: crm::identities(svc, slug, &q).await?.items,
+        deals: crm::deals(svc, slug, &q).await?.items,
+        conversations: crm::conversations(svc, slug, &q).await?.items,
+    }))
+}
+
+async fn dto(svc: &Services, slug: &str, org_id: i64, t: TaskRow) -> Result<ReconciliationTaskDto, DomainError> {
+    Ok(ReconciliationTaskDto {
+        contact: card(svc, slug, org_id, t.contact_id).await?,
+        other: card(svc, slug, org_id, t.other_contact_id).await?,
+        choices: if t.status == "open" { choices(&t) } else { Vec::new() },
+        id: t.id,
+        kind: t.kind,
+        source: t.source,
+        external_id: t.external_id,
+        phone_raw: t.phone_raw,
+        detail: t.detail,
+        status: t.status,
+        resolution: t.resolution,
+        resolved_by: t.resolved_by,
+        resolved_at: t.resolved_at,
+        run_id: t.run_id,
+        event_id: t.event_id,
+        created_at: t.created_at,
+    })
+}
+
+/// The org's tasks, newest first: `open` (the default), `resolved`, or `all`.
+pub async fn list(
+    svc: &Services,
+    slug: &str,
+    status: Option<&str>,
+    before: Option<i64>,
+    limit: Option<i64>,
+) -> Result<Page<ReconciliationTaskDto>, DomainError> {
+    let org = orgs::row_by_slug(svc, slug).await?;
+    let status = match status.unwrap_or("open") {
+        "all" => None,
+        s @ ("open" | "resolved") => Some(s),
+        _ => return Err(DomainError::field("status", ErrorCode::StatusInvalid)),
+    };
+    let limit = limit.unwrap_or(20).clamp(1, 100);
+    let rows = store::reconciliation::tasks(&svc.db, org.id, status, before, limit).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for t in rows {
+        items.push(dto(svc, slug, org.id, t).await?);
+    }
+    Ok(Page::keyset(items, limit, |t: &ReconciliationTaskDto| t.id))
+}
+
+pub async fn get(svc: &Services, slug: &str, id: i64) -> Result<ReconciliationTaskDto, DomainError> {
+    let org = orgs::row_by_slug(svc, slug).await?;
+    let t =
+        store::reconciliation::task(&svc.db, org.id, id).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
+    dto(svc, slug, org.id, t).await
+}
+
+pub async fn open_count(svc: &Services, slug: &str) -> Result<i64, DomainError> {
+    let org = orgs::row_by_slug(svc, slug).await?;
+    Ok(store::reconciliation::open_count(&svc.db, org.id).await?)
+}
+
+/// Resolves a task; the identity change and the task's closing are one transaction.
+pub async fn resolve(
+    svc: &Services,
+    actor: &Actor,
+    slug: &str,
+    id: i64,
+    resolution: &str,
+) -> Result<ReconciliationTaskDto, DomainError> {
+    let org = orgs::row_by_slug(svc, slug).await?;
+    if !RESOLUTIONS.contains(&resolution) {
+        return Err(DomainError::field("resolution", ErrorCode::ResolutionInvalid));
+    }
+    let t =
+        store::reconciliation::task(&svc.db, org.id, id).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
+    if t.status != "open" {
+        return Err(DomainError::Rejected(ErrorCode::TaskResolved));
+    }
+    if !choices(&t).iter().any(|c| c == resolution) {
+        return Err(DomainError::field("resolution", ErrorCode::ResolutionInvalid));
+    }
+    let relink = match (resolution, t.contact_id, t.other_contact_id) {
+        ("linked_other", Some(to), Some(from)) => {
+            Some(Relink::Move { source: t.source.clone(), external_id: t.external_id.clone(), from, to })
+        }
+        ("linked_other", Some(to), None) => {
+            Some(Relink::Add { source: t.source.clone(), external_id: t.external_id.clone(), to })
+        }
+        _ => None,
+    };
+    match store::reconciliation::resolve(&svc.db, org.id, id, resolution, relink.as_ref(), &actor.0, svc.now()).await? {
+        Outcome::Resolved => {}
+        Outcome::AlreadyResolved => return Err(DomainError::Rejected(ErrorCode::TaskResolved)),
+        Outcome::Stale => return Err(DomainError::Rejected(ErrorCode::TaskStale)),
+    }
+    store::audit::record(
+        &svc.db,
+        &actor.0,
+        "reconciliation.resolve",
+        Some(OrgId(org.id)),
+        &serde_json::json!({
+            "task_id": id, "kind": t.kind, "resolution": resolution, "external_id": t.external_id,
+            "contact_id": t.contact_id, "other_contact_id": t.other_contact_id,
+        }),
+        svc.now(),
+    )
+    .await?;
+    // Live ingestion caches nothing about identities; the next message follows the new link.
+    get(svc, slug, id).await
+}
