@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod automation;
+pub mod backfill;
 pub mod events;
 pub mod orgs;
 

@@ -20,34 +20,12 @@ use super::store::{
 };
 use super::{orgs, Actor, Services};
 use crate::model::*;
+pub use crate::model::{BackfillRunDto, OrgBackfillDto, WaveStart};
 use std::collections::HashMap;
 
 /// How long a run stays a process's after its last checkpoint.
 pub const LEASE_MS: i64 = 30_000;
 pub const DEFAULT_BATCH_SIZE: i64 = 5_000;
-
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct BackfillRunDto {
-    pub id: i64,
-    pub status: String,
-    pub dry_run: bool,
-    pub batch_size: i64,
-    pub total: i64,
-    pub processed: i64,
-    pub created: i64,
-    pub skipped: i64,
-    pub conflicts: i64,
-    pub invalid: i64,
-    pub empty: i64,
-    pub started_at: i64,
-    pub updated_at: i64,
-    pub finished_at: Option<i64>,
-    pub wave: Option<String>,
-    /// Contacts per second since the start.
-    pub rate: f64,
-    /// Seconds left at that rate, while running.
-    pub eta_seconds: Option<i64>,
-}
 
 fn dto(r: RunRow) -> BackfillRunDto {
     // Counted at the start; contacts created meanwhile (live messages) are handled too.
@@ -117,14 +95,6 @@ async fn start_in_wave(
     .await?;
     svc.backfill_signal.notify_waiters();
     Ok(dto(run))
-}
-
-/// One org's part in a wave: its new run, or why it did not start.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct WaveStart {
-    pub slug: String,
-    pub run: Option<BackfillRunDto>,
-    pub error: Option<String>,
 }
 
 /// Starts a run for each of several orgs at once, under one wave label. An org that
@@ -393,15 +363,6 @@ pub async fn get(svc: &Services, slug: &str, run_id: i64) -> Result<BackfillRunD
 pub async fn history(svc: &Services, slug: &str) -> Result<Vec<BackfillRunDto>, DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
     Ok(store::backfill::runs(&svc.db, org.id, 100).await?.into_iter().map(dto).collect())
-}
-
-/// An org and its newest run (the portal's overview, where waves are started and watched).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct OrgBackfillDto {
-    pub slug: String,
-    pub name: String,
-    pub contacts: i64,
-    pub run: Option<BackfillRunDto>,
 }
 
 pub async fn overview(svc: &Services) -> Result<Vec<OrgBackfillDto>, DomainError> {

@@ -14,6 +14,7 @@ use super::store::{
     contacts_import::{BatchCounts, ContactIn, ImportRow, Issue},
 };
 use super::{orgs, Actor, Services};
+pub use crate::model::ImportDto;
 use crate::model::*;
 use futures::StreamExt;
 use std::collections::HashMap;
@@ -26,22 +27,6 @@ const MAX_PHONE: usize = 40;
 const MAX_REF: usize = 100;
 /// A report line keeps this much of the rejected row.
 const MAX_RAW: usize = 1_000;
-
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ImportDto {
-    pub id: i64,
-    pub status: String,
-    pub filename: Option<String>,
-    pub rows_read: i64,
-    pub created: i64,
-    pub updated: i64,
-    pub unchanged: i64,
-    pub rejected: i64,
-    pub warnings: i64,
-    pub error: Option<String>,
-    pub started_at: i64,
-    pub finished_at: Option<i64>,
-}
 
 fn dto(r: ImportRow) -> ImportDto {
     ImportDto {

@@ -568,3 +568,61 @@ pub struct WaveInput {
     #[serde(default)]
     pub batch_size: Option<i64>,
 }
+
+// Backfill, waves and the contacts import (the portal shows them; the domain makes them).
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackfillRunDto {
+    pub id: i64,
+    pub status: String,
+    pub dry_run: bool,
+    pub batch_size: i64,
+    pub total: i64,
+    pub processed: i64,
+    pub created: i64,
+    pub skipped: i64,
+    pub conflicts: i64,
+    pub invalid: i64,
+    pub empty: i64,
+    pub started_at: i64,
+    pub updated_at: i64,
+    pub finished_at: Option<i64>,
+    pub wave: Option<String>,
+    /// Contacts per second since the start.
+    pub rate: f64,
+    /// Seconds left at that rate, while running.
+    pub eta_seconds: Option<i64>,
+}
+
+/// One org's part in a wave: its new run, or why it did not start.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WaveStart {
+    pub slug: String,
+    pub run: Option<BackfillRunDto>,
+    pub error: Option<String>,
+}
+
+/// An org and its newest run (the portal's overview, where waves are started and watched).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrgBackfillDto {
+    pub slug: String,
+    pub name: String,
+    pub contacts: i64,
+    pub run: Option<BackfillRunDto>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportDto {
+    pub id: i64,
+    pub status: String,
+    pub filename: Option<String>,
+    pub rows_read: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub rejected: i64,
+    pub warnings: i64,
+    pub error: Option<String>,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+}

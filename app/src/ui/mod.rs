@@ -2,10 +2,13 @@
 //! portal area; shared widgets in `components/`.
 
 pub mod automation;
+pub mod backfill;
 pub mod components;
+pub mod contacts;
 pub mod events;
 pub mod login;
 pub mod orgs;
+pub mod reconciliation;
 pub mod setup;
 pub mod template;
 
@@ -59,6 +62,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("orgs/:slug/eventos") view=events::EventsPage />
                         <Route path=path!("orgs/:slug/automacao") view=automation::AutomationPage />
                         <Route path=path!("orgs/:slug/eventos/:id") view=events::EventPage />
+                        <Route path=path!("orgs/:slug/backfill") view=backfill::OrgBackfillPage />
+                        <Route path=path!("orgs/:slug/reconciliacao") view=reconciliation::ReconciliationPage />
+                        <Route path=path!("orgs/:slug/contatos") view=contacts::ContactsPage />
+                        <Route path=path!("backfill") view=backfill::BackfillOverviewPage />
                         <Route path=path!("settings/template") view=template::TemplatePage />
                     </ParentRoute>
                 </Routes>
@@ -130,6 +137,7 @@ fn Header(me: CurrentUser) -> impl IntoView {
             <a class="brand" href="/orgs">"Ponte"</a>
             <nav>
                 <A href="/orgs">{t!(i18n, nav.orgs)}</A>
+                <A href="/backfill">{t!(i18n, nav.backfill)}</A>
                 <Show when=move || is_admin>
                     <A href="/settings/template">{t!(i18n, nav.template)}</A>
                 </Show>

@@ -176,6 +176,15 @@ pub fn OrgPage() -> impl IntoView {
                                 <a id="org-automation-link" href=format!("/orgs/{}/automacao", detail.org.slug)>
                                     {t!(i18n, automation.title)}
                                 </a>
+                                <a id="org-contacts-link" href=format!("/orgs/{}/contatos", detail.org.slug)>
+                                    {t!(i18n, imports.title)}
+                                </a>
+                                <a id="org-backfill-link" href=format!("/orgs/{}/backfill", detail.org.slug)>
+                                    {t!(i18n, backfill.title)}
+                                </a>
+                                <a id="org-reconciliation-link" href=format!("/orgs/{}/reconciliacao", detail.org.slug)>
+                                    {t!(i18n, reconciliation.title)}
+                                </a>
                             </nav>
                             <h2>{t!(i18n, org.boards)}</h2>
                             {detail

@@ -275,8 +275,8 @@ mod tests {
 
     #[test]
     fn the_mix_has_the_advertised_shares() {
-        let (phones, g) = phones(100_000, 7);
-        assert_eq!(phones.len(), 100_000);
+        let (all, g) = phones(100_000, 7);
+        assert_eq!(all.len(), 100_000);
         let share = |n: usize| n as f64 / 100_000.0;
         assert!((0.025..0.035).contains(&share(g.invalid)), "{}", g.invalid);
         assert!((0.015..0.025).contains(&share(g.repeated)), "{}", g.repeated);

@@ -160,11 +160,17 @@ pub async fn apply_batch(
             if let Some(ext) = &r.external_ref {
                 match existing_refs.get(ext) {
                     Some((_, id, name, phone, email)) => {
-                        if (name, phone, email) == (&r.name, &r.phone, &r.email) {
+                        // A cell left empty (or a column the file lacks) keeps what is stored:
+                        // an import never erases data.
+                        let same = |given: &Option<String>, stored: &Option<String>| given.is_none() || given == stored;
+                        if same(&r.name, name) && same(&r.phone, phone) && same(&r.email, email) {
                             counts.unchanged += 1;
                         } else {
-                            // The client's CRM is the source of truth for its own records.
-                            sqlx::query("UPDATE contacts SET name = $1, phone = $2, email = $3 WHERE id = $4")
+                            // The client's CRM is the source of truth for the values it gives.
+                            sqlx::query(
+                                "UPDATE contacts SET name = COALESCE($1, name), phone = COALESCE($2, phone), \
+                                 email = COALESCE($3, email) WHERE id = $4",
+                            )
                                 .bind(&r.name).bind(&r.phone).bind(&r.email).bind(id)
                                 .execute(&mut *tx).await?;
                             counts.updated += 1;

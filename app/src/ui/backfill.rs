@@ -1,0 +1,338 @@
+//! Backfill pages: the overview of every org (start a wave of orgs at once, watch each
+//! org's newest run) and an org's own runs (start, pause / resume / cancel, live progress
+//! with rate and ETA, history with the report to download). Both refresh every second and
+//! a half by polling, so an operator watches a run without reloading.
+
+use super::components::{action_error, ErrorBox, FormMessage};
+use super::events::datetime_text;
+use crate::api::backfill::{backfill_overview, org_backfill, BackfillRunAction, StartBackfillWave, StartOrgBackfill};
+use crate::i18n::*;
+use crate::model::{BackfillRunDto, CurrentUser, Role};
+use leptos::prelude::*;
+use leptos_i18n::I18nContext;
+use leptos_router::hooks::use_params_map;
+use std::collections::BTreeSet;
+
+pub(crate) fn allowed(role: Role) -> bool {
+    use_context::<CurrentUser>().is_some_and(|m| m.role.allows(role))
+}
+
+/// A counter that goes up every `ms` in the browser (never on the server): pages key
+/// their resources on it to poll.
+pub(crate) fn ticker(ms: u64) -> RwSignal<u64> {
+    let tick = RwSignal::new(0u64);
+    Effect::new(move |_| {
+        let handle =
+            set_interval_with_handle(move || tick.update(|t| *t += 1), std::time::Duration::from_millis(ms)).ok();
+        on_cleanup(move || {
+            if let Some(h) = handle {
+                h.clear();
+            }
+        });
+    });
+    tick
+}
+
+fn status_text(i18n: I18nContext<Locale>, status: &str) -> String {
+    match status {
+        "running" => t_string!(i18n, backfill.status_running).to_string(),
+        "paused" => t_string!(i18n, backfill.status_paused).to_string(),
+        "cancelled" => t_string!(i18n, backfill.status_cancelled).to_string(),
+        "done" => t_string!(i18n, backfill.status_done).to_string(),
+        "failed" => t_string!(i18n, backfill.status_failed).to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn eta_text(seconds: Option<i64>) -> String {
+    match seconds {
+        None => "—".into(),
+        Some(s) if s < 60 => format!("{s} s"),
+        Some(s) if s < 3600 => format!("{} min {:02} s", s / 60, s % 60),
+        Some(s) => format!("{} h {:02} min", s / 3600, s / 60 % 60),
+    }
+}
+
+fn percent(r: &BackfillRunDto) -> f64 {
+    if r.total <= 0 {
+        if r.status == "done" {
+            100.0
+        } else {
+            0.0
+        }
+    } else {
+        (r.processed as f64 * 100.0 / r.total as f64).min(100.0)
+    }
+}
+
+/// A run's progress: bar, counts, rate and time left.
+#[component]
+pub(crate) fn RunProgress(run: BackfillRunDto) -> impl IntoView {
+    let i18n = use_i18n();
+    let pct = percent(&run);
+    let status = run.status.clone();
+    view! {
+        <div class="run-progress" data-run=run.id data-status=status.clone()>
+            <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=format!("{pct:.0}")>
+                <div class=format!("bar {status}") style=format!("width: {pct:.1}%")></div>
+            </div>
+            <p class="progress-line">
+                <span class=format!("badge {status}")>{status_text(i18n, &status)}</span>
+                {run.dry_run.then(|| view! { <span class="badge">{t!(i18n, backfill.dry_run)}</span> })}
+                " "
+                <span class="processed">{format!("{} / {}", run.processed, run.total)}</span>
+                {format!(" ({pct:.0}%) · ")}
+                {t!(i18n, backfill.created)} " " <strong class="created">{run.created}</strong> " · "
+                {t!(i18n, backfill.skipped)} " " <span class="skipped">{run.skipped}</span> " · "
+                {t!(i18n, backfill.conflicts)} " " <span class="conflicts">{run.conflicts}</span> " · "
+                {t!(i18n, backfill.invalid)} " " <span class="invalid">{run.invalid}</span> " · "
+                {t!(i18n, backfill.empty)} " " <span class="empty">{run.empty}</span>
+            </p>
+            <p class="muted">
+                {t!(i18n, backfill.rate)} " " {format!("{:.0}/s", run.rate)} " · "
+                {t!(i18n, backfill.eta)} " " <span class="eta">{eta_text(run.eta_seconds)}</span>
+            </p>
+        </div>
+    }
+}
+
+fn batch_size(raw: &str) -> i64 {
+    raw.trim().parse().unwrap_or(-1)
+}
+
+/// `/backfill`: every org with its newest run; tick orgs and start a wave.
+#[component]
+pub fn BackfillOverviewPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let tick = ticker(1500);
+    let wave = ServerAction::<StartBackfillWave>::new();
+    let wave_err = action_error(wave.value());
+    let data = Resource::new(move || (tick.get(), wave.version().get()), |_| backfill_overview());
+    let selected = RwSignal::new(BTreeSet::<String>::new());
+    let dry_run = RwSignal::new(false);
+    let size = RwSignal::new("5000".to_string());
+    let operator = allowed(Role::Operator);
+    let start = move |_| {
+        let orgs = selected.with(|s| s.iter().cloned().collect::<Vec<_>>().join(","));
+        wave.dispatch(StartBackfillWave { orgs, dry_run: dry_run.get(), batch_size: batch_size(&size.get()) });
+    };
+    view! {
+        <div class="page-head">
+            <h1>{t!(i18n, backfill.overview_title)}</h1>
+        </div>
+        <p class="muted">{t!(i18n, backfill.overview_intro)}</p>
+        <Show when=move || operator>
+            <section class="wave-form">
+                <label>
+                    <input type="checkbox" id="wave-dry-run" prop:checked=move || dry_run.get() on:change=move |ev| dry_run.set(event_target_checked(&ev)) />
+                    " " {t!(i18n, backfill.dry_run_label)}
+                </label>
+                <label>
+                    {t!(i18n, backfill.batch_size)} " "
+                    <input type="number" id="wave-batch-size" min="1" max="50000" prop:value=move || size.get() on:input=move |ev| size.set(event_target_value(&ev)) />
+                </label>
+                <button type="button" id="wave-start" disabled=move || selected.with(|s| s.is_empty()) on:click=start>
+                    {move || format!("{} ({})", t_string!(i18n, backfill.start_wave), selected.with(|s| s.len()))}
+                </button>
+            </section>
+            <FormMessage err=wave_err />
+            {move || {
+                wave.value().get().and_then(Result::ok).map(|started| {
+                    let refused: Vec<String> = started
+                        .iter()
+                        .filter_map(|w| w.error.as_ref().map(|e| format!("{}: {e}", w.slug)))
+                        .collect();
+                    (!refused.is_empty()).then(|| view! { <p class="error-text" id="wave-refused">{refused.join(" · ")}</p> })
+                })
+            }}
+        </Show>
+        <Transition fallback=move || t!(i18n, loading)>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(orgs) => view! {
+                        <table class="grid" id="backfill-orgs">
+                            <thead>
+                                <tr>
+                                    <th></th>
+                                    <th>{t!(i18n, backfill.org)}</th>
+                                    <th>{t!(i18n, backfill.contacts)}</th>
+                                    <th>{t!(i18n, backfill.latest_run)}</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {orgs
+                                    .into_iter()
+                                    .map(|o| {
+                                        let slug = o.slug.clone();
+                                        let slug_check = slug.clone();
+                                        let slug_toggle = slug.clone();
+                                        view! {
+                                            <tr data-org=slug.clone()>
+                                                <td>
+                                                    <input
+                                                        type="checkbox"
+                                                        class="wave-pick"
+                                                        disabled=!operator
+                                                        prop:checked=move || selected.with(|s| s.contains(&slug_check))
+                                                        on:change=move |ev| {
+                                                            let on = event_target_checked(&ev);
+                                                            selected.update(|s| {
+                                                                if on {
+                                                                    s.insert(slug_toggle.clone());
+                                                                } else {
+                                                                    s.remove(&slug_toggle);
+                                                                }
+                                                            });
+                                                        }
+                                                    />
+                                                </td>
+                                                <td><a href=format!("/orgs/{slug}/backfill")>{o.name.clone()}</a></td>
+                                                <td>{o.contacts}</td>
+                                                <td>
+                                                    {match o.run {
+                                                        Some(run) => view! { <RunProgress run /> }.into_any(),
+                                                        None => view! { <span class="muted">{t!(i18n, backfill.never)}</span> }.into_any(),
+                                                    }}
+                                                </td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </tbody>
+                        </table>
+                    }
+                    .into_any(),
+                    Err(err) => view! { <ErrorBox err /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// `/orgs/:slug/backfill`: the org's runs.
+#[component]
+pub fn OrgBackfillPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
+    let tick = ticker(1500);
+    let start = ServerAction::<StartOrgBackfill>::new();
+    let act = ServerAction::<BackfillRunAction>::new();
+    let start_err = action_error(start.value());
+    let act_err = action_error(act.value());
+    let data = Resource::new(
+        move || (slug(), tick.get(), start.version().get(), act.version().get()),
+        |(slug, ..)| org_backfill(slug),
+    );
+    let operator = allowed(Role::Operator);
+    view! {
+        <div class="page-head">
+            <h1>{t!(i18n, backfill.title)}</h1>
+            <a href=move || format!("/orgs/{}", slug())>{t!(i18n, events.back_to_org)}</a>
+        </div>
+        <nav class="subnav">
+            <a href="/backfill">{t!(i18n, backfill.overview_title)}</a>
+            <a id="reconciliation-link" href=move || format!("/orgs/{}/reconciliacao", slug())>{t!(i18n, reconciliation.title)}</a>
+            <a href=move || format!("/orgs/{}/contatos", slug())>{t!(i18n, imports.title)}</a>
+        </nav>
+        <Show when=move || operator>
+            <ActionForm action=start attr:class="inline-form" attr:id="backfill-start-form">
+                <input type="hidden" name="slug" value=slug />
+                <label>
+                    <input type="checkbox" name="dry_run" value="true" id="backfill-dry-run" />
+                    " " {t!(i18n, backfill.dry_run_label)}
+                </label>
+                <label>
+                    {t!(i18n, backfill.batch_size)} " "
+                    <input type="number" name="batch_size" value="5000" min="1" max="50000" id="backfill-batch-size" />
+                </label>
+                <button type="submit" id="backfill-start">{t!(i18n, backfill.start)}</button>
+            </ActionForm>
+            <FormMessage err=start_err />
+            <FormMessage err=act_err />
+        </Show>
+        <Transition fallback=move || t!(i18n, loading)>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(page) => {
+                        let current = page.runs.first().cloned();
+                        view! {
+                            <p id="open-tasks" data-count=page.open_tasks>
+                                {t!(i18n, backfill.open_tasks)} " "
+                                <a href=format!("/orgs/{}/reconciliacao", slug())><strong>{page.open_tasks}</strong></a>
+                            </p>
+                            {current.map(|run| {
+                                let id = run.id;
+                                let status = run.status.clone();
+                                let can_pause = operator && status == "running";
+                                let can_resume = operator && status == "paused";
+                                let can_cancel = operator && matches!(status.as_str(), "running" | "paused");
+                                let action = move |name: &'static str| {
+                                    act.dispatch(BackfillRunAction { slug: slug(), id, action: name.to_string() });
+                                };
+                                view! {
+                                    <section id="current-run">
+                                        <h2>{t!(i18n, backfill.run)} " #" {id}</h2>
+                                        <RunProgress run />
+                                        <div class="actions">
+                                            <Show when=move || can_pause>
+                                                <button type="button" id="run-pause" on:click=move |_| action("pause")>{t!(i18n, backfill.pause)}</button>
+                                            </Show>
+                                            <Show when=move || can_resume>
+                                                <button type="button" id="run-resume" on:click=move |_| action("resume")>{t!(i18n, backfill.resume)}</button>
+                                            </Show>
+                                            <Show when=move || can_cancel>
+                                                <button type="button" class="danger" id="run-cancel" on:click=move |_| action("cancel")>{t!(i18n, backfill.cancel)}</button>
+                                            </Show>
+                                        </div>
+                                    </section>
+                                }
+                            })}
+                            <h2>{t!(i18n, backfill.history)}</h2>
+                            <table class="grid" id="backfill-history">
+                                <thead>
+                                    <tr>
+                                        <th>"#"</th>
+                                        <th>{t!(i18n, backfill.started)}</th>
+                                        <th>{t!(i18n, backfill.status)}</th>
+                                        <th>{t!(i18n, backfill.processed)}</th>
+                                        <th>{t!(i18n, backfill.created)}</th>
+                                        <th>{t!(i18n, backfill.conflicts)}</th>
+                                        <th>{t!(i18n, backfill.invalid)}</th>
+                                        <th>{t!(i18n, backfill.report)}</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {page
+                                        .runs
+                                        .into_iter()
+                                        .map(|r| {
+                                            let report = format!("/portal/orgs/{}/backfill/{}/report.csv", slug(), r.id);
+                                            view! {
+                                                <tr data-run=r.id>
+                                                    <td>{r.id}</td>
+                                                    <td>{datetime_text(r.started_at)}</td>
+                                                    <td>
+                                                        <span class=format!("badge {}", r.status)>{status_text(i18n, &r.status)}</span>
+                                                        {r.dry_run.then(|| view! { <span class="badge">{t!(i18n, backfill.dry_run)}</span> })}
+                                                    </td>
+                                                    <td>{format!("{} / {}", r.processed, r.total)}</td>
+                                                    <td>{r.created}</td>
+                                                    <td>{r.conflicts}</td>
+                                                    <td>{r.invalid}</td>
+                                                    <td><a class="report-link" href=report download="">{t!(i18n, backfill.download)}</a></td>
+                                                </tr>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </tbody>
+                            </table>
+                        }
+                        .into_any()
+                    }
+                    Err(err) => view! { <ErrorBox err /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

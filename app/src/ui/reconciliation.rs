@@ -1,0 +1,200 @@
+//! `/orgs/:slug/reconciliacao`: identity conflicts as tasks. Each shows the number and both
+//! contacts side by side (identities, deals, conversations) with the resolutions its kind
+//! allows; resolved tasks show who decided what, and when.
+
+use super::backfill::allowed;
+use super::components::{action_error, ErrorBox, FormMessage};
+use super::events::datetime_text;
+use crate::api::backfill::{reconciliation_tasks, ResolveTask};
+use crate::i18n::*;
+use crate::model::{ContactCard, ReconciliationTaskDto, Role};
+use leptos::prelude::*;
+use leptos_i18n::I18nContext;
+use leptos_router::hooks::use_params_map;
+
+fn kind_text(i18n: I18nContext<Locale>, kind: &str) -> String {
+    match kind {
+        "number_taken" => t_string!(i18n, reconciliation.kind_number_taken).to_string(),
+        "duplicate_phone" => t_string!(i18n, reconciliation.kind_duplicate_phone).to_string(),
+        "normalizes_differently" => t_string!(i18n, reconciliation.kind_normalizes_differently).to_string(),
+        "ambiguous_identity" => t_string!(i18n, reconciliation.kind_ambiguous_identity).to_string(),
+        "conversation_contact_mismatch" => t_string!(i18n, reconciliation.kind_conversation_mismatch).to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn resolution_text(i18n: I18nContext<Locale>, r: &str) -> String {
+    match r {
+        "kept" => t_string!(i18n, reconciliation.kept).to_string(),
+        "linked_other" => t_string!(i18n, reconciliation.linked_other).to_string(),
+        "not_same_person" => t_string!(i18n, reconciliation.not_same_person).to_string(),
+        other => other.to_string(),
+    }
+}
+
+#[component]
+fn Card(card: Option<ContactCard>, role: &'static str) -> impl IntoView {
+    let i18n = use_i18n();
+    let Some(card) = card else {
+        return view! { <div class=format!("contact-card {role} none")>{t!(i18n, reconciliation.no_contact)}</div> }
+            .into_any();
+    };
+    let c = card.contact;
+    view! {
+        <div class=format!("contact-card {role}") data-contact=c.id>
+            <h3>{c.name.clone().unwrap_or_else(|| format!("#{}", c.id))}</h3>
+            <dl class="facts">
+                <dt>"ID"</dt>
+                <dd>{c.id}</dd>
+                <dt>{t!(i18n, reconciliation.phone)}</dt>
+                <dd>{c.phone.clone().unwrap_or_else(|| "—".into())}</dd>
+                <dt>"E-mail"</dt>
+                <dd>{c.email.clone().unwrap_or_else(|| "—".into())}</dd>
+                <dt>{t!(i18n, reconciliation.external_ref)}</dt>
+                <dd>{c.external_ref.clone().unwrap_or_else(|| "—".into())}</dd>
+                <dt>{t!(i18n, reconciliation.identities)}</dt>
+                <dd class="identities">
+                    {if card.identities.is_empty() {
+                        "—".to_string()
+                    } else {
+                        card.identities.iter().map(|i| i.session_key.clone()).collect::<Vec<_>>().join(", ")
+                    }}
+                </dd>
+                <dt>{t!(i18n, reconciliation.deals)}</dt>
+                <dd class="deals">
+                    {if card.deals.is_empty() {
+                        "—".to_string()
+                    } else {
+                        card.deals.iter().map(|d| format!("#{} {} ({})", d.id, d.stage_label, d.status)).collect::<Vec<_>>().join(", ")
+                    }}
+                </dd>
+                <dt>{t!(i18n, reconciliation.conversations)}</dt>
+                <dd class="conversations">
+                    {if card.conversations.is_empty() {
+                        "—".to_string()
+                    } else {
+                        card.conversations.iter().map(|v| format!("{} #{}", v.source, v.chatwoot_conversation_id)).collect::<Vec<_>>().join(", ")
+                    }}
+                </dd>
+            </dl>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn Task(
+    task: ReconciliationTaskDto,
+    slug: String,
+    resolve: ServerAction<ResolveTask>,
+    operator: bool,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let id = task.id;
+    view! {
+        <article class="task" data-task=id data-kind=task.kind.clone() data-status=task.status.clone()>
+            <header>
+                <strong>{kind_text(i18n, &task.kind)}</strong>
+                " · "
+                <code class="number">{task.external_id.clone()}</code>
+                {task.phone_raw.clone().filter(|r| *r != task.external_id).map(|raw| view! { <span class="muted">{format!(" ({raw})")}</span> })}
+                <span class="muted">{format!(" · {}", datetime_text(task.created_at))}</span>
+            </header>
+            {task.detail.clone().map(|d| view! { <p class="muted">{d}</p> })}
+            <div class="side-by-side">
+                <Card card=task.contact.clone() role="this" />
+                <Card card=task.other.clone() role="other" />
+            </div>
+            {match task.resolution.clone() {
+                Some(r) => view! {
+                    <p class="resolution" data-resolution=r.clone()>
+                        {resolution_text(i18n, &r)}
+                        {format!(" · {} · {}", task.resolved_by.clone().unwrap_or_default(), task.resolved_at.map(datetime_text).unwrap_or_default())}
+                    </p>
+                }
+                .into_any(),
+                None => view! {
+                    <div class="actions">
+                        {task
+                            .choices
+                            .iter()
+                            .filter(|_| operator)
+                            .map(|choice| {
+                                let choice = choice.clone();
+                                let slug = slug.clone();
+                                let label = resolution_text(i18n, &choice);
+                                let class = format!("resolve {choice}");
+                                view! {
+                                    <button
+                                        type="button"
+                                        class=class
+                                        data-choice=choice.clone()
+                                        on:click=move |_| {
+                                            resolve.dispatch(ResolveTask { slug: slug.clone(), id, resolution: choice.clone() });
+                                        }
+                                    >
+                                        {label}
+                                    </button>
+                                }
+                            })
+                            .collect_view()}
+                    </div>
+                }
+                .into_any(),
+            }}
+        </article>
+    }
+}
+
+#[component]
+pub fn ReconciliationPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
+    let status = RwSignal::new("open".to_string());
+    let resolve = ServerAction::<ResolveTask>::new();
+    let resolve_err = action_error(resolve.value());
+    let data = Resource::new(
+        move || (slug(), status.get(), resolve.version().get()),
+        |(slug, status, _)| reconciliation_tasks(slug, status, None),
+    );
+    let operator = allowed(Role::Operator);
+    view! {
+        <div class="page-head">
+            <h1>{t!(i18n, reconciliation.title)}</h1>
+            <a href=move || format!("/orgs/{}/backfill", slug())>{t!(i18n, backfill.title)}</a>
+        </div>
+        <p class="muted">{t!(i18n, reconciliation.intro)}</p>
+        <div class="filters">
+            <label>
+                {t!(i18n, events.filter_status)} " "
+                <select id="task-status" on:change=move |ev| status.set(event_target_value(&ev)) prop:value=move || status.get()>
+                    <option value="open">{t!(i18n, reconciliation.open)}</option>
+                    <option value="resolved">{t!(i18n, reconciliation.resolved)}</option>
+                    <option value="all">{t!(i18n, events.all)}</option>
+                </select>
+            </label>
+        </div>
+        <FormMessage err=resolve_err />
+        <Transition fallback=move || t!(i18n, loading)>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(page) if page.items.is_empty() => {
+                        view! { <p class="muted" id="no-tasks">{t!(i18n, reconciliation.empty)}</p> }.into_any()
+                    }
+                    Ok(page) => view! {
+                        <div id="tasks">
+                            {page
+                                .items
+                                .into_iter()
+                                .map(|task| view! { <Task task slug=slug() resolve operator /> })
+                                .collect_view()}
+                        </div>
+                    }
+                    .into_any(),
+                    Err(err) => view! { <ErrorBox err /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
