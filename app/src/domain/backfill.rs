@@ -317,18 +317,38 @@ async fn work(
     let db = &svc.pipeline_db;
     let mut dry_seen: HashMap<String, i64> = HashMap::new();
     let mut batches = 0usize;
+    let mut timings = Timings::default();
+    let started = std::time::Instant::now();
+    // The next batch is read and normalized while the current one is written: the CPU
+    // part and the database part of the backfill overlap.
+    let mut next = tokio::spawn(fetch(db.clone(), org_id, run.cursor, run.batch_size));
     loop {
         if max_batches.is_some_and(|m| batches >= m) {
+            next.abort();
             store::backfill::release(&svc.db, run_id, owner).await?;
             return Ok(dto(current().await?));
         }
-        let contacts = store::backfill::contacts_after(db, org_id, run.cursor, run.batch_size).await?;
-        let (Some(first), Some(last)) = (contacts.first().map(|c| c.0), contacts.last().map(|c| c.0)) else {
+        let batch = next.await.map_err(|e| DomainError::Internal(e.to_string()))??;
+        timings.read_ms += batch.read_ms;
+        timings.normalize_ms += batch.normalize_ms;
+        let Some((first, last)) = batch.range else {
             store::backfill::set_status(&svc.db, run_id, &["running"], "done", svc.now()).await?;
+            tracing::info!(
+                run = run_id,
+                batches,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                read_ms = timings.read_ms,
+                normalize_ms = timings.normalize_ms,
+                lookup_ms = timings.lookup_ms,
+                write_ms = timings.write_ms,
+                "backfill run done"
+            );
             return Ok(dto(current().await?));
         };
-        let candidates = normalize_batch(contacts).await;
-        let numbers: Vec<String> = candidates
+        next = tokio::spawn(fetch(db.clone(), org_id, last, run.batch_size));
+        let t = std::time::Instant::now();
+        let numbers: Vec<String> = batch
+            .candidates
             .iter()
             .filter_map(|c| match c {
                 Candidate::Phone { key, alt, .. } => Some(std::iter::once(key.clone()).chain(alt.clone())),
@@ -338,20 +358,51 @@ async fn work(
             .collect();
         let owners = store::backfill::owners(db, org_id, &numbers).await?;
         let linked = store::backfill::identities_of_range(db, org_id, first, last).await?;
-        let mut p = plan(&candidates, owners, linked, run.dry_run.then_some(&mut dry_seen));
+        let mut p = plan(&batch.candidates, owners, linked, run.dry_run.then_some(&mut dry_seen));
         p.cursor = last;
+        timings.lookup_ms += t.elapsed().as_millis() as u64;
+        let t = std::time::Instant::now();
         let applied = {
             // On SQLite the batch takes its turn with the webhook writer and the pipeline.
             let _g = lock_if_sqlite(db, &svc.write_gate).await;
             store::backfill::apply(db, &run, owner, p, svc.now(), LEASE_MS).await?
         };
+        timings.write_ms += t.elapsed().as_millis() as u64;
         if applied.is_none() {
             // Paused, cancelled or taken over: this process stops here.
+            next.abort();
             return Ok(dto(current().await?));
         }
         run.cursor = last;
         batches += 1;
     }
+}
+
+/// Where a run's time went (logged when it is done).
+#[derive(Default)]
+struct Timings {
+    read_ms: u64,
+    normalize_ms: u64,
+    lookup_ms: u64,
+    write_ms: u64,
+}
+
+/// A batch read after `cursor` and normalized; `range` is its first and last contact id.
+struct Fetched {
+    candidates: Vec<Candidate>,
+    range: Option<(i64, i64)>,
+    read_ms: u64,
+    normalize_ms: u64,
+}
+
+async fn fetch(db: store::Db, org_id: i64, cursor: i64, size: i64) -> Result<Fetched, DomainError> {
+    let t = std::time::Instant::now();
+    let contacts = store::backfill::contacts_after(&db, org_id, cursor, size).await?;
+    let read_ms = t.elapsed().as_millis() as u64;
+    let range = contacts.first().map(|c| c.0).zip(contacts.last().map(|c| c.0));
+    let t = std::time::Instant::now();
+    let candidates = normalize_batch(contacts).await;
+    Ok(Fetched { candidates, range, read_ms, normalize_ms: t.elapsed().as_millis() as u64 })
 }
 
 pub async fn get(svc: &Services, slug: &str, run_id: i64) -> Result<BackfillRunDto, DomainError> {

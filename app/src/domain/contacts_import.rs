@@ -209,8 +209,9 @@ pub async fn import<R: AsyncRead + Unpin + Send>(
         counts.rows += 1;
         match next {
             Ok(rec) => {
+                // csv-async counts the lines before the record; a file's first line is line 1.
                 if let Some(pos) = rec.position() {
-                    line = pos.line() as i64;
+                    line = pos.line() as i64 + 1;
                 }
                 let cells: Vec<String> = rec.iter().map(text).collect();
                 let (contact, mut found) = validate(line, &cells, &columns);

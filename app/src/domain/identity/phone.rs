@@ -53,12 +53,16 @@ pub fn normalize_phone(raw: &str) -> Result<String, PhoneError> {
     };
     let parsed = phonenumber::parse(Some(Country::BR), &candidate).map_err(|_| PhoneError::Invalid)?;
     let e164 = parsed.format().mode(Mode::E164).to_string();
-    let mut out: String = e164.trim_start_matches('+').to_string();
-    if parsed.code().value() == 55 {
-        out = with_ninth_digit(&out);
-    }
-    let check = phonenumber::parse(None, format!("+{out}")).map_err(|_| PhoneError::Invalid)?;
-    if !phonenumber::is_valid(&check) {
+    let digits = e164.trim_start_matches('+');
+    let out = if parsed.code().value() == 55 { with_ninth_digit(digits) } else { digits.to_string() };
+    // Validity is checked on the number as stored: re-parsed only when the ninth digit was
+    // restored (parsing is the backfill's main cost, a million times over).
+    let valid = if out == digits {
+        phonenumber::is_valid(&parsed)
+    } else {
+        phonenumber::parse(None, format!("+{out}")).is_ok_and(|n| phonenumber::is_valid(&n))
+    };
+    if !valid {
         return Err(PhoneError::Invalid);
     }
     Ok(out)
