@@ -319,19 +319,28 @@ async fn work(
     let mut batches = 0usize;
     let mut timings = Timings::default();
     let started = std::time::Instant::now();
-    // The next batch is read and normalized while the current one is written: the CPU
-    // part and the database part of the backfill overlap.
+    // Three stages overlap: batch N+2 is read and normalized, batch N+1 is looked up and
+    // decided, batch N is written. Batch N+1 is decided before N's identities are
+    // visible, so the numbers N is linking travel with it (`pending`).
     let mut next = tokio::spawn(fetch(db.clone(), org_id, run.cursor, run.batch_size));
+    let mut writing: Option<tokio::task::JoinHandle<WriteOutcome>> = None;
+    let mut pending: HashMap<String, i64> = HashMap::new();
     loop {
-        if max_batches.is_some_and(|m| batches >= m) {
+        if max_batches.is_some_and(|m| batches + usize::from(writing.is_some()) >= m) {
             next.abort();
-            store::backfill::release(&svc.db, run_id, owner).await?;
+            let stopped = !finish_write(&mut writing, &mut batches, &mut timings).await?;
+            if !stopped {
+                store::backfill::release(&svc.db, run_id, owner).await?;
+            }
             return Ok(dto(current().await?));
         }
         let batch = next.await.map_err(|e| DomainError::Internal(e.to_string()))??;
         timings.read_ms += batch.read_ms;
         timings.normalize_ms += batch.normalize_ms;
         let Some((first, last)) = batch.range else {
+            if !finish_write(&mut writing, &mut batches, &mut timings).await? {
+                return Ok(dto(current().await?));
+            }
             store::backfill::set_status(&svc.db, run_id, &["running"], "done", svc.now()).await?;
             tracing::info!(
                 run = run_id,
@@ -347,7 +356,7 @@ async fn work(
         };
         next = tokio::spawn(fetch(db.clone(), org_id, last, run.batch_size));
         let t = std::time::Instant::now();
-        let numbers: Vec<String> = batch
+        let mut numbers: Vec<String> = batch
             .candidates
             .iter()
             .filter_map(|c| match c {
@@ -356,25 +365,57 @@ async fn work(
             })
             .flatten()
             .collect();
+        // Probed in key order: neighbouring index pages, not a random walk per number.
+        numbers.sort_unstable();
+        numbers.dedup();
         let owners = store::backfill::owners(db, org_id, &numbers).await?;
-        let linked = store::backfill::identities_of_range(db, org_id, first, last).await?;
-        let mut p = plan(&batch.candidates, owners, linked, run.dry_run.then_some(&mut dry_seen));
-        p.cursor = last;
-        timings.lookup_ms += t.elapsed().as_millis() as u64;
-        let t = std::time::Instant::now();
-        let applied = {
-            // On SQLite the batch takes its turn with the webhook writer and the pipeline.
-            let _g = lock_if_sqlite(db, &svc.write_gate).await;
-            store::backfill::apply(db, &run, owner, p, svc.now(), LEASE_MS).await?
+        let linked = store::backfill::identities_of_range(db, first, last).await?;
+        let mut p = if run.dry_run {
+            plan(&batch.candidates, owners, linked, Some(&mut dry_seen))
+        } else {
+            plan(&batch.candidates, owners, linked, Some(&mut pending.clone()))
         };
-        timings.write_ms += t.elapsed().as_millis() as u64;
-        if applied.is_none() {
-            // Paused, cancelled or taken over: this process stops here.
+        p.cursor = last;
+        // Inserted in key order too: the unique index grows page by page.
+        p.identities.sort_unstable_by(|a, b| a.1.cmp(&b.1));
+        timings.lookup_ms += t.elapsed().as_millis() as u64;
+        // One batch is written at a time, in order: wait for the previous one.
+        if !finish_write(&mut writing, &mut batches, &mut timings).await? {
             next.abort();
             return Ok(dto(current().await?));
         }
+        pending = p.identities.iter().map(|(contact, number)| (number.clone(), *contact)).collect();
+        let (db, gate, run_row, owner, now) =
+            (db.clone(), svc.write_gate.clone(), run.clone(), owner.to_string(), svc.now());
+        writing = Some(tokio::spawn(async move {
+            let t = std::time::Instant::now();
+            // On SQLite the batch takes its turn with the webhook writer and the pipeline.
+            let _g = lock_if_sqlite(&db, &gate).await;
+            let applied = store::backfill::apply(&db, &run_row, &owner, p, now, LEASE_MS).await;
+            (applied.map(|a| a.is_some()), t.elapsed().as_millis() as u64)
+        }));
         run.cursor = last;
-        batches += 1;
+    }
+}
+
+/// A batch write's outcome (written, or the run is no longer ours) and its duration.
+type WriteOutcome = (Result<bool, sqlx::Error>, u64);
+
+/// Waits for the batch being written, if any. False when the run stopped being this
+/// process's (paused, cancelled, taken over): nothing of that batch was written.
+async fn finish_write(
+    writing: &mut Option<tokio::task::JoinHandle<WriteOutcome>>,
+    batches: &mut usize,
+    timings: &mut Timings,
+) -> Result<bool, DomainError> {
+    let Some(handle) = writing.take() else { return Ok(true) };
+    let (applied, ms) = handle.await.map_err(|e| DomainError::Internal(e.to_string()))?;
+    timings.write_ms += ms;
+    if applied? {
+        *batches += 1;
+        Ok(true)
+    } else {
+        Ok(false)
     }
 }
 

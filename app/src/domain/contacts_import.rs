@@ -202,17 +202,19 @@ pub async fn import<R: AsyncRead + Unpin + Send>(
     // External ids of the current batch, to refuse a repeat inside it (across batches the
     // later row updates the contact the earlier one made).
     let mut batch_refs: HashMap<String, i64> = HashMap::new();
-    let mut line = 1i64;
+    // Lines of the file as a spreadsheet numbers them (the header is line 1), counted here:
+    // a record spans one line plus the line breaks inside its quoted cells.
+    let breaks =
+        |rec: &csv_async::ByteRecord| rec.iter().map(|f| f.iter().filter(|&&b| b == b'\n').count() as i64).sum::<i64>();
+    let mut next_line = 2 + breaks(&header);
     let mut failure: Option<String> = None;
     while let Some(next) = records.next().await {
-        line += 1;
+        let line = next_line;
+        next_line += 1;
         counts.rows += 1;
         match next {
             Ok(rec) => {
-                // csv-async counts the lines before the record; a file's first line is line 1.
-                if let Some(pos) = rec.position() {
-                    line = pos.line() as i64 + 1;
-                }
+                next_line += breaks(&rec);
                 let cells: Vec<String> = rec.iter().map(text).collect();
                 let (contact, mut found) = validate(line, &cells, &columns);
                 match contact {

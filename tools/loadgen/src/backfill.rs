@@ -146,7 +146,6 @@ pub async fn run(args: BackfillArgs) -> Result<(), String> {
     // The schema is Ponte's own: `ponte migrate` makes it.
     let migrate = std::process::Command::new(&args.ponte)
         .args(["migrate", "--database-url", &args.db])
-        .env("PONTE_LOG", "warn")
         .output()
         .map_err(|e| format!("cannot run {}: {e}", args.ponte.display()))?;
     if !migrate.status.success() {
@@ -234,7 +233,6 @@ pub async fn run(args: BackfillArgs) -> Result<(), String> {
     let t = Instant::now();
     let out = std::process::Command::new(&args.ponte)
         .args(["backfill", "--org", &slug, "--batch-size", &args.batch_size.to_string(), "--database-url", &args.db])
-        .env("PONTE_LOG", "warn")
         .output()
         .map_err(|e| e.to_string())?;
     let backfill_s = secs(t);

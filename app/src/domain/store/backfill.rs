@@ -226,31 +226,31 @@ pub async fn owners(db: &Db, org_id: i64, numbers: &[String]) -> Result<Vec<Owne
         return Ok(Vec::new());
     }
     let list = serde_json::to_string(numbers).unwrap_or_default();
-    let sql = match db {
-        Db::Sqlite(_) => "SELECT i.external_id, i.contact_id, c.phone FROM messaging_contact_identities i \
-             JOIN contacts c ON c.id = i.contact_id \
-             WHERE i.organization_id = $1 AND i.source = 'whatsapp' AND i.external_id IN (SELECT value FROM json_each($2))",
-        Db::Postgres(_) => "SELECT i.external_id, i.contact_id, c.phone FROM messaging_contact_identities i \
-             JOIN contacts c ON c.id = i.contact_id \
-             WHERE i.organization_id = $1 AND i.source = 'whatsapp' \
-             AND i.external_id IN (SELECT json_array_elements_text(CAST($2 AS json)))",
+    // Driven from the list of numbers (one index probe each, never a scan of the org's
+    // identities, which grow with the run): CROSS JOIN fixes that join order on SQLite.
+    let numbers_source = match db {
+        Db::Sqlite(_) => "json_each($2) AS n",
+        Db::Postgres(_) => "json_array_elements_text(CAST($2 AS json)) AS n(value)",
     };
-    on_db!(db, pool => sqlx::query_as::<_, Owner>(sql).bind(org_id).bind(&list).fetch_all(pool).await)
+    let sql = format!(
+        "SELECT i.external_id, i.contact_id, c.phone FROM {numbers_source} \
+         CROSS JOIN messaging_contact_identities AS i CROSS JOIN contacts AS c \
+         WHERE i.organization_id = $1 AND i.source = 'whatsapp' AND i.external_id = n.value AND c.id = i.contact_id"
+    );
+    on_db!(db, pool => sqlx::query_as::<_, Owner>(&sql).bind(org_id).bind(&list).fetch_all(pool).await)
 }
 
-/// The WhatsApp identities the contacts with ids in `first..=last` already have.
-pub async fn identities_of_range(
-    db: &Db,
-    org_id: i64,
-    first: i64,
-    last: i64,
-) -> Result<Vec<(i64, String)>, sqlx::Error> {
+/// The WhatsApp identities the contacts with ids in `first..=last` already have. Only the
+/// contact-id index is usable here (a filter on the org would let the planner scan the
+/// org's identities instead); other orgs' contacts inside the id range may come back,
+/// and the caller only ever looks up its own batch's contacts.
+pub async fn identities_of_range(db: &Db, first: i64, last: i64) -> Result<Vec<(i64, String)>, sqlx::Error> {
     on_db!(db, pool => {
         sqlx::query_as::<_, (i64, String)>(
             "SELECT contact_id, external_id FROM messaging_contact_identities \
-             WHERE contact_id BETWEEN $1 AND $2 AND organization_id = $3 AND source = 'whatsapp' ORDER BY id",
+             WHERE contact_id BETWEEN $1 AND $2 AND source = 'whatsapp' ORDER BY id",
         )
-        .bind(first).bind(last).bind(org_id)
+        .bind(first).bind(last)
         .fetch_all(pool)
         .await
     })
@@ -273,7 +273,7 @@ pub async fn apply(
     let insert_identities = format!(
         "INSERT INTO messaging_contact_identities (organization_id, contact_id, source, external_id, created_at) \
          SELECT $1, r.contact_id, 'whatsapp', r.external_id, $2 FROM {} AS r WHERE true \
-         ON CONFLICT DO NOTHING RETURNING external_id",
+         ON CONFLICT DO NOTHING",
         json_rows(db, "$3", &[("contact_id", "BIGINT"), ("external_id", "TEXT")])
     );
     let insert_conflicts = format!(
@@ -298,27 +298,30 @@ pub async fn apply(
         let mut tx = pool.begin_write().await?;
         if !run.dry_run && !plan.identities.is_empty() {
             let rows = serde_json::to_string(&plan.identities).unwrap_or_default();
-            let inserted: Vec<String> = sqlx::query_scalar(&insert_identities)
+            let inserted = sqlx::query(&insert_identities)
                 .bind(org).bind(now).bind(&rows)
-                .fetch_all(&mut *tx).await?;
-            if inserted.len() < plan.identities.len() {
+                .execute(&mut *tx).await?
+                .rows_affected();
+            if (inserted as usize) < plan.identities.len() {
                 // A live message linked some of these numbers since the plan was made: the
                 // live link stands, and the clash is recorded like any other.
-                let inserted: std::collections::HashSet<String> = inserted.into_iter().collect();
-                for (contact_id, number) in plan.identities.iter().filter(|(_, n)| !inserted.contains(n)) {
-                    let other: Option<i64> = sqlx::query_scalar(
+                for (contact_id, number) in &plan.identities {
+                    let owner: Option<i64> = sqlx::query_scalar(
                         "SELECT contact_id FROM messaging_contact_identities \
                          WHERE organization_id = $1 AND source = 'whatsapp' AND external_id = $2",
                     )
                     .bind(org).bind(number)
                     .fetch_optional(&mut *tx).await?;
+                    if owner.is_none_or(|o| o == *contact_id) {
+                        continue;
+                    }
                     plan.tally.created -= 1;
                     plan.tally.conflicts += 1;
                     plan.conflicts.push(NewConflict {
                         kind: "number_taken",
                         external_id: number.clone(),
                         contact_id: *contact_id,
-                        other_contact_id: other,
+                        other_contact_id: owner,
                         phone_raw: number.clone(),
                         detail: "ligado por uma mensagem recebida durante a execução".into(),
                     });
