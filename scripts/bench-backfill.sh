@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
 CONTACTS=${BENCH_CONTACTS:-1000000}
-BATCH=${BENCH_BATCH:-5000}
+BATCH=${BENCH_BATCH:-10000}
 
 log "building ponte and ponte-load (release)"
 cargo build --release -p server

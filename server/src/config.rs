@@ -32,7 +32,7 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
         /// Contacts per batch (one short transaction each).
-        #[arg(long, default_value_t = 5000)]
+        #[arg(long, default_value_t = 10000)]
         batch_size: i64,
         /// Go on with this run (after a stop) instead of starting a new one.
         #[arg(long)]

@@ -25,7 +25,7 @@ use std::collections::HashMap;
 
 /// How long a run stays a process's after its last checkpoint.
 pub const LEASE_MS: i64 = 30_000;
-pub const DEFAULT_BATCH_SIZE: i64 = 5_000;
+pub const DEFAULT_BATCH_SIZE: i64 = 10_000;
 
 fn dto(r: RunRow) -> BackfillRunDto {
     // Counted at the start; contacts created meanwhile (live messages) are handled too.

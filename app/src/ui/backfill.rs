@@ -110,7 +110,7 @@ pub fn BackfillOverviewPage() -> impl IntoView {
     let data = Resource::new(move || (tick.get(), wave.version().get()), |_| backfill_overview());
     let selected = RwSignal::new(BTreeSet::<String>::new());
     let dry_run = RwSignal::new(false);
-    let size = RwSignal::new("5000".to_string());
+    let size = RwSignal::new("10000".to_string());
     let operator = allowed(Role::Operator);
     let start = move |_| {
         let orgs = selected.with(|s| s.iter().cloned().collect::<Vec<_>>().join(","));
@@ -244,7 +244,7 @@ pub fn OrgBackfillPage() -> impl IntoView {
                 </label>
                 <label>
                     {t!(i18n, backfill.batch_size)} " "
-                    <input type="number" name="batch_size" value="5000" min="1" max="50000" id="backfill-batch-size" />
+                    <input type="number" name="batch_size" value="10000" min="1" max="50000" id="backfill-batch-size" />
                 </label>
                 <button type="submit" id="backfill-start">{t!(i18n, backfill.start)}</button>
             </ActionForm>

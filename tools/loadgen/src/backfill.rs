@@ -27,7 +27,7 @@ pub struct BackfillArgs {
     pub ponte: PathBuf,
     #[arg(long, default_value_t = 1_000_000)]
     pub contacts: usize,
-    #[arg(long, default_value_t = 5_000)]
+    #[arg(long, default_value_t = 10_000)]
     pub batch_size: usize,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
