@@ -86,15 +86,20 @@ pub fn spawn_backfill_runners(services: Services, n: usize) -> Vec<JoinHandle<()
             let services = services.clone();
             let owner = format!("runner-{}-{i}", &instance[..12]);
             tokio::spawn(async move {
+                let mut backoff = Duration::from_millis(200);
                 loop {
                     match backfill::run_next(&services, &owner).await {
-                        Ok(true) => continue,
+                        Ok(true) => backoff = Duration::from_millis(200),
                         Ok(false) => {
                             let _ =
                                 tokio::time::timeout(Duration::from_secs(2), services.backfill_signal.notified()).await;
                         }
-                        // Logged by run_next; the run is tried again after its lease.
-                        Err(_) => tokio::time::sleep(Duration::from_secs(5)).await,
+                        // Logged by run_next; the run goes on from its checkpoint, later each
+                        // time while the database keeps refusing.
+                        Err(_) => {
+                            tokio::time::sleep(backoff).await;
+                            backoff = (backoff * 2).min(Duration::from_secs(30));
+                        }
                     }
                 }
             })

@@ -413,7 +413,92 @@ async fn the_admin_api_runs_and_controls_a_backfill(engine: Engine) {
     assert_eq!(res.status(), reqwest::StatusCode::NOT_FOUND);
 }
 
+/// All pages of an admin list.
+async fn all(app: &TestApp, key: &str, slug: &str, what: &str) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    let mut before: Option<i64> = None;
+    loop {
+        let sep = if what.contains('?') { '&' } else { '?' };
+        let cursor = before.map(|b| format!("&before={b}")).unwrap_or_default();
+        let url = app.url(&format!("/api/v1/admin/orgs/{slug}/{what}{sep}limit=500{cursor}"));
+        let page = json(http().get(url).bearer_auth(key).send().await.unwrap()).await;
+        out.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_before"].as_i64() {
+            Some(b) => before = Some(b),
+            None => return out,
+        }
+    }
+}
+
+/// The backfill and live ingestion at the same time, for the same numbers: whichever
+/// reaches a number first links it, the other respects the link, and every clash is
+/// recorded; no number ends with two identities and no identity is overwritten.
+async fn a_run_beside_live_webhooks_for_the_same_numbers(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |c| {
+        c.workers = Some(2);
+        c.backfill_runners = Some(1);
+    })
+    .await;
+    let key = app.admin_key().await;
+    setup_org(&app, &key, "coronel").await;
+    let number = |i: usize| format!("55219{:04}{:04}", 6000 + i, 1000 + i);
+    let mut base = Vec::new();
+    for i in 0..600 {
+        let n = number(i);
+        let typed = format!("({}) {}-{}", &n[2..4], &n[4..9], &n[9..]);
+        base.push((contact(&app, "coronel", &format!("Base {i}"), Some(&typed)).await, n));
+    }
+    let run = backfill::start(&app.services, &Actor::cli(), "coronel", false, 10).await.unwrap();
+    // Customers write meanwhile, from every fourth number of the base, all at once.
+    let sends = (0..600).step_by(4).map(|i| {
+        let app = &app;
+        async move {
+            let mut m = wa_message(10_000 + i as i64, 20_000 + i as i64, &number(i));
+            m["sender"]["phone_number"] = serde_json::json!(format!("+{}", number(i)));
+            let (status, body) = deliver(app, "coronel", &m, &format!("d-{i}")).await;
+            assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+        }
+    });
+    futures::future::join_all(sends).await;
+    let done = wait_done(&app, "coronel", run.id).await;
+    pipeline::drain(&app.services, "t").await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !list(&app, &key, "coronel", "events?status=pending").await.is_empty()
+        || !list(&app, &key, "coronel", "events?status=processing").await.is_empty()
+    {
+        assert!(std::time::Instant::now() < deadline, "events left unprocessed");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let identities = all(&app, &key, "coronel", "identities").await;
+    let conflicts = all(&app, &key, "coronel", "identity-conflicts").await;
+    let contacts = all(&app, &key, "coronel", "contacts").await;
+    let mut owner: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    for i in &identities {
+        let previous = owner.insert(i["external_id"].as_str().unwrap().to_string(), i["contact_id"].as_i64().unwrap());
+        assert!(previous.is_none(), "a number with two identities: {i}");
+    }
+    assert_eq!(identities.len(), 600, "each number linked exactly once");
+    let live_first = contacts.len() - 600;
+    eprintln!("{live_first} of 150 numbers were linked by a live message before the run reached them");
+    for (contact_id, n) in &base {
+        let holder = owner[n];
+        if holder != *contact_id {
+            // A live message got there first: its contact keeps the number, the clash is recorded.
+            let clash = conflicts.iter().find(|c| c["contact_id"] == *contact_id && c["external_id"] == n.as_str());
+            assert!(clash.is_some_and(|c| c["other_contact_id"] == holder), "contact {contact_id} ({n}) lost silently");
+        }
+    }
+    assert_eq!(done.conflicts as usize, live_first, "{done:?}");
+    // Every live message ended on the contact that holds its number, with one open deal.
+    let deals = all(&app, &key, "coronel", "deals?status=open").await;
+    assert_eq!(deals.len(), 150);
+    for d in &deals {
+        assert!(owner.values().any(|c| *c == d["contact_id"].as_i64().unwrap()));
+    }
+}
+
 both_engines!(
+    a_run_beside_live_webhooks_for_the_same_numbers,
     reconciliation_tasks_resolve_three_ways,
     a_dead_processs_run_is_resumed_by_the_runner,
     a_wave_of_orgs_runs_and_is_watched,

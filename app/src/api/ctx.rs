@@ -46,8 +46,13 @@ impl<T> OrReject<T> for Result<T, DomainError> {
 
 pub fn session_token() -> Option<String> {
     let parts = use_context::<Parts>()?;
-    parts
-        .headers
+    session_token_in(&parts.headers)
+}
+
+/// The session cookie's value among a request's headers (also read by the portal's plain
+/// HTTP routes: uploads and downloads).
+pub fn session_token_in(headers: &http::HeaderMap) -> Option<String> {
+    headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())

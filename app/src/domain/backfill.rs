@@ -290,14 +290,33 @@ pub async fn run_next(svc: &Services, owner: &str) -> Result<bool, DomainError> 
     match work(svc, org_id, run_id, owner, None).await {
         Ok(_) => Ok(true),
         Err(e) => {
-            // The run keeps its checkpoint; the lease runs out and it is tried again.
-            tracing::error!(error = %e, run = run_id, "backfill batch failed; it is retried from its checkpoint");
+            // The run keeps its checkpoint and is tried again from there.
+            tracing::warn!(error = %e, run = run_id, "backfill batch failed; it is retried from its checkpoint");
             Err(e)
         }
     }
 }
 
+/// Works a run; on an error (the database refused a batch: a deadlock with live ingestion
+/// on PostgreSQL, a full disk…) the batch is rolled back and the lease let go at once, so
+/// a runner goes on from the checkpoint after its back-off instead of after the lease.
 async fn work(
+    svc: &Services,
+    org_id: i64,
+    run_id: i64,
+    owner: &str,
+    max_batches: Option<usize>,
+) -> Result<BackfillRunDto, DomainError> {
+    let result = work_batches(svc, org_id, run_id, owner, max_batches).await;
+    if result.is_err() {
+        if let Err(e) = store::backfill::release(&svc.db, run_id, owner).await {
+            tracing::warn!(error = %e, run = run_id, "could not let go of the backfill lease; it runs out by itself");
+        }
+    }
+    result
+}
+
+async fn work_batches(
     svc: &Services,
     org_id: i64,
     run_id: i64,

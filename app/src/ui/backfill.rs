@@ -105,9 +105,14 @@ fn batch_size(raw: &str) -> i64 {
 pub fn BackfillOverviewPage() -> impl IntoView {
     let i18n = use_i18n();
     let tick = ticker(1500);
+    // Polled only while some run is going (the overview counts every org's contacts).
+    let active = RwSignal::new(false);
     let wave = ServerAction::<StartBackfillWave>::new();
     let wave_err = action_error(wave.value());
-    let data = Resource::new(move || (tick.get(), wave.version().get()), |_| backfill_overview());
+    let data = Resource::new(
+        move || (if active.get() { tick.get() } else { 0 }, wave.version().get()),
+        |_| backfill_overview(),
+    );
     let selected = RwSignal::new(BTreeSet::<String>::new());
     let dry_run = RwSignal::new(false);
     let size = RwSignal::new("10000".to_string());
@@ -149,7 +154,9 @@ pub fn BackfillOverviewPage() -> impl IntoView {
         <Transition fallback=move || t!(i18n, loading)>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(orgs) => view! {
+                    Ok(orgs) => {
+                        active.set(orgs.iter().any(|o| o.run.as_ref().is_some_and(|r| r.status == "running")));
+                        view! {
                         <table class="grid" id="backfill-orgs">
                             <thead>
                                 <tr>
@@ -200,8 +207,9 @@ pub fn BackfillOverviewPage() -> impl IntoView {
                                     .collect_view()}
                             </tbody>
                         </table>
+                        }
+                        .into_any()
                     }
-                    .into_any(),
                     Err(err) => view! { <ErrorBox err /> }.into_any(),
                 }
             })}
@@ -220,8 +228,10 @@ pub fn OrgBackfillPage() -> impl IntoView {
     let act = ServerAction::<BackfillRunAction>::new();
     let start_err = action_error(start.value());
     let act_err = action_error(act.value());
+    // Polled only while the newest run is going.
+    let active = RwSignal::new(false);
     let data = Resource::new(
-        move || (slug(), tick.get(), start.version().get(), act.version().get()),
+        move || (slug(), if active.get() { tick.get() } else { 0 }, start.version().get(), act.version().get()),
         |(slug, ..)| org_backfill(slug),
     );
     let operator = allowed(Role::Operator);
@@ -256,6 +266,7 @@ pub fn OrgBackfillPage() -> impl IntoView {
                 match data.await {
                     Ok(page) => {
                         let current = page.runs.first().cloned();
+                        active.set(current.as_ref().is_some_and(|r| r.status == "running"));
                         view! {
                             <p id="open-tasks" data-count=page.open_tasks>
                                 {t!(i18n, backfill.open_tasks)} " "

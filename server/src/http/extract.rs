@@ -47,15 +47,7 @@ impl FromRequestParts<AppState> for PortalOperator {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get_all(axum::http::header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|c| c.trim().split_once('='))
-            .find(|(name, _)| *name == auth::SESSION_COOKIE)
-            .map(|(_, value)| value.to_string());
+        let token = app::api::ctx::session_token_in(&parts.headers);
         let user = auth::require(&state.services, token.as_deref(), app::model::Role::Operator).await?;
         Ok(PortalOperator(Actor::user(&user.email)))
     }
