@@ -497,7 +497,32 @@ async fn a_run_beside_live_webhooks_for_the_same_numbers(engine: Engine) {
     }
 }
 
+/// Identities written before Ponte may spell a mobile without its ninth digit: a run then
+/// looks numbers up under both spellings, and respects the old link.
+async fn an_identity_spelled_without_the_ninth_digit_is_respected(engine: Engine) {
+    let (app, key) = setup(engine).await;
+    let legacy = contact(&app, "coronel", "Cadastro antigo", None).await;
+    let sql =
+        "INSERT INTO messaging_contact_identities (organization_id, contact_id, source, external_id, created_at) \
+               SELECT organization_id, id, 'whatsapp', '551187654321', 0 FROM contacts WHERE id = $1";
+    match &app.services.db {
+        app::domain::store::Db::Sqlite(p) => sqlx::query(sql).bind(legacy).execute(p).await.map(|_| ()),
+        app::domain::store::Db::Postgres(p) => sqlx::query(sql).bind(legacy).execute(p).await.map(|_| ()),
+    }
+    .unwrap();
+    let typed = contact(&app, "coronel", "Cliente", Some("(11) 98765-4321")).await;
+    let other = contact(&app, "coronel", "Outro", Some("(21) 98765-4321")).await;
+    let r = run(&app, "coronel", false, 10).await;
+    assert_eq!((r.created, r.conflicts, r.empty), (1, 1, 1), "{r:?}");
+    let clash = list(&app, &key, "coronel", "identity-conflicts").await;
+    assert_eq!(clash.len(), 1);
+    assert_eq!((clash[0]["contact_id"].as_i64(), clash[0]["other_contact_id"].as_i64()), (Some(typed), Some(legacy)));
+    assert_eq!(list(&app, &key, "coronel", "identities?external_id=5521987654321").await[0]["contact_id"], other);
+    assert!(list(&app, &key, "coronel", "identities?external_id=5511987654321").await.is_empty());
+}
+
 both_engines!(
+    an_identity_spelled_without_the_ninth_digit_is_respected,
     a_run_beside_live_webhooks_for_the_same_numbers,
     reconciliation_tasks_resolve_three_ways,
     a_dead_processs_run_is_resumed_by_the_runner,

@@ -344,6 +344,9 @@ async fn work_batches(
     let mut next = tokio::spawn(fetch(db.clone(), org_id, run.cursor, run.batch_size));
     let mut writing: Option<tokio::task::JoinHandle<WriteOutcome>> = None;
     let mut pending: HashMap<String, i64> = HashMap::new();
+    // Numbers are looked up under the spelling without the ninth digit only if the org has
+    // identities spelled that way (written before Ponte, which never writes it).
+    let short_spellings = store::backfill::has_short_mobile_spellings(db, org_id).await?;
     loop {
         if max_batches.is_some_and(|m| batches + usize::from(writing.is_some()) >= m) {
             next.abort();
@@ -379,7 +382,9 @@ async fn work_batches(
             .candidates
             .iter()
             .filter_map(|c| match c {
-                Candidate::Phone { key, alt, .. } => Some(std::iter::once(key.clone()).chain(alt.clone())),
+                Candidate::Phone { key, alt, .. } => {
+                    Some(std::iter::once(key.clone()).chain(alt.clone().filter(|_| short_spellings)))
+                }
                 _ => None,
             })
             .flatten()

@@ -240,6 +240,23 @@ pub async fn owners(db: &Db, org_id: i64, numbers: &[String]) -> Result<Vec<Owne
     on_db!(db, pool => sqlx::query_as::<_, Owner>(&sql).bind(org_id).bind(&list).fetch_all(pool).await)
 }
 
+/// Whether the org has a WhatsApp identity spelled like a Brazilian mobile without its
+/// ninth digit (`55 DD 6-9 NNNNNNN`, 12 digits). Ponte never writes that spelling; when
+/// none exists a run need not look each number up under it too.
+pub async fn has_short_mobile_spellings(db: &Db, org_id: i64) -> Result<bool, sqlx::Error> {
+    on_db!(db, pool => {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM messaging_contact_identities WHERE organization_id = $1 \
+             AND source = 'whatsapp' AND LENGTH(external_id) = 12 AND external_id LIKE '55%' \
+             AND SUBSTR(external_id, 5, 1) IN ('6', '7', '8', '9') LIMIT 1) AS found",
+        )
+        .bind(org_id)
+        .fetch_one(pool)
+        .await
+        .map(|n| n > 0)
+    })
+}
+
 /// The WhatsApp identities the contacts with ids in `first..=last` already have. Only the
 /// contact-id index is usable here (a filter on the org would let the planner scan the
 /// org's identities instead); other orgs' contacts inside the id range may come back,
