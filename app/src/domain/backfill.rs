@@ -141,10 +141,11 @@ fn candidate(contact_id: i64, phone: Option<String>) -> Candidate {
     }
 }
 
-/// Normalizes a batch on every core, off the async workers (parsing phones is the CPU
-/// part of the backfill).
+/// Normalizes a batch off the async workers (parsing phones is the CPU part of the
+/// backfill), on every core but one: the lookups and writes of the batches before it run
+/// at the same time and need one.
 async fn normalize_batch(contacts: Vec<(i64, Option<String>)>) -> Vec<Candidate> {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).saturating_sub(1).max(1);
     tokio::task::spawn_blocking(move || {
         let chunk = contacts.len().div_ceil(threads).max(256);
         std::thread::scope(|s| {
