@@ -283,6 +283,15 @@ async fn the_portal_upload_form_imports_and_links_the_report(engine: Engine) {
     let res =
         anonymous.get(app.url(&format!("/portal/orgs/coronel/contacts/imports/{id}/report.csv"))).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // The page: operators get the form and the report link; viewers see the history only.
+    let html = app.page(&operator, "/orgs/coronel/contatos").await.text().await.unwrap();
+    assert!(html.contains("id=\"import-form\"") && html.contains(&format!("imports/{id}/report.csv")), "{html}");
+    let html = app.page(&viewer, "/orgs/coronel/contatos").await.text().await.unwrap();
+    assert!(html.contains("clientes.csv"), "the history is visible: {html}");
+    assert!(!html.contains("report.csv") && !html.contains("import-form"), "{html}");
+    let res =
+        viewer.get(app.url(&format!("/portal/orgs/coronel/contacts/imports/{id}/report.csv"))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
 
 both_engines!(

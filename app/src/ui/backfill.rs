@@ -331,7 +331,10 @@ pub fn OrgBackfillPage() -> impl IntoView {
                                                     <td>{r.created}</td>
                                                     <td>{r.conflicts}</td>
                                                     <td>{r.invalid}</td>
-                                                    <td><a class="report-link" href=report download="">{t!(i18n, backfill.download)}</a></td>
+                                                    <td>
+                                                    // Reports carry phone numbers: operators and admins download them.
+                                                    {operator.then(|| view! { <a class="report-link" href=report.clone() download="">{t!(i18n, backfill.download)}</a> })}
+                                                </td>
                                                 </tr>
                                             }
                                         })

@@ -97,7 +97,10 @@ pub fn ContactsPage() -> impl IntoView {
                                                 <td class="unchanged">{i.unchanged}</td>
                                                 <td class="rejected">{i.rejected}</td>
                                                 <td class="warnings">{i.warnings}</td>
-                                                <td><a class="report-link" href=report download="">{t!(i18n, backfill.download)}</a></td>
+                                                <td>
+                                                    // Reports carry phone numbers: operators and admins download them.
+                                                    {operator.then(|| view! { <a class="report-link" href=report.clone() download="">{t!(i18n, backfill.download)}</a> })}
+                                                </td>
                                             </tr>
                                         }
                                     })
