@@ -521,7 +521,46 @@ async fn an_identity_spelled_without_the_ninth_digit_is_respected(engine: Engine
     assert!(list(&app, &key, "coronel", "identities?external_id=5511987654321").await.is_empty());
 }
 
+/// The portal's server functions for the backfill: an operator starts (dry run or not),
+/// pauses, resumes and cancels; a viewer reads but cannot start; bad input gets a 4xx.
+async fn the_portal_controls_a_run_by_role(engine: Engine) {
+    let (app, _key) = setup(engine).await;
+    contact(&app, "coronel", "A", Some("11987654321")).await;
+    let viewer = app.logged_in(app::model::Role::Viewer).await;
+    let res = app.server_fn(&viewer, "start_org_backfill", &[("slug", "coronel"), ("batch_size", "100")]).await;
+    assert_eq!(res.status(), reqwest::StatusCode::FORBIDDEN);
+    let page = json(app.server_fn(&viewer, "org_backfill", &[("slug", "coronel")]).await).await;
+    assert!(page["runs"].as_array().unwrap().is_empty());
+
+    let op = app.logged_in(app::model::Role::Operator).await;
+    let res = app.server_fn(&op, "start_org_backfill", &[("slug", "coronel"), ("batch_size", "0")]).await;
+    assert_eq!(res.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY, "batch size checked");
+    let run = json(
+        app.server_fn(&op, "start_org_backfill", &[("slug", "coronel"), ("dry_run", "on"), ("batch_size", "100")])
+            .await,
+    )
+    .await;
+    assert_eq!((run["status"].as_str(), run["dry_run"].as_bool()), (Some("running"), Some(true)));
+    let id = run["id"].to_string();
+    for (action, status) in [("pause", "paused"), ("resume", "running"), ("cancel", "cancelled")] {
+        let r = json(
+            app.server_fn(&op, "backfill_run_action", &[("slug", "coronel"), ("id", &id), ("action", action)]).await,
+        )
+        .await;
+        assert_eq!(r["status"], status, "{action}: {r}");
+    }
+    let res =
+        app.server_fn(&op, "backfill_run_action", &[("slug", "coronel"), ("id", &id), ("action", "resume")]).await;
+    assert_eq!(res.status(), reqwest::StatusCode::CONFLICT, "a cancelled run stays cancelled");
+    let page = json(app.server_fn(&viewer, "org_backfill", &[("slug", "coronel")]).await).await;
+    assert_eq!(page["runs"][0]["status"], "cancelled");
+    let overview = json(app.server_fn(&viewer, "backfill_overview", &[]).await).await;
+    assert_eq!(overview[0]["slug"], "coronel");
+    assert_eq!(overview[0]["contacts"], 1);
+}
+
 both_engines!(
+    the_portal_controls_a_run_by_role,
     an_identity_spelled_without_the_ninth_digit_is_respected,
     a_run_beside_live_webhooks_for_the_same_numbers,
     reconciliation_tasks_resolve_three_ways,
