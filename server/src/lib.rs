@@ -15,6 +15,7 @@ use config::{redact_url, Config};
 use leptos::config::LeptosOptions;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -100,7 +101,7 @@ pub async fn start_with(
     let state =
         http::AppState { services: services.clone(), leptos, web: WebConfig { secure_cookies: config.secure_cookies } };
     let router = http::router(state, &config);
-    let sweeper = workers::spawn_session_sweeper(services.clone());
+    let sweeper = workers::spawn_session_sweeper(services.clone(), Duration::from_secs(config.upload_timeout_secs));
     let default_workers = if services.db.engine() == "postgres" { 4 } else { 2 };
     let mut processors = workers::spawn_processors(services.clone(), config.workers.unwrap_or(default_workers));
     let default_runners = if services.db.engine() == "postgres" { 2 } else { 1 };

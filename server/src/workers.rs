@@ -1,14 +1,18 @@
 //! Background work of the process: the event processors, the backfill runners and the
-//! expired-session sweeper.
+//! hourly sweeper (expired sessions, interrupted imports).
 
 use app::domain::auth;
 use app::domain::backfill;
+use app::domain::contacts_import;
 use app::domain::ingest::pipeline;
 use app::domain::Services;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
-pub fn spawn_session_sweeper(services: Services) -> JoinHandle<()> {
+/// Hourly chores (and once at start): expired sessions, and contact imports whose upload
+/// cannot still be going (older than the upload timeout plus a minute).
+pub fn spawn_session_sweeper(services: Services, upload_timeout: Duration) -> JoinHandle<()> {
+    let max_upload_ms = upload_timeout.as_millis().min(i64::MAX as u128) as i64 + 60_000;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
@@ -17,6 +21,11 @@ pub fn spawn_session_sweeper(services: Services) -> JoinHandle<()> {
                 Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "expired-session sweep failed"),
+            }
+            match contacts_import::sweep_interrupted(&services, max_upload_ms).await {
+                Ok(n) if n > 0 => tracing::warn!(imports = n, "interrupted contact imports marked failed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "interrupted-import sweep failed"),
             }
         }
     })

@@ -294,7 +294,29 @@ async fn the_portal_upload_form_imports_and_links_the_report(engine: Engine) {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
 
+/// An import whose request died (crash, timeout) is marked failed once it cannot still be
+/// going; one still within the upload timeout is left alone.
+async fn an_interrupted_import_is_marked_failed(engine: Engine) {
+    let (app, key) = setup(engine).await;
+    let org = app::domain::store::orgs::list(&app.services.db).await.unwrap()[0].id;
+    let now = app.services.now();
+    let stuck = app::domain::store::contacts_import::create(&app.services.db, org, Some("grande.csv"), "cli", now)
+        .await
+        .unwrap();
+    let swept = app::domain::contacts_import::sweep_interrupted(&app.services, 60_000).await.unwrap();
+    assert_eq!(swept, 0, "still within the upload timeout");
+    app.services.clock.advance(61_000);
+    let swept = app::domain::contacts_import::sweep_interrupted(&app.services, 60_000).await.unwrap();
+    assert_eq!(swept, 1);
+    let slug = app::domain::store::orgs::list(&app.services.db).await.unwrap()[0].slug.clone();
+    let url = app.url(&format!("/api/v1/admin/orgs/{slug}/contacts/imports/{}", stuck.id));
+    let r = json(http().get(url).bearer_auth(&key).send().await.unwrap()).await;
+    assert_eq!(r["status"], "failed");
+    assert!(r["error"].as_str().unwrap().contains("interrompida"));
+}
+
 both_engines!(
+    an_interrupted_import_is_marked_failed,
     a_spreadsheet_is_imported_with_a_report_of_every_bad_row,
     bad_files_are_refused_whole_with_a_reason,
     a_large_file_streams_through,

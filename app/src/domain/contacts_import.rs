@@ -294,6 +294,13 @@ async fn flush(
     Ok(())
 }
 
+/// Marks imports whose upload cannot still be going (started more than `max_upload_ms`
+/// ago and still `running`) as failed, so the history does not show them in progress.
+pub async fn sweep_interrupted(svc: &Services, max_upload_ms: i64) -> Result<u64, DomainError> {
+    let now = svc.now();
+    Ok(store::contacts_import::fail_interrupted(&svc.db, now - max_upload_ms, now).await?)
+}
+
 pub async fn get(svc: &Services, slug: &str, id: i64) -> Result<ImportDto, DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
     Ok(dto(store::contacts_import::get(&svc.db, org.id, id)

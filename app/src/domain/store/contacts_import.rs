@@ -61,6 +61,21 @@ pub async fn finish(db: &Db, id: i64, status: &str, error: Option<&str>, now: i6
     })
 }
 
+/// Imports still `running` that started before `before`: their request is long gone (a
+/// crash, or the upload timeout), so they are marked `failed`. Their batches stay.
+pub async fn fail_interrupted(db: &Db, before: i64, now: i64) -> Result<u64, sqlx::Error> {
+    on_db!(db, pool => {
+        sqlx::query(
+            "UPDATE contact_imports SET status = 'failed', error = 'importação interrompida (processo reiniciado ou tempo esgotado)', \
+             finished_at = $1 WHERE status = 'running' AND started_at < $2",
+        )
+        .bind(now).bind(before)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })
+}
+
 /// A valid row of the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactIn {
