@@ -6,6 +6,10 @@
 -- that died is taken over once the lease has run out.
 ALTER TABLE backfill_runs ADD COLUMN locked_by TEXT;
 ALTER TABLE backfill_runs ADD COLUMN lease_until BIGINT;
+-- Batches the database refused in a row, and the last refusal: a run that keeps failing
+-- stops as `failed` (an operator resumes it after fixing the cause).
+ALTER TABLE backfill_runs ADD COLUMN failures BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE backfill_runs ADD COLUMN last_error TEXT;
 -- Runs started together for several orgs share a wave label (the portal groups them).
 ALTER TABLE backfill_runs ADD COLUMN wave TEXT;
 CREATE INDEX backfill_runs_runnable ON backfill_runs (status, lease_until);

@@ -502,14 +502,14 @@ async fn a_run_beside_live_webhooks_for_the_same_numbers(engine: Engine) {
 async fn an_identity_spelled_without_the_ninth_digit_is_respected(engine: Engine) {
     let (app, key) = setup(engine).await;
     let legacy = contact(&app, "coronel", "Cadastro antigo", None).await;
-    let sql =
-        "INSERT INTO messaging_contact_identities (organization_id, contact_id, source, external_id, created_at) \
-               SELECT organization_id, id, 'whatsapp', '551187654321', 0 FROM contacts WHERE id = $1";
-    match &app.services.db {
-        app::domain::store::Db::Sqlite(p) => sqlx::query(sql).bind(legacy).execute(p).await.map(|_| ()),
-        app::domain::store::Db::Postgres(p) => sqlx::query(sql).bind(legacy).execute(p).await.map(|_| ()),
-    }
-    .unwrap();
+    exec(
+        &app,
+        &format!(
+            "INSERT INTO messaging_contact_identities (organization_id, contact_id, source, external_id, created_at) \
+             SELECT organization_id, id, 'whatsapp', '551187654321', 0 FROM contacts WHERE id = {legacy}"
+        ),
+    )
+    .await;
     let typed = contact(&app, "coronel", "Cliente", Some("(11) 98765-4321")).await;
     let other = contact(&app, "coronel", "Outro", Some("(21) 98765-4321")).await;
     let r = run(&app, "coronel", false, 10).await;
@@ -559,7 +559,61 @@ async fn the_portal_controls_a_run_by_role(engine: Engine) {
     assert_eq!(overview[0]["contacts"], 1);
 }
 
+async fn exec(app: &TestApp, sql: &str) {
+    match &app.services.db {
+        app::domain::store::Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+        app::domain::store::Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+    }
+    .unwrap();
+}
+
+/// A batch the database refuses is rolled back and recorded on the run (shown in the
+/// portal), the run goes on from its checkpoint once the cause is gone, and a run refused
+/// batch after batch stops as `failed` until an operator resumes it.
+async fn a_refused_batch_is_recorded_and_a_run_that_keeps_failing_stops(engine: Engine) {
+    let (app, key) = setup(engine).await;
+    contact(&app, "coronel", "A", Some("11987654321")).await;
+    contact(&app, "coronel", "Ruim", Some("0800")).await;
+    let r = backfill::start(&app.services, &Actor::cli(), "coronel", false, 10).await.unwrap();
+    // The conflicts table is gone for a moment: the batch (which records an invalid phone) fails whole.
+    exec(&app, "ALTER TABLE identity_conflicts RENAME TO identity_conflicts_away").await;
+    assert!(backfill::run_batches(&app.services, "coronel", r.id, None).await.is_err());
+    exec(&app, "ALTER TABLE identity_conflicts_away RENAME TO identity_conflicts").await;
+    let failed_once = backfill::get(&app.services, "coronel", r.id).await.unwrap();
+    assert_eq!((failed_once.status.as_str(), failed_once.processed, failed_once.failures), ("running", 0, 1));
+    assert!(failed_once.last_error.as_deref().is_some_and(|e| e.contains("identity_conflicts")), "{failed_once:?}");
+    assert!(list(&app, &key, "coronel", "identities").await.is_empty(), "nothing of the refused batch was written");
+    let done = backfill::run_batches(&app.services, "coronel", r.id, None).await.unwrap();
+    assert_eq!((done.status.as_str(), done.created, done.invalid, done.failures), ("done", 1, 1, 0));
+
+    contact(&app, "coronel", "B", Some("21987654321")).await;
+    let r = backfill::start(&app.services, &Actor::cli(), "coronel", false, 10).await.unwrap();
+    let db = &app.services.db;
+    let now = app.services.now();
+    for _ in 1..backfill::MAX_FAILURES {
+        assert!(!app::domain::store::backfill::record_failure(db, r.id, "disco cheio", backfill::MAX_FAILURES, now)
+            .await
+            .unwrap());
+    }
+    assert!(app::domain::store::backfill::record_failure(db, r.id, "disco cheio", backfill::MAX_FAILURES, now)
+        .await
+        .unwrap());
+    let failed = backfill::get(&app.services, "coronel", r.id).await.unwrap();
+    assert_eq!((failed.status.as_str(), failed.failures), ("failed", backfill::MAX_FAILURES));
+    assert!(failed.finished_at.is_some());
+    assert_eq!(
+        backfill::run_batches(&app.services, "coronel", r.id, None).await.unwrap().processed,
+        0,
+        "a failed run waits"
+    );
+    let resumed = backfill::set_status(&app.services, &Actor::cli(), "coronel", r.id, "resume").await.unwrap();
+    assert_eq!((resumed.status.as_str(), resumed.failures), ("running", 0));
+    let done = backfill::run_batches(&app.services, "coronel", r.id, None).await.unwrap();
+    assert_eq!((done.status.as_str(), done.created), ("done", 1));
+}
+
 both_engines!(
+    a_refused_batch_is_recorded_and_a_run_that_keeps_failing_stops,
     the_portal_controls_a_run_by_role,
     an_identity_spelled_without_the_ninth_digit_is_respected,
     a_run_beside_live_webhooks_for_the_same_numbers,

@@ -26,6 +26,8 @@ use std::collections::HashMap;
 /// How long a run stays a process's after its last checkpoint.
 pub const LEASE_MS: i64 = 30_000;
 pub const DEFAULT_BATCH_SIZE: i64 = 10_000;
+/// Batches refused in a row after which a run stops as `failed`.
+pub const MAX_FAILURES: i64 = 10;
 
 fn dto(r: RunRow) -> BackfillRunDto {
     // Counted at the start; contacts created meanwhile (live messages) are handled too.
@@ -50,6 +52,8 @@ fn dto(r: RunRow) -> BackfillRunDto {
         updated_at: r.updated_at,
         finished_at: r.finished_at,
         wave: r.wave,
+        failures: r.failures,
+        last_error: r.last_error,
         rate: (rate * 10.0).round() / 10.0,
         eta_seconds,
     }
@@ -309,9 +313,15 @@ async fn work(
     max_batches: Option<usize>,
 ) -> Result<BackfillRunDto, DomainError> {
     let result = work_batches(svc, org_id, run_id, owner, max_batches).await;
-    if result.is_err() {
-        if let Err(e) = store::backfill::release(&svc.db, run_id, owner).await {
-            tracing::warn!(error = %e, run = run_id, "could not let go of the backfill lease; it runs out by itself");
+    if let Err(err) = &result {
+        match store::backfill::record_failure(&svc.db, run_id, &err.to_string(), MAX_FAILURES, svc.now()).await {
+            Ok(true) => {
+                tracing::error!(error = %err, run = run_id, "backfill run failed {MAX_FAILURES} batches in a row; stopped")
+            }
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, run = run_id, "could not record the backfill failure; the lease runs out by itself")
+            }
         }
     }
     result
@@ -510,8 +520,8 @@ pub async fn set_status(
     let org = orgs::row_by_slug(svc, slug).await?;
     let (from, to): (&[&str], &str) = match action {
         "pause" => (&["running"], "paused"),
-        "resume" => (&["paused"], "running"),
-        "cancel" => (&["running", "paused"], "cancelled"),
+        "resume" => (&["paused", "failed"], "running"),
+        "cancel" => (&["running", "paused", "failed"], "cancelled"),
         _ => return Err(DomainError::field("action", ErrorCode::StatusInvalid)),
     };
     store::backfill::run(&svc.db, org.id, run_id).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))?;

@@ -588,6 +588,11 @@ pub struct BackfillRunDto {
     pub updated_at: i64,
     pub finished_at: Option<i64>,
     pub wave: Option<String>,
+    /// Batches the database refused in a row (reset by a written batch), and the last refusal.
+    #[serde(default)]
+    pub failures: i64,
+    #[serde(default)]
+    pub last_error: Option<String>,
     /// Contacts per second since the start.
     pub rate: f64,
     /// Seconds left at that rate, while running.

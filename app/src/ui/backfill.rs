@@ -92,6 +92,13 @@ pub(crate) fn RunProgress(run: BackfillRunDto) -> impl IntoView {
                 {t!(i18n, backfill.rate)} " " {format!("{:.0}/s", run.rate)} " · "
                 {t!(i18n, backfill.eta)} " " <span class="eta">{eta_text(run.eta_seconds)}</span>
             </p>
+            {run.last_error.clone().filter(|_| run.failures > 0 || run.status == "failed").map(|e| {
+                view! {
+                    <p class="error-text run-error" role="alert">
+                        {t!(i18n, backfill.last_error)} " (" {run.failures} "): " {e}
+                    </p>
+                }
+            })}
         </div>
     }
 }
@@ -276,8 +283,8 @@ pub fn OrgBackfillPage() -> impl IntoView {
                                 let id = run.id;
                                 let status = run.status.clone();
                                 let can_pause = operator && status == "running";
-                                let can_resume = operator && status == "paused";
-                                let can_cancel = operator && matches!(status.as_str(), "running" | "paused");
+                                let can_resume = operator && matches!(status.as_str(), "paused" | "failed");
+                                let can_cancel = operator && matches!(status.as_str(), "running" | "paused" | "failed");
                                 let action = move |name: &'static str| {
                                     act.dispatch(BackfillRunAction { slug: slug(), id, action: name.to_string() });
                                 };

@@ -24,11 +24,13 @@ pub struct RunRow {
     pub locked_by: Option<String>,
     pub lease_until: Option<i64>,
     pub wave: Option<String>,
+    pub failures: i64,
+    pub last_error: Option<String>,
 }
 
 const RUN_COLUMNS: &str =
     "id, organization_id, status, dry_run, batch_size, cursor, total, processed, created, skipped, \
-     conflicts, invalid, empty, actor, started_at, updated_at, finished_at, locked_by, lease_until, wave";
+     conflicts, invalid, empty, actor, started_at, updated_at, finished_at, locked_by, lease_until, wave, failures, last_error";
 
 pub async fn create_run(
     db: &Db,
@@ -60,6 +62,24 @@ pub async fn claim(db: &Db, id: i64, owner: &str, now: i64, lease_ms: i64) -> Re
     );
     on_db!(db, pool => {
         sqlx::query_as::<_, RunRow>(&sql).bind(owner).bind(now + lease_ms).bind(id).bind(now).fetch_optional(pool).await
+    })
+}
+
+/// Records a batch the database refused and lets go of the lease; after `max` refusals in
+/// a row the run stops as `failed`. True when it did.
+pub async fn record_failure(db: &Db, id: i64, error: &str, max: i64, now: i64) -> Result<bool, sqlx::Error> {
+    on_db!(db, pool => {
+        sqlx::query_scalar::<_, String>(
+            "UPDATE backfill_runs SET failures = failures + 1, last_error = $1, locked_by = NULL, lease_until = NULL, \
+             updated_at = $2, \
+             status = CASE WHEN failures + 1 >= $3 THEN 'failed' ELSE status END, \
+             finished_at = CASE WHEN failures + 1 >= $3 THEN $2 ELSE finished_at END \
+             WHERE id = $4 AND status = 'running' RETURNING status",
+        )
+        .bind(error).bind(now).bind(max).bind(id)
+        .fetch_optional(pool)
+        .await
+        .map(|s| s.as_deref() == Some("failed"))
     })
 }
 
@@ -151,8 +171,9 @@ pub async fn set_status(db: &Db, id: i64, from: &[&str], to: &str, now: i64) -> 
     let finished = if matches!(to, "done" | "cancelled" | "failed") { "$2" } else { "NULL" };
     // Leaving `running` lets go of the lease: the process working the run sees at its next
     // checkpoint that the run is no longer its to work.
+    let failures = if to == "running" { ", failures = 0" } else { "" };
     let sql = format!(
-        "UPDATE backfill_runs SET status = $1, updated_at = $2, finished_at = {finished}, locked_by = NULL, lease_until = NULL \
+        "UPDATE backfill_runs SET status = $1, updated_at = $2, finished_at = {finished}, locked_by = NULL, lease_until = NULL{failures} \
          WHERE id = $3 AND status IN ({list})"
     );
     on_db!(db, pool => {
@@ -358,7 +379,7 @@ pub async fn apply(
         let t = plan.tally;
         let moved = sqlx::query(
             "UPDATE backfill_runs SET cursor = $1, processed = processed + $2, created = created + $3, skipped = skipped + $4, \
-             conflicts = conflicts + $5, invalid = invalid + $6, empty = empty + $7, updated_at = $8, lease_until = $9 \
+             conflicts = conflicts + $5, invalid = invalid + $6, empty = empty + $7, updated_at = $8, lease_until = $9, failures = 0 \
              WHERE id = $10 AND status = 'running' AND locked_by = $11",
         )
         .bind(plan.cursor).bind(plan.processed).bind(t.created).bind(t.skipped).bind(t.conflicts).bind(t.invalid).bind(t.empty)
