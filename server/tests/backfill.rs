@@ -220,7 +220,7 @@ async fn reconciliation_tasks_resolve_three_ways(engine: Engine) {
 /// A run left `running` by a process that died is taken over by a runner once its lease
 /// runs out, and goes on from its checkpoint.
 async fn a_dead_processs_run_is_resumed_by_the_runner(engine: Engine) {
-    let (app, key) = setup_with_runners(engine, 1).await;
+    let (app, key) = setup(engine).await;
     for i in 0..40 {
         contact(&app, "coronel", &format!("C{i}"), Some(&format!("+55 11 9{:04}-{:04}", 5000 + i, 3000 + i))).await;
     }
@@ -231,6 +231,8 @@ async fn a_dead_processs_run_is_resumed_by_the_runner(engine: Engine) {
     let held =
         app::domain::store::backfill::claim(db, started.id, "dead-process", now, backfill::LEASE_MS).await.unwrap();
     assert!(held.is_some());
+    // Another process starts, with its runner.
+    let runners = ponte_server::workers::spawn_backfill_runners(app.services.clone(), 1);
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     let waiting = backfill::get(&app.services, "coronel", started.id).await.unwrap();
     assert_eq!(waiting.processed, 0, "a live lease is respected");
@@ -238,6 +240,7 @@ async fn a_dead_processs_run_is_resumed_by_the_runner(engine: Engine) {
     let r = wait_done(&app, "coronel", started.id).await;
     assert_eq!((r.processed, r.created), (40, 40));
     assert_eq!(list(&app, &key, "coronel", "identities?limit=100").await.len(), 40);
+    runners.into_iter().for_each(|r| r.abort());
 }
 
 /// Several orgs at once: one wave, each org its own run; an unknown org is reported, not
@@ -437,6 +440,8 @@ async fn a_run_beside_live_webhooks_for_the_same_numbers(engine: Engine) {
     let app = TestApp::spawn_with(engine, |c| {
         c.workers = Some(2);
         c.backfill_runners = Some(1);
+        // An event that lost a deadlock on PostgreSQL is retried soon.
+        c.retry_base_ms = 50;
     })
     .await;
     let key = app.admin_key().await;
@@ -465,6 +470,7 @@ async fn a_run_beside_live_webhooks_for_the_same_numbers(engine: Engine) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while !list(&app, &key, "coronel", "events?status=pending").await.is_empty()
         || !list(&app, &key, "coronel", "events?status=processing").await.is_empty()
+        || !list(&app, &key, "coronel", "events?status=failed").await.is_empty()
     {
         assert!(std::time::Instant::now() < deadline, "events left unprocessed");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
