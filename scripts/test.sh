@@ -27,13 +27,23 @@ cleanup() {
 }
 trap cleanup EXIT
 log "starting PostgreSQL on 127.0.0.1:$PGPORT"
-export PONTE_TEST_POSTGRES_URL=$("$ROOT/scripts/pg.sh" start "$PGDIR" "$PGPORT")
+# (Assigned apart from `export`, so that a failure stops the run instead of being masked.)
+if ! PG_URL=$("$ROOT/scripts/pg.sh" start "$PGDIR" "$PGPORT"); then
+  echo "PostgreSQL did not start on port $PGPORT; its log:" >&2
+  tail -n 20 "$PGDIR/server.log" >&2 || true
+  "$ROOT/scripts/pg.sh" stop "$PGDIR"
+  PGPORT=$((PGPORT + 1))
+  log "retrying PostgreSQL on 127.0.0.1:$PGPORT"
+  PG_URL=$("$ROOT/scripts/pg.sh" start "$PGDIR" "$PGPORT")
+fi
+export PONTE_TEST_POSTGRES_URL=$PG_URL
 log "starting n8n on 127.0.0.1:$N8N_PORT"
 # Each run starts from an empty n8n home: no workflows or owner left from an earlier run.
 rm -rf "$N8N_DIR/home"
 "$ROOT/end2end/n8n/n8n-harness.sh" start "$N8N_DIR" "$N8N_PORT"
 export PONTE_TEST_N8N_URL="http://127.0.0.1:$N8N_PORT"
-export PONTE_TEST_N8N_API_KEY=$("$ROOT/end2end/n8n/n8n-harness.sh" setup "$N8N_DIR" "$N8N_PORT")
+N8N_KEY=$("$ROOT/end2end/n8n/n8n-harness.sh" setup "$N8N_DIR" "$N8N_PORT")
+export PONTE_TEST_N8N_API_KEY=$N8N_KEY
 
 log "format and lint"
 cargo fmt --all -- --check
@@ -52,6 +62,7 @@ cargo leptos build
 PONTE_ADMIN_PASSWORD="$PONTE_E2E_ADMIN_PASSWORD" "$CARGO_TARGET_DIR/debug/ponte" admin create \
   --email "$PONTE_E2E_ADMIN_EMAIL" --name "Equipe de Implantação" >/dev/null
 # The browser tests set up orgs through the admin API, as the implementation team's scripts do.
-export PONTE_E2E_API_KEY=$("$CARGO_TARGET_DIR/debug/ponte" admin api-key create --name e2e | tail -n 1)
+E2E_KEY=$("$CARGO_TARGET_DIR/debug/ponte" admin api-key create --name e2e | tail -n 1)
+export PONTE_E2E_API_KEY=$E2E_KEY
 cargo leptos end-to-end
 log "all tests passed"
