@@ -90,12 +90,6 @@ impl Db {
                 .synchronous(sync)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            // The relaxed handle does the bulk writes (pipeline, backfill): it checkpoints the
-            // WAL every 32 MB instead of every 4 MB, so a batch rarely pays for a checkpoint.
-            let opts = match sync {
-                SqliteSynchronous::Normal => opts.pragma("wal_autocheckpoint", "8192"),
-                _ => opts,
-            };
             let pool = SqlitePoolOptions::new().max_connections(sqlite_connections).connect_with(opts).await?;
             Ok(Db::Sqlite(pool))
         }
