@@ -14,6 +14,7 @@
 use super::error::DomainError;
 use super::identity::phone::{normalize_phone, without_ninth_digit, PhoneError};
 use super::ingest::writer::lock_if_sqlite;
+use super::report::CsvReport;
 use super::store::{
     self,
     backfill::{BatchPlan, NewConflict, Owner, RunRow},
@@ -549,8 +550,7 @@ pub async fn report_csv(svc: &Services, slug: &str, run_id: i64) -> Result<Strin
     let org = orgs::row_by_slug(svc, slug).await?;
     store::backfill::run(&svc.db, org.id, run_id).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
     let lines = store::backfill::report(&svc.db, org.id, run_id).await?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let header = [
+    let mut report = CsvReport::new(&[
         "tipo",
         "contato_id",
         "contato",
@@ -559,11 +559,9 @@ pub async fn report_csv(svc: &Services, slug: &str, run_id: i64) -> Result<Strin
         "numero_normalizado",
         "detalhe",
         "situacao",
-    ];
-    let to_err = |e: csv::Error| DomainError::Internal(e.to_string());
-    w.write_record(header).map_err(to_err)?;
+    ])?;
     for l in lines {
-        w.write_record([
+        report.row([
             l.kind,
             l.contact_id.map(|i| i.to_string()).unwrap_or_default(),
             l.contact_name.unwrap_or_default(),
@@ -572,11 +570,9 @@ pub async fn report_csv(svc: &Services, slug: &str, run_id: i64) -> Result<Strin
             l.external_id,
             l.detail.unwrap_or_default(),
             l.status,
-        ])
-        .map_err(to_err)?;
+        ])?;
     }
-    let bytes = w.into_inner().map_err(|e| DomainError::Internal(e.to_string()))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    report.finish()
 }
 
 /// A contact as an existing client's base brings it (tests; the import has its own path).

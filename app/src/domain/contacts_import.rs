@@ -9,6 +9,7 @@
 
 use super::error::DomainError;
 use super::identity::phone::{normalize_phone, PhoneError};
+use super::report::CsvReport;
 use super::store::{
     self,
     contacts_import::{BatchCounts, ContactIn, ImportRow, Issue},
@@ -318,21 +319,18 @@ pub async fn history(svc: &Services, slug: &str) -> Result<Vec<ImportDto>, Domai
 pub async fn report_csv(svc: &Services, slug: &str, id: i64) -> Result<String, DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
     store::contacts_import::get(&svc.db, org.id, id).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
-    let to_err = |e: csv::Error| DomainError::Internal(e.to_string());
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["linha", "nivel", "codigo", "mensagem", "conteudo"]).map_err(to_err)?;
+    let mut report = CsvReport::new(&["linha", "nivel", "codigo", "mensagem", "conteudo"])?;
     let mut after = 0;
     loop {
         let page = store::contacts_import::issues(&svc.db, id, after, 5_000).await?;
         let Some(last) = page.last().map(|p| p.0) else { break };
         for (_, i) in page {
             let level = if i.level == "rejected" { "rejeitada" } else { "aviso" };
-            w.write_record([i.line.to_string(), level.to_string(), i.code, i.message, i.raw]).map_err(to_err)?;
+            report.row([i.line.to_string(), level.to_string(), i.code, i.message, i.raw])?;
         }
         after = last;
     }
-    let bytes = w.into_inner().map_err(|e| DomainError::Internal(e.to_string()))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    report.finish()
 }
 
 #[cfg(test)]

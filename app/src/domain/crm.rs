@@ -54,17 +54,7 @@ pub async fn identities(svc: &Services, slug: &str, q: &ListQuery) -> Result<Pag
         q.limit(),
     )
     .await?;
-    let items = rows
-        .into_iter()
-        .map(|r| IdentityDto {
-            session_key: format!("{}:{}", r.source, r.external_id),
-            id: r.id,
-            contact_id: r.contact_id,
-            source: r.source,
-            external_id: r.external_id,
-            created_at: r.created_at,
-        })
-        .collect();
+    let items = rows.into_iter().map(IdentityDto::from).collect();
     Ok(Page::keyset(items, q.limit(), |c: &IdentityDto| c.id))
 }
 
@@ -80,19 +70,7 @@ pub async fn deals(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page<Dea
     let rows =
         store::crm::deals(&svc.db, org.id, q.status.as_deref(), q.contact_id, q.stage.as_deref(), q.before, q.limit())
             .await?;
-    let items = rows
-        .into_iter()
-        .map(|r| DealDto {
-            id: r.id,
-            contact_id: r.contact_id,
-            board: r.board_key,
-            stage: r.stage_key,
-            stage_label: r.stage_label,
-            status: r.status,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        })
-        .collect();
+    let items = rows.into_iter().map(DealDto::from).collect();
     Ok(Page::keyset(items, q.limit(), |c: &DealDto| c.id))
 }
 
@@ -101,18 +79,7 @@ pub async fn conversations(svc: &Services, slug: &str, q: &ListQuery) -> Result<
     check_source(q)?;
     let rows =
         store::crm::conversations(&svc.db, org.id, q.source.as_deref(), q.contact_id, q.before, q.limit()).await?;
-    let items = rows
-        .into_iter()
-        .map(|r| ConversationDto {
-            id: r.id,
-            chatwoot_conversation_id: r.chatwoot_conversation_id,
-            contact_id: r.contact_id,
-            deal_id: r.deal_id,
-            source: r.source,
-            session_key: r.session_key,
-            created_at: r.created_at,
-        })
-        .collect();
+    let items = rows.into_iter().map(ConversationDto::from).collect();
     Ok(Page::keyset(items, q.limit(), |c: &ConversationDto| c.id))
 }
 
@@ -178,6 +145,48 @@ impl From<store::crm::ContactRow> for ContactDto {
             phone: r.phone,
             email: r.email,
             external_ref: r.external_ref,
+            created_at: r.created_at,
+        }
+    }
+}
+
+impl From<store::crm::IdentityRow> for IdentityDto {
+    fn from(r: store::crm::IdentityRow) -> Self {
+        IdentityDto {
+            session_key: format!("{}:{}", r.source, r.external_id),
+            id: r.id,
+            contact_id: r.contact_id,
+            source: r.source,
+            external_id: r.external_id,
+            created_at: r.created_at,
+        }
+    }
+}
+
+impl From<store::crm::DealRow> for DealDto {
+    fn from(r: store::crm::DealRow) -> Self {
+        DealDto {
+            id: r.id,
+            contact_id: r.contact_id,
+            board: r.board_key,
+            stage: r.stage_key,
+            stage_label: r.stage_label,
+            status: r.status,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+impl From<store::crm::ConversationRow> for ConversationDto {
+    fn from(r: store::crm::ConversationRow) -> Self {
+        ConversationDto {
+            id: r.id,
+            chatwoot_conversation_id: r.chatwoot_conversation_id,
+            contact_id: r.contact_id,
+            deal_id: r.deal_id,
+            source: r.source,
+            session_key: r.session_key,
             created_at: r.created_at,
         }
     }

@@ -14,6 +14,7 @@ pub mod identity;
 pub mod ingest;
 pub mod orgs;
 pub mod reconciliation;
+pub mod report;
 pub mod secrets;
 pub mod store;
 pub mod tools;

@@ -7,7 +7,6 @@
 //! - `not_same_person`: two different people; nothing moves, and the clash is not raised
 //!   again (a conflict is recorded once, resolved or not).
 
-use super::crm::{self, ListQuery};
 use super::error::DomainError;
 use super::store::{
     self,
@@ -32,22 +31,30 @@ fn choices(t: &TaskRow) -> Vec<String> {
     out
 }
 
-async fn card(svc: &Services, slug: &str, org_id: i64, id: Option<i64>) -> Result<Option<ContactCard>, DomainError> {
+/// A contact with what would move with a decision (the org is already resolved: one
+/// query per part, no lookups of the org again).
+async fn card(svc: &Services, org_id: i64, id: Option<i64>) -> Result<Option<ContactCard>, DomainError> {
     let Some(id) = id else { return Ok(None) };
     let Some(row) = store::crm::contact(&svc.db, org_id, id).await? else { return Ok(None) };
-    let q = ListQuery { contact_id: Some(id), limit: Some(20), ..ListQuery::default() };
+    let db = &svc.db;
+    let identities = store::crm::identities(db, org_id, None, Some(id), None, None, CARD_ITEMS).await?;
+    let deals = store::crm::deals(db, org_id, None, Some(id), None, None, CARD_ITEMS).await?;
+    let conversations = store::crm::conversations(db, org_id, None, Some(id), None, CARD_ITEMS).await?;
     Ok(Some(ContactCard {
         contact: row.into(),
-        identities: crm::identities(svc, slug, &q).await?.items,
-        deals: crm::deals(svc, slug, &q).await?.items,
-        conversations: crm::conversations(svc, slug, &q).await?.items,
+        identities: identities.into_iter().map(Into::into).collect(),
+        deals: deals.into_iter().map(Into::into).collect(),
+        conversations: conversations.into_iter().map(Into::into).collect(),
     }))
 }
 
-async fn dto(svc: &Services, slug: &str, org_id: i64, t: TaskRow) -> Result<ReconciliationTaskDto, DomainError> {
+/// Identities, deals and conversations shown per contact.
+const CARD_ITEMS: i64 = 20;
+
+async fn dto(svc: &Services, org_id: i64, t: TaskRow) -> Result<ReconciliationTaskDto, DomainError> {
     Ok(ReconciliationTaskDto {
-        contact: card(svc, slug, org_id, t.contact_id).await?,
-        other: card(svc, slug, org_id, t.other_contact_id).await?,
+        contact: card(svc, org_id, t.contact_id).await?,
+        other: card(svc, org_id, t.other_contact_id).await?,
         choices: if t.status == "open" { choices(&t) } else { Vec::new() },
         id: t.id,
         kind: t.kind,
@@ -83,7 +90,7 @@ pub async fn list(
     let rows = store::reconciliation::tasks(&svc.db, org.id, status, before, limit).await?;
     let mut items = Vec::with_capacity(rows.len());
     for t in rows {
-        items.push(dto(svc, slug, org.id, t).await?);
+        items.push(dto(svc, org.id, t).await?);
     }
     Ok(Page::keyset(items, limit, |t: &ReconciliationTaskDto| t.id))
 }
@@ -92,7 +99,7 @@ pub async fn get(svc: &Services, slug: &str, id: i64) -> Result<ReconciliationTa
     let org = orgs::row_by_slug(svc, slug).await?;
     let t =
         store::reconciliation::task(&svc.db, org.id, id).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
-    dto(svc, slug, org.id, t).await
+    dto(svc, org.id, t).await
 }
 
 pub async fn open_count(svc: &Services, slug: &str) -> Result<i64, DomainError> {
@@ -147,5 +154,7 @@ pub async fn resolve(
     )
     .await?;
     // Live ingestion caches nothing about identities; the next message follows the new link.
-    get(svc, slug, id).await
+    let t =
+        store::reconciliation::task(&svc.db, org.id, id).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
+    dto(svc, org.id, t).await
 }

@@ -1,6 +1,7 @@
 //! WhatsApp identity backfill: runs with their checkpoint, and the batch write.
 
-use super::{json_rows, on_db, sql_strings, Db, WritePool};
+use super::{json_rows, json_values, on_db, sql_strings, Db, WritePool};
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RunRow {
@@ -241,23 +242,25 @@ pub struct Owner {
     pub phone: Option<String>,
 }
 
+/// Who owns each of the numbers in the JSON array bound at `$2`, in the org `$1`. Driven
+/// from the list of numbers (one index probe each, never a scan of the org's identities,
+/// which grow with the run): CROSS JOIN fixes that join order on SQLite.
+fn owners_sql(db: &Db) -> String {
+    format!(
+        "SELECT i.external_id, i.contact_id, c.phone FROM {} \
+         CROSS JOIN messaging_contact_identities AS i CROSS JOIN contacts AS c \
+         WHERE i.organization_id = $1 AND i.source = 'whatsapp' AND i.external_id = n.value AND c.id = i.contact_id",
+        json_values(db, "$2", "n")
+    )
+}
+
 /// Who owns each of `numbers` in the org now.
 pub async fn owners(db: &Db, org_id: i64, numbers: &[String]) -> Result<Vec<Owner>, sqlx::Error> {
     if numbers.is_empty() {
         return Ok(Vec::new());
     }
     let list = serde_json::to_string(numbers).unwrap_or_default();
-    // Driven from the list of numbers (one index probe each, never a scan of the org's
-    // identities, which grow with the run): CROSS JOIN fixes that join order on SQLite.
-    let numbers_source = match db {
-        Db::Sqlite(_) => "json_each($2) AS n",
-        Db::Postgres(_) => "json_array_elements_text(CAST($2 AS json)) AS n(value)",
-    };
-    let sql = format!(
-        "SELECT i.external_id, i.contact_id, c.phone FROM {numbers_source} \
-         CROSS JOIN messaging_contact_identities AS i CROSS JOIN contacts AS c \
-         WHERE i.organization_id = $1 AND i.source = 'whatsapp' AND i.external_id = n.value AND c.id = i.contact_id"
-    );
+    let sql = owners_sql(db);
     on_db!(db, pool => sqlx::query_as::<_, Owner>(&sql).bind(org_id).bind(&list).fetch_all(pool).await)
 }
 
@@ -308,6 +311,7 @@ pub async fn apply(
     lease_ms: i64,
 ) -> Result<Option<Tally>, sqlx::Error> {
     let org = run.organization_id;
+    let owners_sql = owners_sql(db);
     let insert_identities = format!(
         "INSERT INTO messaging_contact_identities (organization_id, contact_id, source, external_id, created_at) \
          SELECT $1, r.contact_id, 'whatsapp', r.external_id, $2 FROM {} AS r WHERE true \
@@ -343,13 +347,15 @@ pub async fn apply(
             if (inserted as usize) < plan.identities.len() {
                 // A live message linked some of these numbers since the plan was made: the
                 // live link stands, and the clash is recorded like any other.
+                let numbers: Vec<&str> = plan.identities.iter().map(|(_, n)| n.as_str()).collect();
+                let holders: HashMap<String, i64> = sqlx::query_as::<_, Owner>(&owners_sql)
+                    .bind(org).bind(serde_json::to_string(&numbers).unwrap_or_default())
+                    .fetch_all(&mut *tx).await?
+                    .into_iter()
+                    .map(|o| (o.external_id, o.contact_id))
+                    .collect();
                 for (contact_id, number) in &plan.identities {
-                    let owner: Option<i64> = sqlx::query_scalar(
-                        "SELECT contact_id FROM messaging_contact_identities \
-                         WHERE organization_id = $1 AND source = 'whatsapp' AND external_id = $2",
-                    )
-                    .bind(org).bind(number)
-                    .fetch_optional(&mut *tx).await?;
+                    let owner = holders.get(number).copied();
                     if owner.is_none_or(|o| o == *contact_id) {
                         continue;
                     }

@@ -2,7 +2,7 @@
 //! a batch of contacts keyed by the client's external CRM id (or, without one, by phone
 //! or e-mail), so importing the same file twice creates nothing the second time.
 
-use super::{json_rows, on_db, Db, WritePool};
+use super::{json_rows, json_values, on_db, Db, WritePool};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -121,11 +121,9 @@ pub async fn apply_batch(
 ) -> Result<BatchCounts, sqlx::Error> {
     let by_ref = |col: &str| {
         format!(
-            "SELECT {col}, id, name, phone, email FROM contacts WHERE organization_id = $1 AND {col} IN {}",
-            match db {
-                Db::Sqlite(_) => "(SELECT value FROM json_each($2))".to_string(),
-                Db::Postgres(_) => "(SELECT json_array_elements_text(CAST($2 AS json)))".to_string(),
-            }
+            "SELECT {col}, id, name, phone, email FROM contacts WHERE organization_id = $1 \
+             AND {col} IN (SELECT v.value FROM {})",
+            json_values(db, "$2", "v")
         )
     };
     let insert_contacts = format!(

@@ -190,6 +190,15 @@ pub(crate) fn json_rows(db: &Db, param: &str, columns: &[(&str, &str)]) -> Strin
     }
 }
 
+/// A `FROM` item of the strings in one JSON array bound at `param` (`["a","b"]`), one row
+/// each as column `{alias}.value`: a list of keys in one bind, in the dialect of `db`.
+pub(crate) fn json_values(db: &Db, param: &str, alias: &str) -> String {
+    match db {
+        Db::Sqlite(_) => format!("json_each({param}) AS {alias}"),
+        Db::Postgres(_) => format!("json_array_elements_text(CAST({param} AS json)) AS {alias}(value)"),
+    }
+}
+
 /// Whether `err` is a unique-key violation (the engines name constraints differently, so
 /// callers decide which field it concerns from context).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
