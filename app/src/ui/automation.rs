@@ -2,17 +2,13 @@
 //! workflows, the last tool calls, and the rollback / roll-forward buttons (confirmed
 //! before they run; each step's outcome shown after).
 
-use super::components::{action_error, ErrorBox, FieldMessage, FormMessage};
+use super::components::{action_error, allowed, ErrorBox, FieldMessage, FormMessage};
 use super::events::datetime_text;
 use crate::api::automation::{automation_page, CreateOrgToken, RevokeOrgToken, RollForwardOrg, RollbackOrg};
 use crate::i18n::*;
-use crate::model::{ActionReport, CurrentUser, Role};
+use crate::model::{ActionReport, Role};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-
-fn allowed(role: Role) -> bool {
-    use_context::<CurrentUser>().is_some_and(|m| m.role.allows(role))
-}
 
 fn state_text(i18n: leptos_i18n::I18nContext<Locale>, v: Option<bool>) -> String {
     match v {

@@ -3,19 +3,15 @@
 //! with rate and ETA, history with the report to download). Both refresh every second and
 //! a half by polling, so an operator watches a run without reloading.
 
-use super::components::{action_error, ErrorBox, FormMessage};
+use super::components::{action_error, allowed, ErrorBox, FormMessage, ReportLink};
 use super::events::datetime_text;
 use crate::api::backfill::{backfill_overview, org_backfill, BackfillRunAction, StartBackfillWave, StartOrgBackfill};
 use crate::i18n::*;
-use crate::model::{BackfillRunDto, CurrentUser, Role};
+use crate::model::{BackfillRunDto, Role};
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 use leptos_router::hooks::use_params_map;
 use std::collections::BTreeSet;
-
-pub(crate) fn allowed(role: Role) -> bool {
-    use_context::<CurrentUser>().is_some_and(|m| m.role.allows(role))
-}
 
 /// A counter that goes up every `ms` in the browser (never on the server): pages key
 /// their resources on it to poll.
@@ -338,10 +334,7 @@ pub fn OrgBackfillPage() -> impl IntoView {
                                                     <td>{r.created}</td>
                                                     <td>{r.conflicts}</td>
                                                     <td>{r.invalid}</td>
-                                                    <td>
-                                                    // Reports carry phone numbers: operators and admins download them.
-                                                    {operator.then(|| view! { <a class="report-link" href=report.clone() download="">{t!(i18n, backfill.download)}</a> })}
-                                                </td>
+                                                    <td><ReportLink href=report /></td>
                                                 </tr>
                                             }
                                         })

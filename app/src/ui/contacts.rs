@@ -3,8 +3,7 @@
 //! (the file streams to the server; no script needed), which answers by sending the
 //! browser back here with `?importacao=ID` or `?erro=CODE`.
 
-use super::backfill::allowed;
-use super::components::{error_text, ErrorBox};
+use super::components::{allowed, error_text, ErrorBox, ReportLink};
 use super::events::datetime_text;
 use crate::api::backfill::contact_imports;
 use crate::i18n::*;
@@ -97,10 +96,7 @@ pub fn ContactsPage() -> impl IntoView {
                                                 <td class="unchanged">{i.unchanged}</td>
                                                 <td class="rejected">{i.rejected}</td>
                                                 <td class="warnings">{i.warnings}</td>
-                                                <td>
-                                                    // Reports carry phone numbers: operators and admins download them.
-                                                    {operator.then(|| view! { <a class="report-link" href=report.clone() download="">{t!(i18n, backfill.download)}</a> })}
-                                                </td>
+                                                <td><ReportLink href=report /></td>
                                             </tr>
                                         }
                                     })

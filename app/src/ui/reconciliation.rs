@@ -2,8 +2,7 @@
 //! contacts side by side (identities, deals, conversations) with the resolutions its kind
 //! allows; resolved tasks show who decided what, and when.
 
-use super::backfill::allowed;
-use super::components::{action_error, ErrorBox, FormMessage};
+use super::components::{action_error, allowed, ErrorBox, FormMessage};
 use super::events::datetime_text;
 use crate::api::backfill::{reconciliation_tasks, ResolveTask};
 use crate::i18n::*;

@@ -127,14 +127,19 @@ async fn history(
     Ok(Json(backfill::history(&s.services, &slug).await?))
 }
 
+/// A run's report as a file (the admin API and the portal serve the same one).
+async fn run_report_file(s: &AppState, slug: &str, run: &str) -> ApiResult<Response> {
+    let run = id(run)?;
+    let body = backfill::report_csv(&s.services, slug, run).await?;
+    Ok(csv_file(format!("backfill-{slug}-{run}.csv"), body))
+}
+
 async fn run_report(
     State(s): State<AppState>,
     _: AdminKey,
     Path((slug, run)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let run = id(&run)?;
-    let body = backfill::report_csv(&s.services, &slug, run).await?;
-    Ok(csv_file(format!("backfill-{slug}-{run}.csv"), body))
+    run_report_file(&s, &slug, &run).await
 }
 
 async fn portal_run_report(
@@ -142,9 +147,7 @@ async fn portal_run_report(
     _: PortalOperator,
     Path((slug, run)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let run = id(&run)?;
-    let body = backfill::report_csv(&s.services, &slug, run).await?;
-    Ok(csv_file(format!("backfill-{slug}-{run}.csv"), body))
+    run_report_file(&s, &slug, &run).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -193,14 +196,19 @@ async fn get_import(
     Ok(Json(contacts_import::get(&s.services, &slug, id(&import)?).await?))
 }
 
+/// An import's report as a file (the admin API and the portal serve the same one).
+async fn import_report_file(s: &AppState, slug: &str, import: &str) -> ApiResult<Response> {
+    let import = id(import)?;
+    let body = contacts_import::report_csv(&s.services, slug, import).await?;
+    Ok(csv_file(format!("importacao-{slug}-{import}.csv"), body))
+}
+
 async fn import_report(
     State(s): State<AppState>,
     _: AdminKey,
     Path((slug, import)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let import = id(&import)?;
-    let body = contacts_import::report_csv(&s.services, &slug, import).await?;
-    Ok(csv_file(format!("importacao-{slug}-{import}.csv"), body))
+    import_report_file(&s, &slug, &import).await
 }
 
 async fn portal_import_report(
@@ -208,9 +216,7 @@ async fn portal_import_report(
     _: PortalOperator,
     Path((slug, import)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let import = id(&import)?;
-    let body = contacts_import::report_csv(&s.services, &slug, import).await?;
-    Ok(csv_file(format!("importacao-{slug}-{import}.csv"), body))
+    import_report_file(&s, &slug, &import).await
 }
 
 /// Reads the uploaded CSV as a stream, from a multipart form (field `file`) or from a

@@ -1,7 +1,7 @@
 //! Widgets shared by the portal's pages: error display and form field errors.
 
 use crate::i18n::*;
-use crate::model::{AppError, ErrorCode};
+use crate::model::{AppError, CurrentUser, ErrorCode, Role};
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 use leptos_router::components::Redirect;
@@ -144,4 +144,19 @@ pub fn HydrationMark() -> impl IntoView {
             let _ = body.set_attribute("data-hydrated", "true");
         }
     });
+}
+
+/// Whether the logged-in user's role allows `role` (to show an action; the server checks
+/// again on every call).
+pub fn allowed(role: Role) -> bool {
+    use_context::<CurrentUser>().is_some_and(|m| m.role.allows(role))
+}
+
+/// A report to download (backfill runs, contact imports). Reports carry phone numbers:
+/// only operators and admins get the link (the download route checks the role too).
+#[component]
+pub fn ReportLink(href: String) -> impl IntoView {
+    let i18n = use_i18n();
+    allowed(Role::Operator)
+        .then(|| view! { <a class="report-link" href=href download="">{t!(i18n, backfill.download)}</a> })
 }
