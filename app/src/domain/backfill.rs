@@ -317,11 +317,13 @@ async fn work(
     if let Err(err) = &result {
         match store::backfill::record_failure(&svc.db, run_id, &err.to_string(), MAX_FAILURES, svc.now()).await {
             Ok(true) => {
-                tracing::error!(error = %err, run = run_id, "backfill run failed {MAX_FAILURES} batches in a row; stopped")
+                tracing::error!(error = %err, run = run_id, "backfill run failed {MAX_FAILURES} batches in a row; \
+                    stopped")
             }
             Ok(false) => {}
             Err(e) => {
-                tracing::warn!(error = %e, run = run_id, "could not record the backfill failure; the lease runs out by itself")
+                tracing::warn!(error = %e, run = run_id, "could not record the backfill failure; the lease runs out \
+                    by itself")
             }
         }
     }

@@ -13,20 +13,22 @@ pub struct ApiKeyRow {
 }
 
 pub async fn insert(db: &Db, name: &str, prefix: &str, key_hash: &str, now: i64) -> Result<i64, sqlx::Error> {
-    on_db!(db, pool => {
-        sqlx::query_scalar("INSERT INTO admin_api_keys (name, prefix, key_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
-            .bind(name)
-            .bind(prefix)
-            .bind(key_hash)
-            .bind(now)
-            .fetch_one(pool)
-            .await
+    on_db!(db, |pool| {
+        sqlx::query_scalar(
+            "INSERT INTO admin_api_keys (name, prefix, key_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(name)
+        .bind(prefix)
+        .bind(key_hash)
+        .bind(now)
+        .fetch_one(pool)
+        .await
     })
 }
 
 /// Finds an unrevoked key by hash and stamps its last use in the same statement.
 pub async fn touch_active(db: &Db, key_hash: &str, now: i64) -> Result<Option<ApiKeyRow>, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, ApiKeyRow>(
             "UPDATE admin_api_keys SET last_used_at = $2 WHERE key_hash = $1 AND revoked_at IS NULL \
              RETURNING id, name, prefix, created_at, last_used_at, revoked_at",
@@ -39,7 +41,7 @@ pub async fn touch_active(db: &Db, key_hash: &str, now: i64) -> Result<Option<Ap
 }
 
 pub async fn revoke(db: &Db, id: i64, now: i64) -> Result<bool, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query("UPDATE admin_api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
             .bind(id)
             .bind(now)
@@ -50,9 +52,11 @@ pub async fn revoke(db: &Db, id: i64, now: i64) -> Result<bool, sqlx::Error> {
 }
 
 pub async fn list(db: &Db) -> Result<Vec<ApiKeyRow>, sqlx::Error> {
-    on_db!(db, pool => {
-        sqlx::query_as::<_, ApiKeyRow>("SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM admin_api_keys ORDER BY id")
-            .fetch_all(pool)
-            .await
+    on_db!(db, |pool| {
+        sqlx::query_as::<_, ApiKeyRow>(
+            "SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM admin_api_keys ORDER BY id",
+        )
+        .fetch_all(pool)
+        .await
     })
 }

@@ -22,7 +22,7 @@ pub async fn record(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     let detail = detail.to_string();
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query("INSERT INTO audit_log (actor, action, organization_id, detail, at) VALUES ($1, $2, $3, $4, $5)")
             .bind(actor)
             .bind(action)
@@ -36,7 +36,7 @@ pub async fn record(
 }
 
 pub async fn recent(db: &Db, org: Option<OrgId>, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, AuditRow>(
             "SELECT id, actor, action, organization_id, detail, at FROM audit_log \
              WHERE ($1 IS NULL OR organization_id = $1) ORDER BY id DESC LIMIT $2",

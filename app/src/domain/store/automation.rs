@@ -13,9 +13,10 @@ pub struct AutomationRow {
 }
 
 pub async fn get(db: &Db, org_id: i64) -> Result<Option<AutomationRow>, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, AutomationRow>(
-            "SELECT organization_id, mode, v2_url, fallback_url, timeout_ms, updated_at FROM automation_configs WHERE organization_id = $1",
+            "SELECT organization_id, mode, v2_url, fallback_url, timeout_ms, updated_at FROM automation_configs WHERE \
+                organization_id = $1",
         )
         .bind(org_id)
         .fetch_optional(pool)
@@ -24,7 +25,7 @@ pub async fn get(db: &Db, org_id: i64) -> Result<Option<AutomationRow>, sqlx::Er
 }
 
 pub async fn put(db: &Db, row: &AutomationRow) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query(
             "INSERT INTO automation_configs (organization_id, mode, v2_url, fallback_url, timeout_ms, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (organization_id) DO UPDATE SET mode = excluded.mode, \

@@ -31,7 +31,8 @@ pub struct RunRow {
 
 const RUN_COLUMNS: &str =
     "id, organization_id, status, dry_run, batch_size, cursor, total, processed, created, skipped, \
-     conflicts, invalid, empty, actor, started_at, updated_at, finished_at, locked_by, lease_until, wave, failures, last_error";
+     conflicts, invalid, empty, actor, started_at, updated_at, finished_at, locked_by, lease_until, wave, failures, \
+     last_error";
 
 pub async fn create_run(
     db: &Db,
@@ -44,11 +45,17 @@ pub async fn create_run(
 ) -> Result<RunRow, sqlx::Error> {
     let sql = format!(
         "INSERT INTO backfill_runs (organization_id, dry_run, batch_size, total, wave, actor, started_at, updated_at) \
-         VALUES ($1, $2, $3, (SELECT COUNT(*) FROM contacts WHERE organization_id = $1), $4, $5, $6, $6) RETURNING {RUN_COLUMNS}"
+         VALUES ($1, $2, $3, (SELECT COUNT(*) FROM contacts WHERE organization_id = $1), $4, $5, $6, $6) RETURNING \
+         {RUN_COLUMNS}"
     );
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, RunRow>(&sql)
-            .bind(org_id).bind(dry_run).bind(batch_size).bind(wave).bind(actor).bind(now)
+            .bind(org_id)
+            .bind(dry_run)
+            .bind(batch_size)
+            .bind(wave)
+            .bind(actor)
+            .bind(now)
             .fetch_one(pool)
             .await
     })
@@ -61,7 +68,7 @@ pub async fn claim(db: &Db, id: i64, owner: &str, now: i64, lease_ms: i64) -> Re
         "UPDATE backfill_runs SET locked_by = $1, lease_until = $2 WHERE id = $3 AND status = 'running' \
          AND (locked_by IS NULL OR lease_until IS NULL OR lease_until < $4 OR locked_by = $1) RETURNING {RUN_COLUMNS}"
     );
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, RunRow>(&sql).bind(owner).bind(now + lease_ms).bind(id).bind(now).fetch_optional(pool).await
     })
 }
@@ -69,7 +76,7 @@ pub async fn claim(db: &Db, id: i64, owner: &str, now: i64, lease_ms: i64) -> Re
 /// Records a batch the database refused and lets go of the lease; after `max` refusals in
 /// a row the run stops as `failed`. True when it did.
 pub async fn record_failure(db: &Db, id: i64, error: &str, max: i64, now: i64) -> Result<bool, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_scalar::<_, String>(
             "UPDATE backfill_runs SET failures = failures + 1, last_error = $1, locked_by = NULL, lease_until = NULL, \
              updated_at = $2, \
@@ -77,7 +84,10 @@ pub async fn record_failure(db: &Db, id: i64, error: &str, max: i64, now: i64) -
              finished_at = CASE WHEN failures + 1 >= $3 THEN $2 ELSE finished_at END \
              WHERE id = $4 AND status = 'running' RETURNING status",
         )
-        .bind(error).bind(now).bind(max).bind(id)
+        .bind(error)
+        .bind(now)
+        .bind(max)
+        .bind(id)
         .fetch_optional(pool)
         .await
         .map(|s| s.as_deref() == Some("failed"))
@@ -86,9 +96,10 @@ pub async fn record_failure(db: &Db, id: i64, error: &str, max: i64, now: i64) -
 
 /// Lets go of a run's lease (a graceful stop: another process may take it at once).
 pub async fn release(db: &Db, id: i64, owner: &str) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query("UPDATE backfill_runs SET locked_by = NULL, lease_until = NULL WHERE id = $1 AND locked_by = $2")
-            .bind(id).bind(owner)
+            .bind(id)
+            .bind(owner)
             .execute(pool)
             .await
             .map(|_| ())
@@ -97,7 +108,7 @@ pub async fn release(db: &Db, id: i64, owner: &str) -> Result<(), sqlx::Error> {
 
 /// The oldest running run nobody holds (new, resumed, or left by a process that died).
 pub async fn next_runnable(db: &Db, now: i64) -> Result<Option<(i64, i64)>, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, (i64, i64)>(
             "SELECT id, organization_id FROM backfill_runs WHERE status = 'running' \
              AND (locked_by IS NULL OR lease_until IS NULL OR lease_until < $1) ORDER BY id LIMIT 1",
@@ -111,14 +122,15 @@ pub async fn next_runnable(db: &Db, now: i64) -> Result<Option<(i64, i64)>, sqlx
 /// Each org's newest run (the overview of a wave of orgs).
 pub async fn latest_per_org(db: &Db) -> Result<Vec<RunRow>, sqlx::Error> {
     let sql = format!(
-        "SELECT {RUN_COLUMNS} FROM backfill_runs WHERE id IN (SELECT MAX(id) FROM backfill_runs GROUP BY organization_id)"
+        "SELECT {RUN_COLUMNS} FROM backfill_runs WHERE id IN (SELECT MAX(id) FROM backfill_runs GROUP BY \
+            organization_id)"
     );
-    on_db!(db, pool => sqlx::query_as::<_, RunRow>(&sql).fetch_all(pool).await)
+    on_db!(db, |pool| sqlx::query_as::<_, RunRow>(&sql).fetch_all(pool).await)
 }
 
 /// Contacts per org (the overview's sizes).
 pub async fn contact_counts(db: &Db) -> Result<Vec<(i64, i64)>, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, (i64, i64)>("SELECT organization_id, COUNT(*) FROM contacts GROUP BY organization_id")
             .fetch_all(pool)
             .await
@@ -140,9 +152,10 @@ pub struct ReportLine {
 
 /// The run's report lines: what it recorded, then the org's contacts without a phone.
 pub async fn report(db: &Db, org_id: i64, run_id: i64) -> Result<Vec<ReportLine>, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, ReportLine>(
-            "SELECT f.kind, f.contact_id, c.name AS contact_name, f.other_contact_id, f.phone_raw, f.external_id, f.detail, f.status \
+            "SELECT f.kind, f.contact_id, c.name AS contact_name, f.other_contact_id, f.phone_raw, f.external_id, \
+                f.detail, f.status \
              FROM identity_conflicts f LEFT JOIN contacts c ON c.id = f.contact_id \
              WHERE f.organization_id = $1 AND f.run_id = $2 \
              UNION ALL \
@@ -150,7 +163,8 @@ pub async fn report(db: &Db, org_id: i64, run_id: i64) -> Result<Vec<ReportLine>
              WHERE c.organization_id = $1 AND (c.phone IS NULL OR TRIM(c.phone) = '') \
              ORDER BY 1, 2",
         )
-        .bind(org_id).bind(run_id)
+        .bind(org_id)
+        .bind(run_id)
         .fetch_all(pool)
         .await
     })
@@ -158,13 +172,13 @@ pub async fn report(db: &Db, org_id: i64, run_id: i64) -> Result<Vec<ReportLine>
 
 pub async fn run(db: &Db, org_id: i64, id: i64) -> Result<Option<RunRow>, sqlx::Error> {
     let sql = format!("SELECT {RUN_COLUMNS} FROM backfill_runs WHERE organization_id = $1 AND id = $2");
-    on_db!(db, pool => sqlx::query_as::<_, RunRow>(&sql).bind(org_id).bind(id).fetch_optional(pool).await)
+    on_db!(db, |pool| sqlx::query_as::<_, RunRow>(&sql).bind(org_id).bind(id).fetch_optional(pool).await)
 }
 
 /// The org's runs, newest first (the history operators read).
 pub async fn runs(db: &Db, org_id: i64, limit: i64) -> Result<Vec<RunRow>, sqlx::Error> {
     let sql = format!("SELECT {RUN_COLUMNS} FROM backfill_runs WHERE organization_id = $1 ORDER BY id DESC LIMIT $2");
-    on_db!(db, pool => sqlx::query_as::<_, RunRow>(&sql).bind(org_id).bind(limit).fetch_all(pool).await)
+    on_db!(db, |pool| sqlx::query_as::<_, RunRow>(&sql).bind(org_id).bind(limit).fetch_all(pool).await)
 }
 
 pub async fn set_status(db: &Db, id: i64, from: &[&str], to: &str, now: i64) -> Result<bool, sqlx::Error> {
@@ -174,10 +188,11 @@ pub async fn set_status(db: &Db, id: i64, from: &[&str], to: &str, now: i64) -> 
     // checkpoint that the run is no longer its to work.
     let failures = if to == "running" { ", failures = 0" } else { "" };
     let sql = format!(
-        "UPDATE backfill_runs SET status = $1, updated_at = $2, finished_at = {finished}, locked_by = NULL, lease_until = NULL{failures} \
+        "UPDATE backfill_runs SET status = $1, updated_at = $2, finished_at = {finished}, locked_by = NULL, \
+            lease_until = NULL{failures} \
          WHERE id = $3 AND status IN ({list})"
     );
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query(&sql).bind(to).bind(now).bind(id).execute(pool).await.map(|r| r.rows_affected() == 1)
     })
 }
@@ -189,11 +204,13 @@ pub async fn contacts_after(
     cursor: i64,
     limit: i64,
 ) -> Result<Vec<(i64, Option<String>)>, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, (i64, Option<String>)>(
             "SELECT id, phone FROM contacts WHERE organization_id = $1 AND id > $2 ORDER BY id LIMIT $3",
         )
-        .bind(org_id).bind(cursor).bind(limit)
+        .bind(org_id)
+        .bind(cursor)
+        .bind(limit)
         .fetch_all(pool)
         .await
     })
@@ -261,14 +278,14 @@ pub async fn owners(db: &Db, org_id: i64, numbers: &[String]) -> Result<Vec<Owne
     }
     let list = serde_json::to_string(numbers).unwrap_or_default();
     let sql = owners_sql(db);
-    on_db!(db, pool => sqlx::query_as::<_, Owner>(&sql).bind(org_id).bind(&list).fetch_all(pool).await)
+    on_db!(db, |pool| sqlx::query_as::<_, Owner>(&sql).bind(org_id).bind(&list).fetch_all(pool).await)
 }
 
 /// Whether the org has a WhatsApp identity spelled like a Brazilian mobile without its
 /// ninth digit (`55 DD 6-9 NNNNNNN`, 12 digits). Ponte never writes that spelling; when
 /// none exists a run need not look each number up under it too.
 pub async fn has_short_mobile_spellings(db: &Db, org_id: i64) -> Result<bool, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_scalar::<_, i64>(
             "SELECT COUNT(*) FROM (SELECT 1 FROM messaging_contact_identities WHERE organization_id = $1 \
              AND source = 'whatsapp' AND LENGTH(external_id) = 12 AND external_id LIKE '55%' \
@@ -286,12 +303,13 @@ pub async fn has_short_mobile_spellings(db: &Db, org_id: i64) -> Result<bool, sq
 /// org's identities instead); other orgs' contacts inside the id range may come back,
 /// and the caller only ever looks up its own batch's contacts.
 pub async fn identities_of_range(db: &Db, first: i64, last: i64) -> Result<Vec<(i64, String)>, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, (i64, String)>(
             "SELECT contact_id, external_id FROM messaging_contact_identities \
              WHERE contact_id BETWEEN $1 AND $2 AND source = 'whatsapp' ORDER BY id",
         )
-        .bind(first).bind(last)
+        .bind(first)
+        .bind(last)
         .fetch_all(pool)
         .await
     })
@@ -336,21 +354,26 @@ pub async fn apply(
             ],
         )
     );
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         if !run.dry_run && !plan.identities.is_empty() {
             let rows = serde_json::to_string(&plan.identities).unwrap_or_default();
             let inserted = sqlx::query(&insert_identities)
-                .bind(org).bind(now).bind(&rows)
-                .execute(&mut *tx).await?
+                .bind(org)
+                .bind(now)
+                .bind(&rows)
+                .execute(&mut *tx)
+                .await?
                 .rows_affected();
             if (inserted as usize) < plan.identities.len() {
                 // A live message linked some of these numbers since the plan was made: the
                 // live link stands, and the clash is recorded like any other.
                 let numbers: Vec<&str> = plan.identities.iter().map(|(_, n)| n.as_str()).collect();
                 let holders: HashMap<String, i64> = sqlx::query_as::<_, Owner>(&owners_sql)
-                    .bind(org).bind(serde_json::to_string(&numbers).unwrap_or_default())
-                    .fetch_all(&mut *tx).await?
+                    .bind(org)
+                    .bind(serde_json::to_string(&numbers).unwrap_or_default())
+                    .fetch_all(&mut *tx)
+                    .await?
                     .into_iter()
                     .map(|o| (o.external_id, o.contact_id))
                     .collect();
@@ -376,21 +399,39 @@ pub async fn apply(
             let rows: Vec<serde_json::Value> = plan
                 .conflicts
                 .iter()
-                .map(|c| serde_json::json!([c.kind, c.external_id, c.contact_id, c.other_contact_id, c.phone_raw, c.detail]))
+                .map(|c| {
+                    serde_json::json!([c.kind, c.external_id, c.contact_id, c.other_contact_id, c.phone_raw, c.detail])
+                })
                 .collect();
             sqlx::query(&insert_conflicts)
-                .bind(org).bind(run.id).bind(now).bind(serde_json::Value::Array(rows).to_string())
-                .execute(&mut *tx).await?;
+                .bind(org)
+                .bind(run.id)
+                .bind(now)
+                .bind(serde_json::Value::Array(rows).to_string())
+                .execute(&mut *tx)
+                .await?;
         }
         let t = plan.tally;
         let moved = sqlx::query(
-            "UPDATE backfill_runs SET cursor = $1, processed = processed + $2, created = created + $3, skipped = skipped + $4, \
-             conflicts = conflicts + $5, invalid = invalid + $6, empty = empty + $7, updated_at = $8, lease_until = $9, failures = 0 \
+            "UPDATE backfill_runs SET cursor = $1, processed = processed + $2, created = created + $3, skipped = \
+                skipped + $4, \
+             conflicts = conflicts + $5, invalid = invalid + $6, empty = empty + $7, updated_at = $8, lease_until = \
+             $9, failures = 0 \
              WHERE id = $10 AND status = 'running' AND locked_by = $11",
         )
-        .bind(plan.cursor).bind(plan.processed).bind(t.created).bind(t.skipped).bind(t.conflicts).bind(t.invalid).bind(t.empty)
-        .bind(now).bind(now + lease_ms).bind(run.id).bind(owner)
-        .execute(&mut *tx).await?
+        .bind(plan.cursor)
+        .bind(plan.processed)
+        .bind(t.created)
+        .bind(t.skipped)
+        .bind(t.conflicts)
+        .bind(t.invalid)
+        .bind(t.empty)
+        .bind(now)
+        .bind(now + lease_ms)
+        .bind(run.id)
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?
         .rows_affected();
         if moved == 0 {
             tx.rollback().await?;
@@ -409,10 +450,15 @@ pub async fn insert_contact(
     phone: Option<&str>,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    on_db!(db, pool => {
-        sqlx::query_scalar("INSERT INTO contacts (organization_id, name, phone, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
-            .bind(org_id).bind(name).bind(phone).bind(now)
-            .fetch_one(pool)
-            .await
+    on_db!(db, |pool| {
+        sqlx::query_scalar(
+            "INSERT INTO contacts (organization_id, name, phone, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(org_id)
+        .bind(name)
+        .bind(phone)
+        .bind(now)
+        .fetch_one(pool)
+        .await
     })
 }

@@ -34,27 +34,31 @@ pub async fn create(
     now: i64,
 ) -> Result<ImportRow, sqlx::Error> {
     let sql = format!(
-        "INSERT INTO contact_imports (organization_id, filename, actor, started_at) VALUES ($1, $2, $3, $4) RETURNING {COLUMNS}"
+        "INSERT INTO contact_imports (organization_id, filename, actor, started_at) VALUES ($1, $2, $3, $4) RETURNING \
+            {COLUMNS}"
     );
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, ImportRow>(&sql).bind(org_id).bind(filename).bind(actor).bind(now).fetch_one(pool).await
     })
 }
 
 pub async fn get(db: &Db, org_id: i64, id: i64) -> Result<Option<ImportRow>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM contact_imports WHERE organization_id = $1 AND id = $2");
-    on_db!(db, pool => sqlx::query_as::<_, ImportRow>(&sql).bind(org_id).bind(id).fetch_optional(pool).await)
+    on_db!(db, |pool| sqlx::query_as::<_, ImportRow>(&sql).bind(org_id).bind(id).fetch_optional(pool).await)
 }
 
 pub async fn list(db: &Db, org_id: i64, limit: i64) -> Result<Vec<ImportRow>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM contact_imports WHERE organization_id = $1 ORDER BY id DESC LIMIT $2");
-    on_db!(db, pool => sqlx::query_as::<_, ImportRow>(&sql).bind(org_id).bind(limit).fetch_all(pool).await)
+    on_db!(db, |pool| sqlx::query_as::<_, ImportRow>(&sql).bind(org_id).bind(limit).fetch_all(pool).await)
 }
 
 pub async fn finish(db: &Db, id: i64, status: &str, error: Option<&str>, now: i64) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query("UPDATE contact_imports SET status = $1, error = $2, finished_at = $3 WHERE id = $4")
-            .bind(status).bind(error).bind(now).bind(id)
+            .bind(status)
+            .bind(error)
+            .bind(now)
+            .bind(id)
             .execute(pool)
             .await
             .map(|_| ())
@@ -64,12 +68,14 @@ pub async fn finish(db: &Db, id: i64, status: &str, error: Option<&str>, now: i6
 /// Imports still `running` that started before `before`: their request is long gone (a
 /// crash, or the upload timeout), so they are marked `failed`. Their batches stay.
 pub async fn fail_interrupted(db: &Db, before: i64, now: i64) -> Result<u64, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query(
-            "UPDATE contact_imports SET status = 'failed', error = 'importação interrompida (processo reiniciado ou tempo esgotado)', \
+            "UPDATE contact_imports SET status = 'failed', error = 'importação interrompida (processo reiniciado ou \
+                tempo esgotado)', \
              finished_at = $1 WHERE status = 'running' AND started_at < $2",
         )
-        .bind(now).bind(before)
+        .bind(now)
+        .bind(before)
         .execute(pool)
         .await
         .map(|r| r.rows_affected())
@@ -149,7 +155,7 @@ pub async fn apply_batch(
         .filter_map(|r| r.email.as_deref())
         .collect();
     let json = |v: &[&str]| serde_json::to_string(v).unwrap_or_default();
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let mut existing_refs: HashMap<String, Existing> = HashMap::new();
         if !refs.is_empty() {
@@ -184,13 +190,18 @@ pub async fn apply_batch(
                                 "UPDATE contacts SET name = COALESCE($1, name), phone = COALESCE($2, phone), \
                                  email = COALESCE($3, email) WHERE id = $4",
                             )
-                                .bind(&r.name).bind(&r.phone).bind(&r.email).bind(id)
-                                .execute(&mut *tx).await?;
+                            .bind(&r.name)
+                            .bind(&r.phone)
+                            .bind(&r.email)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
                             counts.updated += 1;
                         }
                     }
                     None => {
-                        existing_refs.insert(ext.clone(), (ext.clone(), 0, r.name.clone(), r.phone.clone(), r.email.clone()));
+                        existing_refs
+                            .insert(ext.clone(), (ext.clone(), 0, r.name.clone(), r.phone.clone(), r.email.clone()));
                         new_rows.push(serde_json::json!([r.name, r.phone, r.email, r.external_ref]));
                     }
                 }
@@ -209,23 +220,36 @@ pub async fn apply_batch(
         }
         if !new_rows.is_empty() {
             let n = sqlx::query(&insert_contacts)
-                .bind(org_id).bind(now).bind(serde_json::Value::Array(new_rows).to_string())
-                .execute(&mut *tx).await?
+                .bind(org_id)
+                .bind(now)
+                .bind(serde_json::Value::Array(new_rows).to_string())
+                .execute(&mut *tx)
+                .await?
                 .rows_affected() as i64;
             counts.created += n;
         }
         if !issues.is_empty() {
             let rows: Vec<serde_json::Value> =
                 issues.iter().map(|i| serde_json::json!([i.line, i.level, i.code, i.message, i.raw])).collect();
-            sqlx::query(&insert_issues).bind(import_id).bind(serde_json::Value::Array(rows).to_string()).execute(&mut *tx).await?;
+            sqlx::query(&insert_issues)
+                .bind(import_id)
+                .bind(serde_json::Value::Array(rows).to_string())
+                .execute(&mut *tx)
+                .await?;
         }
         sqlx::query(
             "UPDATE contact_imports SET rows_read = rows_read + $1, created = created + $2, updated = updated + $3, \
              unchanged = unchanged + $4, rejected = rejected + $5, warnings = warnings + $6 WHERE id = $7",
         )
-        .bind(counts.rows).bind(counts.created).bind(counts.updated).bind(counts.unchanged).bind(counts.rejected)
-        .bind(counts.warnings).bind(import_id)
-        .execute(&mut *tx).await?;
+        .bind(counts.rows)
+        .bind(counts.created)
+        .bind(counts.updated)
+        .bind(counts.unchanged)
+        .bind(counts.rejected)
+        .bind(counts.warnings)
+        .bind(import_id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(counts)
     })
@@ -248,11 +272,14 @@ pub async fn issues(db: &Db, import_id: i64, after_id: i64, limit: i64) -> Resul
         #[sqlx(flatten)]
         issue: IssueRow,
     }
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, Row>(
-            "SELECT id, line, level, code, message, raw FROM contact_import_issues WHERE import_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+            "SELECT id, line, level, code, message, raw FROM contact_import_issues WHERE import_id = $1 AND id > $2 \
+                ORDER BY id LIMIT $3",
         )
-        .bind(import_id).bind(after_id).bind(limit)
+        .bind(import_id)
+        .bind(after_id)
+        .bind(limit)
         .fetch_all(pool)
         .await
         .map(|rows| rows.into_iter().map(|r| (r.id, r.issue)).collect())

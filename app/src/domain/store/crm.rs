@@ -55,7 +55,8 @@ fn micros(t: Instant) -> i64 {
 /// A clash is recorded once (`identity_conflicts_once`): the tenth message from the same
 /// ambiguous number finds the row the first one wrote.
 const CONFLICT_SQL: &str = "INSERT INTO identity_conflicts (organization_id, kind, source, external_id, contact_id, \
-     other_contact_id, event_id, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING";
+     other_contact_id, event_id, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO \
+     NOTHING";
 
 /// Applies a batch of inbound messages in one transaction (one commit for the batch), each
 /// inside its own savepoint so one bad item does not undo the others. The identity and
@@ -66,149 +67,204 @@ pub async fn apply_inbound(
     items: &[InboundWork],
     now: i64,
 ) -> Result<Vec<Result<Applied, String>>, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let mut out = Vec::with_capacity(items.len());
         for w in items {
             let mut sp = sqlx::Connection::begin(&mut *tx).await?;
-            let result: Result<Applied, sqlx::Error> = async {
-                let mut conflicts = Vec::new();
-                // 1. Identity → contact.
-                let t = Instant::now();
-                let alt = w.alt_external_id.as_deref().unwrap_or(&w.external_id);
-                let found: Vec<(i64, String)> = sqlx::query_as(
-                    "SELECT contact_id, external_id FROM messaging_contact_identities \
+            let result: Result<Applied, sqlx::Error> =
+                async {
+                    let mut conflicts = Vec::new();
+                    // 1. Identity → contact.
+                    let t = Instant::now();
+                    let alt = w.alt_external_id.as_deref().unwrap_or(&w.external_id);
+                    let found: Vec<(i64, String)> = sqlx::query_as(
+                        "SELECT contact_id, external_id FROM messaging_contact_identities \
                      WHERE organization_id = $1 AND source = $2 AND (external_id = $3 OR external_id = $4) ORDER BY id",
-                )
-                .bind(w.org_id).bind(w.source).bind(&w.external_id).bind(alt)
-                .fetch_all(&mut *sp).await?;
-                let exact = found.iter().find(|(_, e)| *e == w.external_id).map(|(c, _)| *c);
-                let other = found.iter().find(|(_, e)| *e != w.external_id).map(|(c, _)| *c);
-                if let (Some(a), Some(b)) = (exact, other) {
-                    if a != b {
-                        conflicts.push("ambiguous_identity");
-                        sqlx::query(CONFLICT_SQL)
-                            .bind(w.org_id).bind("ambiguous_identity").bind(w.source).bind(&w.external_id)
-                            .bind(a).bind(b).bind(w.event_id)
-                            .bind(format!("o mesmo número está ligado a dois contatos ({} e {alt})", w.external_id))
-                            .bind(now)
-                            .execute(&mut *sp).await?;
+                    )
+                    .bind(w.org_id)
+                    .bind(w.source)
+                    .bind(&w.external_id)
+                    .bind(alt)
+                    .fetch_all(&mut *sp)
+                    .await?;
+                    let exact = found.iter().find(|(_, e)| *e == w.external_id).map(|(c, _)| *c);
+                    let other = found.iter().find(|(_, e)| *e != w.external_id).map(|(c, _)| *c);
+                    if let (Some(a), Some(b)) = (exact, other) {
+                        if a != b {
+                            conflicts.push("ambiguous_identity");
+                            sqlx::query(CONFLICT_SQL)
+                                .bind(w.org_id)
+                                .bind("ambiguous_identity")
+                                .bind(w.source)
+                                .bind(&w.external_id)
+                                .bind(a)
+                                .bind(b)
+                                .bind(w.event_id)
+                                .bind(format!("o mesmo número está ligado a dois contatos ({} e {alt})", w.external_id))
+                                .bind(now)
+                                .execute(&mut *sp)
+                                .await?;
+                        }
                     }
-                }
-                let (contact_id, contact_created) = match exact.or(other) {
-                    Some(c) => (c, false),
-                    None => {
-                        let mut inner = sqlx::Connection::begin(&mut *sp).await?;
-                        let cid: i64 = sqlx::query_scalar(
-                            "INSERT INTO contacts (organization_id, name, phone, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                    let (contact_id, contact_created) = match exact.or(other) {
+                        Some(c) => (c, false),
+                        None => {
+                            let mut inner = sqlx::Connection::begin(&mut *sp).await?;
+                            let cid: i64 = sqlx::query_scalar(
+                            "INSERT INTO contacts (organization_id, name, phone, created_at) VALUES ($1, $2, $3, $4) \
+                                RETURNING id",
                         )
                         .bind(w.org_id).bind(&w.name).bind(&w.phone).bind(now)
                         .fetch_one(&mut *inner).await?;
-                        let linked: Option<i64> = sqlx::query_scalar(
-                            "INSERT INTO messaging_contact_identities (organization_id, contact_id, source, external_id, created_at) \
-                             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (organization_id, source, external_id) DO NOTHING RETURNING contact_id",
-                        )
-                        .bind(w.org_id).bind(cid).bind(w.source).bind(&w.external_id).bind(now)
-                        .fetch_optional(&mut *inner).await?;
-                        if linked.is_some() {
-                            inner.commit().await?;
-                            (cid, true)
-                        } else {
-                            // Someone else created this person first: drop our contact, use theirs.
-                            inner.rollback().await?;
-                            let c: i64 = sqlx::query_scalar(
-                                "SELECT contact_id FROM messaging_contact_identities WHERE organization_id = $1 AND source = $2 AND external_id = $3",
+                            let linked: Option<i64> = sqlx::query_scalar(
+                                "INSERT INTO messaging_contact_identities (organization_id, contact_id, source, \
+                                external_id, created_at) \
+                             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (organization_id, source, external_id) DO \
+                             NOTHING RETURNING contact_id",
+                            )
+                            .bind(w.org_id)
+                            .bind(cid)
+                            .bind(w.source)
+                            .bind(&w.external_id)
+                            .bind(now)
+                            .fetch_optional(&mut *inner)
+                            .await?;
+                            if linked.is_some() {
+                                inner.commit().await?;
+                                (cid, true)
+                            } else {
+                                // Someone else created this person first: drop our contact, use theirs.
+                                inner.rollback().await?;
+                                let c: i64 = sqlx::query_scalar(
+                                "SELECT contact_id FROM messaging_contact_identities WHERE organization_id = $1 AND \
+                                    source = $2 AND external_id = $3",
                             )
                             .bind(w.org_id).bind(w.source).bind(&w.external_id)
                             .fetch_one(&mut *sp).await?;
-                            (c, false)
+                                (c, false)
+                            }
                         }
-                    }
-                };
-                let identity_us = micros(t);
+                    };
+                    let identity_us = micros(t);
 
-                // 2. One open deal on the org's board.
-                let t = Instant::now();
-                let select_deal = "SELECT d.id, s.key FROM deals d JOIN stages s ON s.id = d.stage_id \
+                    // 2. One open deal on the org's board.
+                    let t = Instant::now();
+                    let select_deal = "SELECT d.id, s.key FROM deals d JOIN stages s ON s.id = d.stage_id \
                                    WHERE d.contact_id = $1 AND d.board_id = $2 AND d.status = 'open'";
-                let open: Option<(i64, String)> = sqlx::query_as(select_deal)
-                    .bind(contact_id).bind(w.board_id).fetch_optional(&mut *sp).await?;
-                let (deal_id, stage_key, deal_created) = match open {
-                    Some((id, key)) => (id, key, false),
-                    None => {
-                        let created: Option<i64> = sqlx::query_scalar(
-                            "INSERT INTO deals (organization_id, contact_id, board_id, stage_id, status, created_at, updated_at) \
+                    let open: Option<(i64, String)> =
+                        sqlx::query_as(select_deal).bind(contact_id).bind(w.board_id).fetch_optional(&mut *sp).await?;
+                    let (deal_id, stage_key, deal_created) = match open {
+                        Some((id, key)) => (id, key, false),
+                        None => {
+                            let created: Option<i64> = sqlx::query_scalar(
+                            "INSERT INTO deals (organization_id, contact_id, board_id, stage_id, status, created_at, \
+                                updated_at) \
                              VALUES ($1, $2, $3, $4, 'open', $5, $5) \
                              ON CONFLICT (contact_id, board_id) WHERE status = 'open' DO NOTHING RETURNING id",
                         )
                         .bind(w.org_id).bind(contact_id).bind(w.board_id).bind(w.first_stage_id).bind(now)
                         .fetch_optional(&mut *sp).await?;
-                        if let Some(id) = created {
-                            sqlx::query("INSERT INTO stage_moves (deal_id, from_stage_id, to_stage_id, actor, at) VALUES ($1, NULL, $2, 'ingest', $3)")
-                                .bind(id).bind(w.first_stage_id).bind(now)
-                                .execute(&mut *sp).await?;
+                            if let Some(id) = created {
+                                sqlx::query(
+                                    "INSERT INTO stage_moves (deal_id, from_stage_id, to_stage_id, actor, at) \
+                                VALUES ($1, NULL, $2, 'ingest', $3)",
+                                )
+                                .bind(id)
+                                .bind(w.first_stage_id)
+                                .bind(now)
+                                .execute(&mut *sp)
+                                .await?;
+                            }
+                            let (id, key): (i64, String) = sqlx::query_as(select_deal)
+                                .bind(contact_id)
+                                .bind(w.board_id)
+                                .fetch_one(&mut *sp)
+                                .await?;
+                            (id, key, created.is_some())
                         }
-                        let (id, key): (i64, String) = sqlx::query_as(select_deal)
-                            .bind(contact_id).bind(w.board_id).fetch_one(&mut *sp).await?;
-                        (id, key, created.is_some())
-                    }
-                };
-                let deal_us = micros(t);
+                    };
+                    let deal_us = micros(t);
 
-                // 3. Chatwoot conversation → contact, deal, source.
-                let t = Instant::now();
-                let inserted = sqlx::query(
-                    "INSERT INTO conversations (organization_id, chatwoot_conversation_id, contact_id, deal_id, source, \
+                    // 3. Chatwoot conversation → contact, deal, source.
+                    let t = Instant::now();
+                    let inserted = sqlx::query(
+                        "INSERT INTO conversations (organization_id, chatwoot_conversation_id, contact_id, deal_id, \
+                        source, \
                      session_key, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
                      ON CONFLICT (organization_id, chatwoot_conversation_id) DO NOTHING",
-                )
-                .bind(w.org_id).bind(w.chatwoot_conversation_id).bind(contact_id).bind(deal_id).bind(w.source)
-                .bind(&w.session_key).bind(now)
-                .execute(&mut *sp).await?
-                .rows_affected();
-                let conversation = if inserted == 1 {
-                    ConversationLink::Created
-                } else {
-                    let (linked_contact, linked_deal): (i64, Option<i64>) = sqlx::query_as(
-                        "SELECT contact_id, deal_id FROM conversations WHERE organization_id = $1 AND chatwoot_conversation_id = $2",
                     )
-                    .bind(w.org_id).bind(w.chatwoot_conversation_id)
-                    .fetch_one(&mut *sp).await?;
-                    if linked_contact != contact_id {
-                        conflicts.push("conversation_contact_mismatch");
-                        sqlx::query(CONFLICT_SQL)
-                            .bind(w.org_id).bind("conversation_contact_mismatch").bind(w.source).bind(&w.external_id)
-                            .bind(linked_contact).bind(contact_id).bind(w.event_id)
-                            .bind(format!("a conversa {} do Chatwoot já está ligada a outro contato", w.chatwoot_conversation_id))
-                            .bind(now)
-                            .execute(&mut *sp).await?;
-                        ConversationLink::Conflict
-                    } else if linked_deal != Some(deal_id) {
-                        sqlx::query(
-                            "UPDATE conversations SET deal_id = $1, session_key = $2, updated_at = $3 \
-                             WHERE organization_id = $4 AND chatwoot_conversation_id = $5",
-                        )
-                        .bind(deal_id).bind(&w.session_key).bind(now).bind(w.org_id).bind(w.chatwoot_conversation_id)
-                        .execute(&mut *sp).await?;
-                        ConversationLink::Relinked
+                    .bind(w.org_id)
+                    .bind(w.chatwoot_conversation_id)
+                    .bind(contact_id)
+                    .bind(deal_id)
+                    .bind(w.source)
+                    .bind(&w.session_key)
+                    .bind(now)
+                    .execute(&mut *sp)
+                    .await?
+                    .rows_affected();
+                    let conversation = if inserted == 1 {
+                        ConversationLink::Created
                     } else {
-                        ConversationLink::Linked
-                    }
-                };
-                Ok(Applied {
-                    contact_id,
-                    contact_created,
-                    deal_id,
-                    deal_created,
-                    stage_key,
-                    conversation,
-                    conflicts,
-                    identity_us,
-                    deal_us,
-                    conversation_us: micros(t),
-                })
-            }
-            .await;
+                        let (linked_contact, linked_deal): (i64, Option<i64>) = sqlx::query_as(
+                            "SELECT contact_id, deal_id FROM conversations WHERE organization_id = $1 AND \
+                            chatwoot_conversation_id = $2",
+                        )
+                        .bind(w.org_id)
+                        .bind(w.chatwoot_conversation_id)
+                        .fetch_one(&mut *sp)
+                        .await?;
+                        if linked_contact != contact_id {
+                            conflicts.push("conversation_contact_mismatch");
+                            sqlx::query(CONFLICT_SQL)
+                                .bind(w.org_id)
+                                .bind("conversation_contact_mismatch")
+                                .bind(w.source)
+                                .bind(&w.external_id)
+                                .bind(linked_contact)
+                                .bind(contact_id)
+                                .bind(w.event_id)
+                                .bind(format!(
+                                    "a conversa {} do Chatwoot já está ligada a outro \
+                                contato",
+                                    w.chatwoot_conversation_id
+                                ))
+                                .bind(now)
+                                .execute(&mut *sp)
+                                .await?;
+                            ConversationLink::Conflict
+                        } else if linked_deal != Some(deal_id) {
+                            sqlx::query(
+                                "UPDATE conversations SET deal_id = $1, session_key = $2, updated_at = $3 \
+                             WHERE organization_id = $4 AND chatwoot_conversation_id = $5",
+                            )
+                            .bind(deal_id)
+                            .bind(&w.session_key)
+                            .bind(now)
+                            .bind(w.org_id)
+                            .bind(w.chatwoot_conversation_id)
+                            .execute(&mut *sp)
+                            .await?;
+                            ConversationLink::Relinked
+                        } else {
+                            ConversationLink::Linked
+                        }
+                    };
+                    Ok(Applied {
+                        contact_id,
+                        contact_created,
+                        deal_id,
+                        deal_created,
+                        stage_key,
+                        conversation,
+                        conflicts,
+                        identity_us,
+                        deal_us,
+                        conversation_us: micros(t),
+                    })
+                }
+                .await;
             match result {
                 Ok(applied) => {
                     sp.commit().await?;
@@ -227,7 +283,7 @@ pub async fn apply_inbound(
 
 /// The board new deals go on and its first stage.
 pub async fn intake_stage(db: &Db, org_id: i64) -> Result<Option<(i64, i64)>, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, (i64, i64)>(
             "SELECT b.id, s.id FROM boards b JOIN stages s ON s.board_id = b.id \
              WHERE b.organization_id = $1 AND b.is_default ORDER BY s.position, s.id LIMIT 1",
@@ -258,13 +314,17 @@ pub async fn contacts(
     limit: i64,
 ) -> Result<Vec<ContactRow>, sqlx::Error> {
     let like = q.map(|q| format!("%{}%", q.to_lowercase().replace(['%', '_'], "")));
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, ContactRow>(
             "SELECT id, name, phone, email, external_ref, created_at FROM contacts WHERE organization_id = $1 \
-             AND ($2 IS NULL OR LOWER(COALESCE(name, '')) LIKE $2 OR COALESCE(phone, '') LIKE $2 OR LOWER(COALESCE(email, '')) LIKE $2) \
+             AND ($2 IS NULL OR LOWER(COALESCE(name, '')) LIKE $2 OR COALESCE(phone, '') LIKE $2 OR \
+             LOWER(COALESCE(email, '')) LIKE $2) \
              AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4",
         )
-        .bind(org_id).bind(&like).bind(before).bind(limit)
+        .bind(org_id)
+        .bind(&like)
+        .bind(before)
+        .bind(limit)
         .fetch_all(pool)
         .await
     })
@@ -288,13 +348,18 @@ pub async fn identities(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<IdentityRow>, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, IdentityRow>(
             "SELECT id, contact_id, source, external_id, created_at FROM messaging_contact_identities \
              WHERE organization_id = $1 AND ($2 IS NULL OR source = $2) AND ($3 IS NULL OR contact_id = $3) \
              AND ($4 IS NULL OR external_id = $4) AND ($5 IS NULL OR id < $5) ORDER BY id DESC LIMIT $6",
         )
-        .bind(org_id).bind(source).bind(contact_id).bind(external_id).bind(before).bind(limit)
+        .bind(org_id)
+        .bind(source)
+        .bind(contact_id)
+        .bind(external_id)
+        .bind(before)
+        .bind(limit)
         .fetch_all(pool)
         .await
     })
@@ -321,14 +386,20 @@ pub async fn deals(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<DealRow>, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, DealRow>(
             "SELECT d.id, d.contact_id, b.key AS board_key, s.key AS stage_key, s.label AS stage_label, d.status, \
-             d.created_at, d.updated_at FROM deals d JOIN boards b ON b.id = d.board_id JOIN stages s ON s.id = d.stage_id \
+             d.created_at, d.updated_at FROM deals d JOIN boards b ON b.id = d.board_id JOIN stages s ON s.id = \
+             d.stage_id \
              WHERE d.organization_id = $1 AND ($2 IS NULL OR d.status = $2) AND ($3 IS NULL OR d.contact_id = $3) \
              AND ($4 IS NULL OR s.key = $4) AND ($5 IS NULL OR d.id < $5) ORDER BY d.id DESC LIMIT $6",
         )
-        .bind(org_id).bind(status).bind(contact_id).bind(stage).bind(before).bind(limit)
+        .bind(org_id)
+        .bind(status)
+        .bind(contact_id)
+        .bind(stage)
+        .bind(before)
+        .bind(limit)
         .fetch_all(pool)
         .await
     })
@@ -353,13 +424,18 @@ pub async fn conversations(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<ConversationRow>, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, ConversationRow>(
-            "SELECT id, chatwoot_conversation_id, contact_id, deal_id, source, session_key, created_at FROM conversations \
+            "SELECT id, chatwoot_conversation_id, contact_id, deal_id, source, session_key, created_at FROM \
+                conversations \
              WHERE organization_id = $1 AND ($2 IS NULL OR source = $2) AND ($3 IS NULL OR contact_id = $3) \
              AND ($4 IS NULL OR id < $4) ORDER BY id DESC LIMIT $5",
         )
-        .bind(org_id).bind(source).bind(contact_id).bind(before).bind(limit)
+        .bind(org_id)
+        .bind(source)
+        .bind(contact_id)
+        .bind(before)
+        .bind(limit)
         .fetch_all(pool)
         .await
     })
@@ -380,12 +456,14 @@ pub struct ConflictRow {
 }
 
 pub async fn conflicts(db: &Db, org_id: i64, before: Option<i64>, limit: i64) -> Result<Vec<ConflictRow>, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, ConflictRow>(
             "SELECT id, kind, source, external_id, contact_id, other_contact_id, event_id, detail, status, created_at \
              FROM identity_conflicts WHERE organization_id = $1 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
         )
-        .bind(org_id).bind(before).bind(limit)
+        .bind(org_id)
+        .bind(before)
+        .bind(limit)
         .fetch_all(pool)
         .await
     })
@@ -393,20 +471,27 @@ pub async fn conflicts(db: &Db, org_id: i64, before: Option<i64>, limit: i64) ->
 
 /// One contact of the org.
 pub async fn contact(db: &Db, org_id: i64, id: i64) -> Result<Option<ContactRow>, sqlx::Error> {
-    on_db!(db, pool => {
-        sqlx::query_as::<_, ContactRow>("SELECT id, name, phone, email, external_ref, created_at FROM contacts WHERE organization_id = $1 AND id = $2")
-            .bind(org_id).bind(id)
-            .fetch_optional(pool)
-            .await
+    on_db!(db, |pool| {
+        sqlx::query_as::<_, ContactRow>(
+            "SELECT id, name, phone, email, external_ref, created_at FROM contacts WHERE \
+            organization_id = $1 AND id = $2",
+        )
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await
     })
 }
 
 /// Closes (won/lost) or reopens an org's deal. False when it is not the org's. Reopening
 /// fails with a unique violation when the contact already has another open deal.
 pub async fn set_deal_status(db: &Db, org_id: i64, id: i64, status: &str, now: i64) -> Result<bool, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query("UPDATE deals SET status = $1, updated_at = $2 WHERE organization_id = $3 AND id = $4")
-            .bind(status).bind(now).bind(org_id).bind(id)
+            .bind(status)
+            .bind(now)
+            .bind(org_id)
+            .bind(id)
             .execute(pool)
             .await
             .map(|r| r.rows_affected() == 1)

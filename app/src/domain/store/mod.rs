@@ -1,11 +1,12 @@
 //! The only place with SQL. One enum over the two native pools; each query is written
-//! once in the SQL both engines accept and run through `on_db!`, which expands the same
+//! once in the SQL both engines accept and run through `on_db!(db, |pool| …)`, which expands the same
 //! code for each pool type (so `FromRow` structs and binds serve both).
 
 pub mod api_keys;
 pub mod audit;
 pub mod automation;
 pub mod backfill;
+pub mod codec;
 pub mod contacts_import;
 pub mod crm;
 pub mod n8n;
@@ -35,9 +36,11 @@ pub enum Db {
     Postgres(PgPool),
 }
 
-/// Runs `$body` with `$pool` bound to the native pool of whichever engine is in use.
+/// Runs `$body` with `$pool` bound to the native pool of whichever engine is in use. The
+/// closure-like form (`on_db!(db, |pool| …)`) is an ordinary expression list, so rustfmt
+/// formats the SQL code inside it.
 macro_rules! on_db {
-    ($db:expr, $pool:ident => $body:expr) => {
+    ($db:expr, |$pool:ident| $body:expr) => {
         match $db {
             $crate::domain::store::Db::Sqlite($pool) => $body,
             $crate::domain::store::Db::Postgres($pool) => $body,
@@ -111,22 +114,20 @@ impl Db {
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         let migrator = self.migrator();
-        on_db!(self, pool => migrator.run(pool).await)
+        on_db!(self, |pool| migrator.run(pool).await)
     }
 
     /// True when the database answers and every embedded migration is applied.
     pub async fn is_ready(&self) -> Result<bool, sqlx::Error> {
         let expected = self.migrator().iter().filter(|m| m.migration_type.is_up_migration()).count() as i64;
-        let applied: i64 = on_db!(self, pool => {
-            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
-                .fetch_one(pool)
-                .await?
+        let applied: i64 = on_db!(self, |pool| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success").fetch_one(pool).await?
         });
         Ok(applied >= expected)
     }
 
     pub async fn close(&self) {
-        on_db!(self, pool => pool.close().await)
+        on_db!(self, |pool| pool.close().await)
     }
 }
 
@@ -164,9 +165,19 @@ pub(crate) fn sql_strings(values: &[&str]) -> String {
     values.iter().map(|s| format!("'{}'", s.replace('\'', ""))).collect::<Vec<_>>().join(", ")
 }
 
-/// `1,2,3` for an `IN (…)` of row ids the caller read from the database.
-pub(crate) fn sql_ids(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+/// A `FROM` item of the integers in one JSON array bound at `param` (`[1,2,3]`), one row
+/// each as column `ids.id`: `IN (SELECT id FROM …)` with one bind, so the statement text
+/// (and sqlx's cached statement) is the same whatever the list's length.
+pub(crate) fn json_ids(db: &Db, param: &str) -> String {
+    match db {
+        Db::Sqlite(_) => format!("(SELECT CAST(value AS INTEGER) AS id FROM json_each({param})) AS ids"),
+        Db::Postgres(_) => {
+            format!(
+                "(SELECT CAST(x AS BIGINT) AS id FROM json_array_elements_text(CAST({param} AS json)) AS j(x)) AS \
+                ids"
+            )
+        }
+    }
 }
 
 /// A `FROM` source of rows passed as one JSON array of arrays bound at `param`
@@ -215,6 +226,18 @@ pub async fn create_postgres_database(admin_url: &str, name: &str) -> Result<(),
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await?;
     pool.close().await;
     Ok(())
+}
+
+/// Drops a PostgreSQL database made by `create_postgres_database`, closing whatever
+/// connections still use it (tests, at their end).
+pub async fn drop_postgres_database(admin_url: &str, name: &str) -> Result<(), sqlx::Error> {
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(sqlx::Error::Protocol(format!("bad database name {name}")));
+    }
+    let pool = PgPoolOptions::new().max_connections(1).connect(admin_url).await?;
+    let dropped = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&pool).await;
+    pool.close().await;
+    dropped.map(|_| ())
 }
 
 /// Migration file names of both dialects, for the test that keeps them in step.

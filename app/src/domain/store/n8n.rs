@@ -15,9 +15,10 @@ pub struct N8nRow {
 }
 
 pub async fn get(db: &Db, org_id: i64) -> Result<Option<N8nRow>, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, N8nRow>(
-            "SELECT organization_id, base_url, api_key_enc, v2_workflow_id, v2_template_version, fallback_workflow_id, updated_at \
+            "SELECT organization_id, base_url, api_key_enc, v2_workflow_id, v2_template_version, \
+                fallback_workflow_id, updated_at \
              FROM n8n_configs WHERE organization_id = $1",
         )
         .bind(org_id)
@@ -27,16 +28,23 @@ pub async fn get(db: &Db, org_id: i64) -> Result<Option<N8nRow>, sqlx::Error> {
 }
 
 pub async fn put(db: &Db, r: &N8nRow) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query(
-            "INSERT INTO n8n_configs (organization_id, base_url, api_key_enc, v2_workflow_id, v2_template_version, fallback_workflow_id, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (organization_id) DO UPDATE SET base_url = excluded.base_url, \
+            "INSERT INTO n8n_configs (organization_id, base_url, api_key_enc, v2_workflow_id, v2_template_version, \
+                fallback_workflow_id, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (organization_id) DO UPDATE SET base_url = \
+             excluded.base_url, \
              api_key_enc = excluded.api_key_enc, v2_workflow_id = excluded.v2_workflow_id, \
              v2_template_version = excluded.v2_template_version, fallback_workflow_id = excluded.fallback_workflow_id, \
              updated_at = excluded.updated_at",
         )
-        .bind(r.organization_id).bind(&r.base_url).bind(&r.api_key_enc).bind(&r.v2_workflow_id)
-        .bind(&r.v2_template_version).bind(&r.fallback_workflow_id).bind(r.updated_at)
+        .bind(r.organization_id)
+        .bind(&r.base_url)
+        .bind(&r.api_key_enc)
+        .bind(&r.v2_workflow_id)
+        .bind(&r.v2_template_version)
+        .bind(&r.fallback_workflow_id)
+        .bind(r.updated_at)
         .execute(pool)
         .await
         .map(|_| ())
@@ -54,12 +62,18 @@ pub struct NewAction<'a> {
 }
 
 pub async fn record_action(db: &Db, a: &NewAction<'_>) -> Result<i64, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_scalar(
             "INSERT INTO automation_actions (organization_id, action, actor, reason, steps, outcome, at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
-        .bind(a.organization_id).bind(a.action).bind(a.actor).bind(a.reason).bind(a.steps).bind(a.outcome).bind(a.at)
+        .bind(a.organization_id)
+        .bind(a.action)
+        .bind(a.actor)
+        .bind(a.reason)
+        .bind(a.steps)
+        .bind(a.outcome)
+        .bind(a.at)
         .fetch_one(pool)
         .await
     })
@@ -77,11 +91,13 @@ pub struct ActionRow {
 }
 
 pub async fn actions(db: &Db, org_id: i64, limit: i64) -> Result<Vec<ActionRow>, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, ActionRow>(
-            "SELECT id, action, actor, reason, steps, outcome, at FROM automation_actions WHERE organization_id = $1 ORDER BY id DESC LIMIT $2",
+            "SELECT id, action, actor, reason, steps, outcome, at FROM automation_actions WHERE organization_id = $1 \
+                ORDER BY id DESC LIMIT $2",
         )
-        .bind(org_id).bind(limit)
+        .bind(org_id)
+        .bind(limit)
         .fetch_all(pool)
         .await
     })
@@ -95,11 +111,16 @@ pub async fn open_incident(
     by: &str,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_scalar(
-            "INSERT INTO incidents (organization_id, title, reason, opened_by, opened_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO incidents (organization_id, title, reason, opened_by, opened_at) VALUES ($1, $2, $3, $4, $5) \
+                RETURNING id",
         )
-        .bind(org_id).bind(title).bind(reason).bind(by).bind(now)
+        .bind(org_id)
+        .bind(title)
+        .bind(reason)
+        .bind(by)
+        .bind(now)
         .fetch_one(pool)
         .await
     })
@@ -117,11 +138,13 @@ pub struct IncidentRow {
 }
 
 pub async fn incidents(db: &Db, org_id: i64, limit: i64) -> Result<Vec<IncidentRow>, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, IncidentRow>(
-            "SELECT id, title, reason, status, opened_by, opened_at, resolved_at FROM incidents WHERE organization_id = $1 ORDER BY id DESC LIMIT $2",
+            "SELECT id, title, reason, status, opened_by, opened_at, resolved_at FROM incidents WHERE organization_id \
+                = $1 ORDER BY id DESC LIMIT $2",
         )
-        .bind(org_id).bind(limit)
+        .bind(org_id)
+        .bind(limit)
         .fetch_all(pool)
         .await
     })

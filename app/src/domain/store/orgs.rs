@@ -52,20 +52,31 @@ pub async fn create_org(
     now: i64,
 ) -> Result<OrgRow, sqlx::Error> {
     let org_sql = format!(
-        "INSERT INTO organizations (slug, name, status, created_at, updated_at) VALUES ($1, $2, 'onboarding', $3, $3) RETURNING {ORG_COLUMNS}"
+        "INSERT INTO organizations (slug, name, status, created_at, updated_at) VALUES ($1, $2, 'onboarding', $3, $3) \
+            RETURNING {ORG_COLUMNS}"
     );
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         let mut tx = pool.begin().await?;
         let org = sqlx::query_as::<_, OrgRow>(&org_sql).bind(slug).bind(name).bind(now).fetch_one(&mut *tx).await?;
         let board_id: i64 = sqlx::query_scalar(
-            "INSERT INTO boards (organization_id, key, name, is_default, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO boards (organization_id, key, name, is_default, created_at) VALUES ($1, $2, $3, $4, $5) \
+                RETURNING id",
         )
-        .bind(org.id).bind(board.key).bind(board.name).bind(board.is_default).bind(now)
-        .fetch_one(&mut *tx).await?;
+        .bind(org.id)
+        .bind(board.key)
+        .bind(board.name)
+        .bind(board.is_default)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
         for (i, (key, label)) in board.stages.iter().enumerate() {
             sqlx::query("INSERT INTO stages (board_id, key, label, position) VALUES ($1, $2, $3, $4)")
-                .bind(board_id).bind(key).bind(label).bind(i as i64 + 1)
-                .execute(&mut *tx).await?;
+                .bind(board_id)
+                .bind(key)
+                .bind(label)
+                .bind(i as i64 + 1)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(org)
@@ -74,17 +85,17 @@ pub async fn create_org(
 
 pub async fn list(db: &Db) -> Result<Vec<OrgRow>, sqlx::Error> {
     let sql = format!("SELECT {ORG_COLUMNS} FROM organizations ORDER BY name, id");
-    on_db!(db, pool => sqlx::query_as::<_, OrgRow>(&sql).fetch_all(pool).await)
+    on_db!(db, |pool| sqlx::query_as::<_, OrgRow>(&sql).fetch_all(pool).await)
 }
 
 pub async fn by_id(db: &Db, id: i64) -> Result<Option<OrgRow>, sqlx::Error> {
     let sql = format!("SELECT {ORG_COLUMNS} FROM organizations WHERE id = $1");
-    on_db!(db, pool => sqlx::query_as::<_, OrgRow>(&sql).bind(id).fetch_optional(pool).await)
+    on_db!(db, |pool| sqlx::query_as::<_, OrgRow>(&sql).bind(id).fetch_optional(pool).await)
 }
 
 pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<OrgRow>, sqlx::Error> {
     let sql = format!("SELECT {ORG_COLUMNS} FROM organizations WHERE slug = $1");
-    on_db!(db, pool => sqlx::query_as::<_, OrgRow>(&sql).bind(slug).fetch_optional(pool).await)
+    on_db!(db, |pool| sqlx::query_as::<_, OrgRow>(&sql).bind(slug).fetch_optional(pool).await)
 }
 
 pub async fn update(
@@ -98,24 +109,24 @@ pub async fn update(
         "UPDATE organizations SET name = COALESCE($2, name), status = COALESCE($3, status), updated_at = $4 \
          WHERE id = $1 RETURNING {ORG_COLUMNS}"
     );
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, OrgRow>(&sql).bind(id).bind(name).bind(status).bind(now).fetch_one(pool).await
     })
 }
 
 pub async fn boards_of(db: &Db, org_id: i64) -> Result<Vec<BoardRow>, sqlx::Error> {
     let sql = format!("SELECT {BOARD_COLUMNS} FROM boards WHERE organization_id = $1 ORDER BY is_default DESC, id");
-    on_db!(db, pool => sqlx::query_as::<_, BoardRow>(&sql).bind(org_id).fetch_all(pool).await)
+    on_db!(db, |pool| sqlx::query_as::<_, BoardRow>(&sql).bind(org_id).fetch_all(pool).await)
 }
 
 pub async fn board_by_key(db: &Db, org_id: i64, key: &str) -> Result<Option<BoardRow>, sqlx::Error> {
     let sql = format!("SELECT {BOARD_COLUMNS} FROM boards WHERE organization_id = $1 AND key = $2");
-    on_db!(db, pool => sqlx::query_as::<_, BoardRow>(&sql).bind(org_id).bind(key).fetch_optional(pool).await)
+    on_db!(db, |pool| sqlx::query_as::<_, BoardRow>(&sql).bind(org_id).bind(key).fetch_optional(pool).await)
 }
 
 /// Every stage of every board of the org, ordered by board then position.
 pub async fn stages_of_org(db: &Db, org_id: i64) -> Result<Vec<StageRow>, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, StageRow>(
             "SELECT s.id, s.board_id, s.key, s.label, s.position FROM stages s \
              JOIN boards b ON b.id = s.board_id WHERE b.organization_id = $1 ORDER BY s.board_id, s.position",
@@ -128,27 +139,39 @@ pub async fn stages_of_org(db: &Db, org_id: i64) -> Result<Vec<StageRow>, sqlx::
 
 pub async fn stages_of_board(db: &Db, board_id: i64) -> Result<Vec<StageRow>, sqlx::Error> {
     let sql = format!("SELECT {STAGE_COLUMNS} FROM stages WHERE board_id = $1 ORDER BY position");
-    on_db!(db, pool => sqlx::query_as::<_, StageRow>(&sql).bind(board_id).fetch_all(pool).await)
+    on_db!(db, |pool| sqlx::query_as::<_, StageRow>(&sql).bind(board_id).fetch_all(pool).await)
 }
 
 /// Adds a board with its stages; a new default board takes the flag from the old one in
 /// the same transaction, so the org always has exactly one.
 pub async fn insert_board(db: &Db, org_id: i64, board: &BoardSpec<'_>, now: i64) -> Result<i64, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         let mut tx = pool.begin().await?;
         if board.is_default {
             sqlx::query("UPDATE boards SET is_default = FALSE WHERE organization_id = $1 AND is_default")
-                .bind(org_id).execute(&mut *tx).await?;
+                .bind(org_id)
+                .execute(&mut *tx)
+                .await?;
         }
         let board_id: i64 = sqlx::query_scalar(
-            "INSERT INTO boards (organization_id, key, name, is_default, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO boards (organization_id, key, name, is_default, created_at) VALUES ($1, $2, $3, $4, $5) \
+                RETURNING id",
         )
-        .bind(org_id).bind(board.key).bind(board.name).bind(board.is_default).bind(now)
-        .fetch_one(&mut *tx).await?;
+        .bind(org_id)
+        .bind(board.key)
+        .bind(board.name)
+        .bind(board.is_default)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
         for (i, (key, label)) in board.stages.iter().enumerate() {
             sqlx::query("INSERT INTO stages (board_id, key, label, position) VALUES ($1, $2, $3, $4)")
-                .bind(board_id).bind(key).bind(label).bind(i as i64 + 1)
-                .execute(&mut *tx).await?;
+                .bind(board_id)
+                .bind(key)
+                .bind(label)
+                .bind(i as i64 + 1)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(board_id)
@@ -162,15 +185,21 @@ pub async fn update_board(
     name: Option<&str>,
     make_default: bool,
 ) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         let mut tx = pool.begin().await?;
         if make_default {
             sqlx::query("UPDATE boards SET is_default = FALSE WHERE organization_id = $1 AND is_default AND id <> $2")
-                .bind(org_id).bind(board_id).execute(&mut *tx).await?;
+                .bind(org_id)
+                .bind(board_id)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("UPDATE boards SET is_default = TRUE WHERE id = $1").bind(board_id).execute(&mut *tx).await?;
         }
         sqlx::query("UPDATE boards SET name = COALESCE($2, name) WHERE id = $1")
-            .bind(board_id).bind(name).execute(&mut *tx).await?;
+            .bind(board_id)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     })
@@ -187,15 +216,25 @@ pub async fn insert_stage(
     let sql = format!(
         "INSERT INTO stages (board_id, key, label, position) VALUES ($1, $2, $3, $4) RETURNING {STAGE_COLUMNS}"
     );
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         let mut tx = pool.begin().await?;
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stages WHERE board_id = $1")
-            .bind(board_id).fetch_one(&mut *tx).await?;
+            .bind(board_id)
+            .fetch_one(&mut *tx)
+            .await?;
         let pos = position.unwrap_or(count + 1).clamp(1, count + 1);
         sqlx::query("UPDATE stages SET position = position + 1 WHERE board_id = $1 AND position >= $2")
-            .bind(board_id).bind(pos).execute(&mut *tx).await?;
-        let row = sqlx::query_as::<_, StageRow>(&sql).bind(board_id).bind(key).bind(label).bind(pos)
-            .fetch_one(&mut *tx).await?;
+            .bind(board_id)
+            .bind(pos)
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query_as::<_, StageRow>(&sql)
+            .bind(board_id)
+            .bind(key)
+            .bind(label)
+            .bind(pos)
+            .fetch_one(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(row)
     })
@@ -209,25 +248,51 @@ pub async fn update_stage(
     label: Option<&str>,
     position: Option<i64>,
 ) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         let mut tx = pool.begin().await?;
         if let Some(label) = label {
-            sqlx::query("UPDATE stages SET label = $2 WHERE id = $1").bind(stage_id).bind(label).execute(&mut *tx).await?;
+            sqlx::query("UPDATE stages SET label = $2 WHERE id = $1")
+                .bind(stage_id)
+                .bind(label)
+                .execute(&mut *tx)
+                .await?;
         }
         if let Some(target) = position {
             let current: i64 = sqlx::query_scalar("SELECT position FROM stages WHERE id = $1")
-                .bind(stage_id).fetch_one(&mut *tx).await?;
+                .bind(stage_id)
+                .fetch_one(&mut *tx)
+                .await?;
             let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stages WHERE board_id = $1")
-                .bind(board_id).fetch_one(&mut *tx).await?;
+                .bind(board_id)
+                .fetch_one(&mut *tx)
+                .await?;
             let target = target.clamp(1, count);
             if target < current {
-                sqlx::query("UPDATE stages SET position = position + 1 WHERE board_id = $1 AND position >= $2 AND position < $3")
-                    .bind(board_id).bind(target).bind(current).execute(&mut *tx).await?;
+                sqlx::query(
+                    "UPDATE stages SET position = position + 1 WHERE board_id = $1 AND position >= $2 AND \
+                    position < $3",
+                )
+                .bind(board_id)
+                .bind(target)
+                .bind(current)
+                .execute(&mut *tx)
+                .await?;
             } else if target > current {
-                sqlx::query("UPDATE stages SET position = position - 1 WHERE board_id = $1 AND position > $2 AND position <= $3")
-                    .bind(board_id).bind(current).bind(target).execute(&mut *tx).await?;
+                sqlx::query(
+                    "UPDATE stages SET position = position - 1 WHERE board_id = $1 AND position > $2 AND \
+                    position <= $3",
+                )
+                .bind(board_id)
+                .bind(current)
+                .bind(target)
+                .execute(&mut *tx)
+                .await?;
             }
-            sqlx::query("UPDATE stages SET position = $2 WHERE id = $1").bind(stage_id).bind(target).execute(&mut *tx).await?;
+            sqlx::query("UPDATE stages SET position = $2 WHERE id = $1")
+                .bind(stage_id)
+                .bind(target)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())

@@ -6,7 +6,7 @@
 //! PostgreSQL skips rows other replicas have locked; SQLite has one writer at a time, so
 //! the single UPDATE … RETURNING is already atomic there.
 
-use super::{on_db, sql_ids, sql_strings, Db, WritePool};
+use super::{json_ids, on_db, sql_strings, Db, WritePool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClaimedRow {
@@ -84,13 +84,14 @@ pub struct Outcome {
 /// only updated while `worker` still holds it: if its lease ran out and another worker
 /// took it, that worker's outcome is the one that counts.
 pub async fn finish(db: &Db, worker: &str, outcomes: &[Outcome], now: i64) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let mut owned_steps: Vec<(&Outcome, &NewStep)> = Vec::new();
         for o in outcomes {
             let owned = sqlx::query(
                 "UPDATE webhook_events SET status = $1, next_attempt_at = $2, last_error = $3, \
-                 source = COALESCE($4, source), locked_by = NULL WHERE id = $5 AND locked_by = $6 AND status = 'processing'",
+                 source = COALESCE($4, source), locked_by = NULL WHERE id = $5 AND locked_by = $6 AND status = \
+                 'processing'",
             )
             .bind(o.status)
             .bind(o.next_attempt_at)
@@ -108,7 +109,9 @@ pub async fn finish(db: &Db, worker: &str, outcomes: &[Outcome], now: i64) -> Re
         // All steps of the batch in a few multi-row inserts: one round trip per chunk
         // instead of one per step (7 parameters a row stays far below both engines' limits).
         for chunk in owned_steps.chunks(1000) {
-            let mut insert = sqlx::QueryBuilder::new("INSERT INTO event_steps (event_id, attempt, step, outcome, detail, duration_us, at) ");
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO event_steps (event_id, attempt, step, outcome, detail, duration_us, at) ",
+            );
             insert.push_values(chunk, |mut row, (o, s)| {
                 row.push_bind(o.event_id)
                     .push_bind(o.attempt)
@@ -130,12 +133,13 @@ pub async fn already_forwarded(db: &Db, ids: &[i64]) -> Result<Vec<i64>, sqlx::E
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    // The ids are integers from our own claim, never user input: inlining them is safe.
-    let list = sql_ids(ids);
     let sql = format!(
-        "SELECT DISTINCT event_id FROM event_steps WHERE step = 'forward' AND outcome = 'forwarded' AND event_id IN ({list})"
+        "SELECT DISTINCT event_id FROM event_steps WHERE step = 'forward' AND outcome = 'forwarded' \
+         AND event_id IN (SELECT id FROM {})",
+        json_ids(db, "$1")
     );
-    on_db!(db, pool => sqlx::query_scalar::<_, i64>(&sql).fetch_all(pool).await)
+    let list = serde_json::to_string(ids).unwrap_or_default();
+    on_db!(db, |pool| sqlx::query_scalar::<_, i64>(&sql).bind(&list).fetch_all(pool).await)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -153,11 +157,13 @@ pub async fn steps_of(db: &Db, ids: &[i64]) -> Result<Vec<StepRow>, sqlx::Error>
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list = sql_ids(ids);
     let sql = format!(
-        "SELECT event_id, attempt, step, outcome, detail, duration_us, at FROM event_steps WHERE event_id IN ({list}) ORDER BY id"
+        "SELECT event_id, attempt, step, outcome, detail, duration_us, at FROM event_steps \
+         WHERE event_id IN (SELECT id FROM {}) ORDER BY id",
+        json_ids(db, "$1")
     );
-    on_db!(db, pool => sqlx::query_as::<_, StepRow>(&sql).fetch_all(pool).await)
+    let list = serde_json::to_string(ids).unwrap_or_default();
+    on_db!(db, |pool| sqlx::query_as::<_, StepRow>(&sql).bind(&list).fetch_all(pool).await)
 }
 
 /// Puts one event of the org back in the queue. Returns false when it does not exist in
@@ -170,11 +176,12 @@ pub async fn requeue_one(
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let sql = format!(
-        "UPDATE webhook_events SET status = 'pending', attempts = 0, next_attempt_at = $1, last_error = NULL, locked_by = NULL \
+        "UPDATE webhook_events SET status = 'pending', attempts = 0, next_attempt_at = $1, last_error = NULL, \
+            locked_by = NULL \
          WHERE organization_id = $2 AND id = $3 AND status IN ({})",
         sql_strings(statuses)
     );
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query(&sql).bind(now).bind(org_id).bind(event_id).execute(pool).await.map(|r| r.rows_affected() == 1)
     })
 }
@@ -189,18 +196,19 @@ pub async fn requeue_range(
     now: i64,
 ) -> Result<u64, sqlx::Error> {
     let sql = format!(
-        "UPDATE webhook_events SET status = 'pending', attempts = 0, next_attempt_at = $1, last_error = NULL, locked_by = NULL \
+        "UPDATE webhook_events SET status = 'pending', attempts = 0, next_attempt_at = $1, last_error = NULL, \
+            locked_by = NULL \
          WHERE organization_id = $2 AND received_at >= $3 AND received_at < $4 AND status IN ({})",
         sql_strings(statuses)
     );
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query(&sql).bind(now).bind(org_id).bind(from).bind(to).execute(pool).await.map(|r| r.rows_affected())
     })
 }
 
 /// Counts of the org's events per status (the portal's summary, later the metrics).
 pub async fn status_counts(db: &Db, org_id: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, (String, i64)>(
             "SELECT status, COUNT(*) FROM webhook_events WHERE organization_id = $1 GROUP BY status ORDER BY status",
         )

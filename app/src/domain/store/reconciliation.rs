@@ -41,7 +41,7 @@ pub async fn tasks(
         "SELECT {COLUMNS} FROM identity_conflicts WHERE organization_id = $1 AND {TASK_KINDS} \
          AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"
     );
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, TaskRow>(&sql).bind(org_id).bind(status).bind(before).bind(limit).fetch_all(pool).await
     })
 }
@@ -49,7 +49,7 @@ pub async fn tasks(
 pub async fn task(db: &Db, org_id: i64, id: i64) -> Result<Option<TaskRow>, sqlx::Error> {
     let sql =
         format!("SELECT {COLUMNS} FROM identity_conflicts WHERE organization_id = $1 AND id = $2 AND {TASK_KINDS}");
-    on_db!(db, pool => sqlx::query_as::<_, TaskRow>(&sql).bind(org_id).bind(id).fetch_optional(pool).await)
+    on_db!(db, |pool| sqlx::query_as::<_, TaskRow>(&sql).bind(org_id).bind(id).fetch_optional(pool).await)
 }
 
 /// Open tasks per org (the portal's badge).
@@ -57,7 +57,7 @@ pub async fn open_count(db: &Db, org_id: i64) -> Result<i64, sqlx::Error> {
     let sql = format!(
         "SELECT COUNT(*) FROM identity_conflicts WHERE organization_id = $1 AND status = 'open' AND {TASK_KINDS}"
     );
-    on_db!(db, pool => sqlx::query_scalar::<_, i64>(&sql).bind(org_id).fetch_one(pool).await)
+    on_db!(db, |pool| sqlx::query_scalar::<_, i64>(&sql).bind(org_id).fetch_one(pool).await)
 }
 
 /// The identity change a resolution makes.
@@ -86,14 +86,19 @@ pub async fn resolve(
     actor: &str,
     now: i64,
 ) -> Result<Outcome, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let closed = sqlx::query(
             "UPDATE identity_conflicts SET status = 'resolved', resolution = $1, resolved_by = $2, resolved_at = $3 \
              WHERE organization_id = $4 AND id = $5 AND status = 'open'",
         )
-        .bind(resolution).bind(actor).bind(now).bind(org_id).bind(id)
-        .execute(&mut *tx).await?
+        .bind(resolution)
+        .bind(actor)
+        .bind(now)
+        .bind(org_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
         .rows_affected();
         if closed == 0 {
             tx.rollback().await?;
@@ -105,15 +110,26 @@ pub async fn resolve(
                 "UPDATE messaging_contact_identities SET contact_id = $1 \
                  WHERE organization_id = $2 AND source = $3 AND external_id = $4 AND contact_id = $5",
             )
-            .bind(to).bind(org_id).bind(source).bind(external_id).bind(from)
-            .execute(&mut *tx).await?
+            .bind(to)
+            .bind(org_id)
+            .bind(source)
+            .bind(external_id)
+            .bind(from)
+            .execute(&mut *tx)
+            .await?
             .rows_affected(),
             Some(Relink::Add { source, external_id, to }) => sqlx::query(
-                "INSERT INTO messaging_contact_identities (organization_id, contact_id, source, external_id, created_at) \
+                "INSERT INTO messaging_contact_identities (organization_id, contact_id, source, external_id, \
+                    created_at) \
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
             )
-            .bind(org_id).bind(to).bind(source).bind(external_id).bind(now)
-            .execute(&mut *tx).await?
+            .bind(org_id)
+            .bind(to)
+            .bind(source)
+            .bind(external_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
             .rows_affected(),
         };
         if changed == 0 {
@@ -125,20 +141,38 @@ pub async fn resolve(
             // that clash is settled by this decision, so it is recorded as such.
             {
                 sqlx::query(
-                    "INSERT INTO identity_conflicts (organization_id, kind, source, external_id, contact_id, other_contact_id, \
+                    "INSERT INTO identity_conflicts (organization_id, kind, source, external_id, contact_id, \
+                        other_contact_id, \
                      detail, status, resolution, resolved_by, resolved_at, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, 'o número passou ao outro contato numa reconciliação', 'resolved', 'kept', $7, $8, $8) \
+                     VALUES ($1, $2, $3, $4, $5, $6, 'o número passou ao outro contato numa reconciliação', \
+                     'resolved', 'kept', $7, $8, $8) \
                      ON CONFLICT DO NOTHING",
                 )
-                .bind(org_id).bind("number_taken").bind(source).bind(external_id).bind(from).bind(to).bind(actor).bind(now)
-                .execute(&mut *tx).await?;
+                .bind(org_id)
+                .bind("number_taken")
+                .bind(source)
+                .bind(external_id)
+                .bind(from)
+                .bind(to)
+                .bind(actor)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
             }
             sqlx::query(
-                "UPDATE identity_conflicts SET status = 'resolved', resolution = 'kept', resolved_by = $1, resolved_at = $2 \
-                 WHERE organization_id = $3 AND source = $4 AND external_id = $5 AND contact_id = $6 AND status = 'open'",
+                "UPDATE identity_conflicts SET status = 'resolved', resolution = 'kept', resolved_by = $1, \
+                    resolved_at = $2 \
+                 WHERE organization_id = $3 AND source = $4 AND external_id = $5 AND contact_id = $6 AND status = \
+                 'open'",
             )
-            .bind(actor).bind(now).bind(org_id).bind(source).bind(external_id).bind(from)
-            .execute(&mut *tx).await?;
+            .bind(actor)
+            .bind(now)
+            .bind(org_id)
+            .bind(source)
+            .bind(external_id)
+            .bind(from)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(Outcome::Resolved)

@@ -30,9 +30,14 @@ pub async fn insert_token(
         "INSERT INTO org_api_tokens (organization_id, name, prefix, token_hash, created_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING {TOKEN_COLUMNS}"
     );
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, TokenRow>(&sql)
-            .bind(org_id).bind(name).bind(prefix).bind(hash).bind(created_by).bind(now)
+            .bind(org_id)
+            .bind(name)
+            .bind(prefix)
+            .bind(hash)
+            .bind(created_by)
+            .bind(now)
             .fetch_one(pool)
             .await
     })
@@ -40,17 +45,21 @@ pub async fn insert_token(
 
 pub async fn tokens_of(db: &Db, org_id: i64) -> Result<Vec<TokenRow>, sqlx::Error> {
     let sql = format!("SELECT {TOKEN_COLUMNS} FROM org_api_tokens WHERE organization_id = $1 ORDER BY id DESC");
-    on_db!(db, pool => sqlx::query_as::<_, TokenRow>(&sql).bind(org_id).fetch_all(pool).await)
+    on_db!(db, |pool| sqlx::query_as::<_, TokenRow>(&sql).bind(org_id).fetch_all(pool).await)
 }
 
 /// Revokes a token of the org; false when it is not the org's or already revoked.
 pub async fn revoke_token(db: &Db, org_id: i64, id: i64, now: i64) -> Result<bool, sqlx::Error> {
-    on_db!(db, pool => {
-        sqlx::query("UPDATE org_api_tokens SET revoked_at = $1 WHERE organization_id = $2 AND id = $3 AND revoked_at IS NULL")
-            .bind(now).bind(org_id).bind(id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected() == 1)
+    on_db!(db, |pool| {
+        sqlx::query(
+            "UPDATE org_api_tokens SET revoked_at = $1 WHERE organization_id = $2 AND id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(org_id)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected() == 1)
     })
 }
 
@@ -58,12 +67,13 @@ pub async fn revoke_token(db: &Db, org_id: i64, id: i64, now: i64) -> Result<boo
 /// workflow should not turn every read into a write).
 pub async fn authenticate(db: &Db, hash: &str, now: i64) -> Result<Option<TokenRow>, sqlx::Error> {
     let sql = format!("SELECT {TOKEN_COLUMNS} FROM org_api_tokens WHERE token_hash = $1 AND revoked_at IS NULL");
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         let row = sqlx::query_as::<_, TokenRow>(&sql).bind(hash).fetch_optional(pool).await?;
         if let Some(r) = &row {
             if r.last_used_at.is_none_or(|t| now - t > 60_000) {
                 sqlx::query("UPDATE org_api_tokens SET last_used_at = $1 WHERE id = $2")
-                    .bind(now).bind(r.id)
+                    .bind(now)
+                    .bind(r.id)
                     .execute(pool)
                     .await?;
             }
@@ -86,13 +96,22 @@ pub struct NewCall<'a> {
 }
 
 pub async fn record_call(db: &Db, c: &NewCall<'_>) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query(
-            "INSERT INTO tool_calls (organization_id, token_id, tool, deal_id, input, outcome, http_status, error_code, duration_us, at) \
+            "INSERT INTO tool_calls (organization_id, token_id, tool, deal_id, input, outcome, http_status, \
+                error_code, duration_us, at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
-        .bind(c.organization_id).bind(c.token_id).bind(c.tool).bind(c.deal_id).bind(c.input).bind(c.outcome)
-        .bind(c.http_status).bind(c.error_code).bind(c.duration_us).bind(c.at)
+        .bind(c.organization_id)
+        .bind(c.token_id)
+        .bind(c.tool)
+        .bind(c.deal_id)
+        .bind(c.input)
+        .bind(c.outcome)
+        .bind(c.http_status)
+        .bind(c.error_code)
+        .bind(c.duration_us)
+        .bind(c.at)
         .execute(pool)
         .await
         .map(|_| ())
@@ -113,12 +132,14 @@ pub struct CallRow {
 }
 
 pub async fn calls_of(db: &Db, org_id: i64, before: Option<i64>, limit: i64) -> Result<Vec<CallRow>, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, CallRow>(
             "SELECT id, tool, deal_id, input, outcome, http_status, error_code, duration_us, at FROM tool_calls \
              WHERE organization_id = $1 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
         )
-        .bind(org_id).bind(before).bind(limit)
+        .bind(org_id)
+        .bind(before)
+        .bind(limit)
         .fetch_all(pool)
         .await
     })
@@ -131,11 +152,13 @@ pub async fn idempotent_answer(
     tool: &str,
     key: &str,
 ) -> Result<Option<(i64, String)>, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, (i64, String)>(
             "SELECT status, response FROM tool_idempotency WHERE organization_id = $1 AND tool = $2 AND key = $3",
         )
-        .bind(org_id).bind(tool).bind(key)
+        .bind(org_id)
+        .bind(tool)
+        .bind(key)
         .fetch_optional(pool)
         .await
     })
@@ -158,7 +181,11 @@ const DEAL_STATE_SQL: &str =
 
 /// The deal when it belongs to the org (another org's deal is simply not found).
 pub async fn deal_state(db: &Db, org_id: i64, deal_id: i64) -> Result<Option<DealStateRow>, sqlx::Error> {
-    on_db!(db, pool => sqlx::query_as::<_, DealStateRow>(DEAL_STATE_SQL).bind(deal_id).bind(org_id).fetch_optional(pool).await)
+    on_db!(db, |pool| sqlx::query_as::<_, DealStateRow>(DEAL_STATE_SQL)
+        .bind(deal_id)
+        .bind(org_id)
+        .fetch_optional(pool)
+        .await)
 }
 
 /// Moves the deal from `from_stage` to `to_stage` unless someone moved it meanwhile, with
@@ -176,27 +203,45 @@ pub async fn move_stage(
     idempotency: Option<(&str, &str, i64, &str)>,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let moved = sqlx::query(
-            "UPDATE deals SET stage_id = $1, updated_at = $2 WHERE id = $3 AND organization_id = $4 AND stage_id = $5 AND status = 'open'",
+            "UPDATE deals SET stage_id = $1, updated_at = $2 WHERE id = $3 AND organization_id = $4 AND stage_id = $5 \
+                AND status = 'open'",
         )
-        .bind(to_stage).bind(now).bind(deal_id).bind(org_id).bind(from_stage)
+        .bind(to_stage)
+        .bind(now)
+        .bind(deal_id)
+        .bind(org_id)
+        .bind(from_stage)
         .execute(&mut *tx)
         .await?
-        .rows_affected() == 1;
+        .rows_affected()
+            == 1;
         if !moved {
             return Ok(false);
         }
-        sqlx::query("INSERT INTO stage_moves (deal_id, from_stage_id, to_stage_id, actor, at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(deal_id).bind(from_stage).bind(to_stage).bind(actor).bind(now)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO stage_moves (deal_id, from_stage_id, to_stage_id, actor, at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(deal_id)
+        .bind(from_stage)
+        .bind(to_stage)
+        .bind(actor)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         if let Some((tool, key, status, response)) = idempotency {
             sqlx::query(
-                "INSERT INTO tool_idempotency (organization_id, tool, key, status, response, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO tool_idempotency (organization_id, tool, key, status, response, created_at) VALUES ($1, \
+                    $2, $3, $4, $5, $6)",
             )
-            .bind(org_id).bind(tool).bind(key).bind(status).bind(response).bind(now)
+            .bind(org_id)
+            .bind(tool)
+            .bind(key)
+            .bind(status)
+            .bind(response)
+            .bind(now)
             .execute(&mut *tx)
             .await?;
         }
@@ -216,12 +261,18 @@ pub async fn store_answer(
     response: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query(
-            "INSERT INTO tool_idempotency (organization_id, tool, key, status, response, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+            "INSERT INTO tool_idempotency (organization_id, tool, key, status, response, created_at) VALUES ($1, $2, \
+                $3, $4, $5, $6) \
              ON CONFLICT (organization_id, tool, key) DO NOTHING",
         )
-        .bind(org_id).bind(tool).bind(key).bind(status).bind(response).bind(now)
+        .bind(org_id)
+        .bind(tool)
+        .bind(key)
+        .bind(status)
+        .bind(response)
+        .bind(now)
         .execute(pool)
         .await
         .map(|r| r.rows_affected() == 1)
@@ -237,11 +288,13 @@ pub struct StageRow {
 }
 
 pub async fn stages_of_board(db: &Db, board_id: i64) -> Result<Vec<StageRow>, sqlx::Error> {
-    on_db!(db, pool => {
-        sqlx::query_as::<_, StageRow>("SELECT id, key, label, position FROM stages WHERE board_id = $1 ORDER BY position, id")
-            .bind(board_id)
-            .fetch_all(pool)
-            .await
+    on_db!(db, |pool| {
+        sqlx::query_as::<_, StageRow>(
+            "SELECT id, key, label, position FROM stages WHERE board_id = $1 ORDER BY position, id",
+        )
+        .bind(board_id)
+        .fetch_all(pool)
+        .await
     })
 }
 
@@ -253,13 +306,16 @@ pub async fn conversation_context(
     session_key: Option<&str>,
     chatwoot_conversation_id: Option<i64>,
 ) -> Result<Option<(i64, i64, Option<i64>, Option<String>, String)>, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, (i64, i64, Option<i64>, Option<String>, String)>(
             "SELECT chatwoot_conversation_id, contact_id, deal_id, session_key, source FROM conversations \
-             WHERE organization_id = $1 AND ($2 IS NULL OR session_key = $2) AND ($3 IS NULL OR chatwoot_conversation_id = $3) \
+             WHERE organization_id = $1 AND ($2 IS NULL OR session_key = $2) AND ($3 IS NULL OR \
+             chatwoot_conversation_id = $3) \
              ORDER BY COALESCE(updated_at, created_at) DESC, id DESC LIMIT 1",
         )
-        .bind(org_id).bind(session_key).bind(chatwoot_conversation_id)
+        .bind(org_id)
+        .bind(session_key)
+        .bind(chatwoot_conversation_id)
         .fetch_optional(pool)
         .await
     })

@@ -16,7 +16,7 @@ pub struct UserRow {
 const COLUMNS: &str = "id, email, name, password_hash, role, disabled, created_at";
 
 pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
-    on_db!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await)
+    on_db!(db, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await)
 }
 
 pub async fn insert(
@@ -28,9 +28,10 @@ pub async fn insert(
     now: i64,
 ) -> Result<UserRow, sqlx::Error> {
     let sql = format!(
-        "INSERT INTO users (email, name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
+        "INSERT INTO users (email, name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING \
+            {COLUMNS}"
     );
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, UserRow>(&sql)
             .bind(email)
             .bind(name)
@@ -44,10 +45,10 @@ pub async fn insert(
 
 pub async fn by_email(db: &Db, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE email = $1");
-    on_db!(db, pool => sqlx::query_as::<_, UserRow>(&sql).bind(email).fetch_optional(pool).await)
+    on_db!(db, |pool| sqlx::query_as::<_, UserRow>(&sql).bind(email).fetch_optional(pool).await)
 }
 
 pub async fn list(db: &Db) -> Result<Vec<UserRow>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM users ORDER BY email");
-    on_db!(db, pool => sqlx::query_as::<_, UserRow>(&sql).fetch_all(pool).await)
+    on_db!(db, |pool| sqlx::query_as::<_, UserRow>(&sql).fetch_all(pool).await)
 }

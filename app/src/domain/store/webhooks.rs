@@ -16,9 +16,10 @@ pub struct ChatwootConfigRow {
 }
 
 pub async fn config(db: &Db, org_id: i64) -> Result<Option<ChatwootConfigRow>, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, ChatwootConfigRow>(
-            "SELECT organization_id, base_url, account_id, webhook_secret_enc, api_token_enc, inbox_sources, auth_mode, url_token_hash, updated_at \
+            "SELECT organization_id, base_url, account_id, webhook_secret_enc, api_token_enc, inbox_sources, \
+                auth_mode, url_token_hash, updated_at \
              FROM chatwoot_configs WHERE organization_id = $1",
         )
         .bind(org_id)
@@ -28,13 +29,16 @@ pub async fn config(db: &Db, org_id: i64) -> Result<Option<ChatwootConfigRow>, s
 }
 
 pub async fn put_config(db: &Db, row: &ChatwootConfigRow) -> Result<(), sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query(
-            "INSERT INTO chatwoot_configs (organization_id, base_url, account_id, webhook_secret_enc, api_token_enc, inbox_sources, \
+            "INSERT INTO chatwoot_configs (organization_id, base_url, account_id, webhook_secret_enc, api_token_enc, \
+                inbox_sources, \
              auth_mode, url_token_hash, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             ON CONFLICT (organization_id) DO UPDATE SET base_url = excluded.base_url, account_id = excluded.account_id, \
+             ON CONFLICT (organization_id) DO UPDATE SET base_url = excluded.base_url, account_id = \
+             excluded.account_id, \
              webhook_secret_enc = excluded.webhook_secret_enc, api_token_enc = excluded.api_token_enc, \
-             inbox_sources = excluded.inbox_sources, auth_mode = excluded.auth_mode, url_token_hash = excluded.url_token_hash, \
+             inbox_sources = excluded.inbox_sources, auth_mode = excluded.auth_mode, url_token_hash = \
+             excluded.url_token_hash, \
              updated_at = excluded.updated_at",
         )
         .bind(row.organization_id)
@@ -67,13 +71,15 @@ pub struct NewEvent {
 /// row's id and whether it was new, in input order; everything is committed (fsync'd on
 /// SQLite with synchronous=FULL) when this returns, so callers may answer 2xx.
 pub async fn insert_events(db: &Db, events: &[NewEvent]) -> Result<Vec<(i64, bool)>, sqlx::Error> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let mut out = Vec::with_capacity(events.len());
         for e in events {
             let inserted: Option<i64> = sqlx::query_scalar(
-                "INSERT INTO webhook_events (organization_id, event, dedupe_key, delivery_id, payload, received_at, status, next_attempt_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $6) ON CONFLICT (organization_id, dedupe_key) DO NOTHING RETURNING id",
+                "INSERT INTO webhook_events (organization_id, event, dedupe_key, delivery_id, payload, received_at, \
+                    status, next_attempt_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $6) ON CONFLICT (organization_id, dedupe_key) DO NOTHING \
+                 RETURNING id",
             )
             .bind(e.organization_id)
             .bind(&e.event)
@@ -87,11 +93,13 @@ pub async fn insert_events(db: &Db, events: &[NewEvent]) -> Result<Vec<(i64, boo
             match inserted {
                 Some(id) => out.push((id, true)),
                 None => {
-                    let id: i64 = sqlx::query_scalar("SELECT id FROM webhook_events WHERE organization_id = $1 AND dedupe_key = $2")
-                        .bind(e.organization_id)
-                        .bind(&e.dedupe_key)
-                        .fetch_one(&mut *tx)
-                        .await?;
+                    let id: i64 = sqlx::query_scalar(
+                        "SELECT id FROM webhook_events WHERE organization_id = $1 AND dedupe_key = $2",
+                    )
+                    .bind(e.organization_id)
+                    .bind(&e.dedupe_key)
+                    .fetch_one(&mut *tx)
+                    .await?;
                     out.push((id, false));
                 }
             }
@@ -118,7 +126,8 @@ pub struct EventRow {
 }
 
 const EVENT_COLUMNS: &str =
-    "id, organization_id, event, dedupe_key, delivery_id, payload, received_at, status, attempts, next_attempt_at, last_error, source";
+    "id, organization_id, event, dedupe_key, delivery_id, payload, received_at, status, attempts, next_attempt_at, \
+        last_error, source";
 
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter<'a> {
@@ -136,7 +145,7 @@ pub async fn events_of(db: &Db, org_id: i64, f: &EventFilter<'_>, limit: i64) ->
          AND ($3 IS NULL OR source = $3) AND ($4 IS NULL OR received_at >= $4) AND ($5 IS NULL OR received_at < $5) \
          AND ($6 IS NULL OR id < $6) ORDER BY id DESC LIMIT $7"
     );
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         sqlx::query_as::<_, EventRow>(&sql)
             .bind(org_id)
             .bind(f.status)
@@ -152,5 +161,5 @@ pub async fn events_of(db: &Db, org_id: i64, f: &EventFilter<'_>, limit: i64) ->
 
 pub async fn event(db: &Db, org_id: i64, id: i64) -> Result<Option<EventRow>, sqlx::Error> {
     let sql = format!("SELECT {EVENT_COLUMNS} FROM webhook_events WHERE organization_id = $1 AND id = $2");
-    on_db!(db, pool => sqlx::query_as::<_, EventRow>(&sql).bind(org_id).bind(id).fetch_optional(pool).await)
+    on_db!(db, |pool| sqlx::query_as::<_, EventRow>(&sql).bind(org_id).bind(id).fetch_optional(pool).await)
 }
