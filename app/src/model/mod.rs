@@ -1,12 +1,36 @@
-//! Types shared by the browser and the server: typed ids, parsed values, DTOs and the
+//! Types shared by the browser and the server: typed ids, parsed values, the states and
+//! modes (`string_enum!`), the DTOs of each area (one file per area, as in `api/`) and the
 //! error shape the portal and the APIs speak. Pure Rust, no I/O.
 
-pub mod dto;
+#[macro_use]
+mod enums;
+
+pub mod auth;
+pub mod automation;
+pub mod backfill;
+pub mod chatwoot;
+pub mod contacts_import;
+pub mod crm;
 pub mod error;
+pub mod events;
 pub mod ids;
+pub mod orgs;
+pub mod page;
+pub mod reconciliation;
+pub mod tools;
 pub mod values;
 
-pub use dto::*;
+pub use auth::*;
+pub use automation::*;
+pub use backfill::*;
+pub use chatwoot::*;
+pub use contacts_import::*;
+pub use crm::*;
 pub use error::{AppError, ErrorCode, FieldError};
+pub use events::*;
 pub use ids::*;
+pub use orgs::*;
+pub use page::*;
+pub use reconciliation::*;
+pub use tools::*;
 pub use values::*;

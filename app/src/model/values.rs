@@ -4,7 +4,6 @@
 use super::error::ErrorCode;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::str::FromStr;
 
 /// Limits shared by forms, APIs and storage.
 pub const SLUG_MIN: usize = 2;
@@ -200,80 +199,6 @@ pub fn check_new_password(raw: &str) -> Result<(), ErrorCode> {
     Ok(())
 }
 
-/// Portal roles, from most to least powerful.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Admin,
-    Operator,
-    Viewer,
-}
-
-impl Role {
-    fn rank(self) -> u8 {
-        match self {
-            Role::Admin => 3,
-            Role::Operator => 2,
-            Role::Viewer => 1,
-        }
-    }
-
-    /// Whether a user with this role may do what `needed` guards.
-    pub fn allows(self, needed: Role) -> bool {
-        self.rank() >= needed.rank()
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Operator => "operator",
-            Role::Viewer => "viewer",
-        }
-    }
-}
-
-impl FromStr for Role {
-    type Err = ErrorCode;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim() {
-            "admin" => Ok(Role::Admin),
-            "operator" => Ok(Role::Operator),
-            "viewer" => Ok(Role::Viewer),
-            _ => Err(ErrorCode::RoleInvalid),
-        }
-    }
-}
-
-/// Where an organization is in its rollout.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OrgStatus {
-    Onboarding,
-    Active,
-    Paused,
-    Archived,
-}
-
-impl OrgStatus {
-    pub const ALL: [OrgStatus; 4] = [OrgStatus::Onboarding, OrgStatus::Active, OrgStatus::Paused, OrgStatus::Archived];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrgStatus::Onboarding => "onboarding",
-            OrgStatus::Active => "active",
-            OrgStatus::Paused => "paused",
-            OrgStatus::Archived => "archived",
-        }
-    }
-}
-
-impl FromStr for OrgStatus {
-    type Err = ErrorCode;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        OrgStatus::ALL.into_iter().find(|st| st.as_str() == s.trim()).ok_or(ErrorCode::StatusInvalid)
-    }
-}
-
 /// Parses a stage list typed one label per line (the portal's textarea).
 pub fn parse_stage_lines(raw: &str) -> Result<Vec<String>, ErrorCode> {
     let labels = split_stage_lines(raw);
@@ -354,16 +279,6 @@ mod tests {
         for bad in ["ana", "ana@", "@x.com", "ana@x", "a b@x.com", "a@b@c.com", "ana@.com"] {
             assert_eq!(Email::parse(bad), Err(ErrorCode::EmailInvalid), "{bad}");
         }
-    }
-
-    #[test]
-    fn roles_are_ordered() {
-        assert!(Role::Admin.allows(Role::Operator));
-        assert!(Role::Operator.allows(Role::Viewer));
-        assert!(!Role::Viewer.allows(Role::Operator));
-        assert!(!Role::Operator.allows(Role::Admin));
-        assert_eq!("viewer".parse::<Role>(), Ok(Role::Viewer));
-        assert_eq!("root".parse::<Role>(), Err(ErrorCode::RoleInvalid));
     }
 
     #[test]

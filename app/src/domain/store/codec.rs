@@ -1,0 +1,83 @@
+//! How the model's own types travel through sqlx on both engines: every `string_enum!`
+//! state as its text (the column's CHECK constraint lists the same texts) and every typed
+//! id as its BIGINT. Written once, generic over the database, so row structs and binds use
+//! `EventStatus` or `OrgId` directly instead of strings and bare integers.
+
+use crate::model::*;
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::{Database, Decode, Encode, Type};
+
+macro_rules! text_column {
+    ($($t:ty),* $(,)?) => {$(
+        impl<DB: Database> Type<DB> for $t
+        where
+            str: Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <str as Type<DB>>::type_info()
+            }
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <str as Type<DB>>::compatible(ty)
+            }
+        }
+
+        impl<'q, DB: Database> Encode<'q, DB> for $t
+        where
+            &'q str: Encode<'q, DB>,
+        {
+            fn encode_by_ref(&self, buf: &mut <DB as Database>::ArgumentBuffer<'q>) -> Result<IsNull, BoxDynError> {
+                let text: &'q str = self.as_str();
+                <&'q str as Encode<'q, DB>>::encode_by_ref(&text, buf)
+            }
+        }
+
+        impl<'r, DB: Database> Decode<'r, DB> for $t
+        where
+            &'r str: Decode<'r, DB>,
+        {
+            fn decode(value: <DB as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+                let text = <&'r str as Decode<'r, DB>>::decode(value)?;
+                text.parse::<$t>()
+                    .map_err(|_| format!("unexpected {} in the database: {text:?}", stringify!($t)).into())
+            }
+        }
+    )*};
+}
+
+macro_rules! id_column {
+    ($($t:ident),* $(,)?) => {$(
+        impl<DB: Database> Type<DB> for $t
+        where
+            i64: Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <i64 as Type<DB>>::type_info()
+            }
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <i64 as Type<DB>>::compatible(ty)
+            }
+        }
+
+        impl<'q, DB: Database> Encode<'q, DB> for $t
+        where
+            i64: Encode<'q, DB>,
+        {
+            fn encode_by_ref(&self, buf: &mut <DB as Database>::ArgumentBuffer<'q>) -> Result<IsNull, BoxDynError> {
+                <i64 as Encode<'q, DB>>::encode_by_ref(&self.0, buf)
+            }
+        }
+
+        impl<'r, DB: Database> Decode<'r, DB> for $t
+        where
+            i64: Decode<'r, DB>,
+        {
+            fn decode(value: <DB as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+                <i64 as Decode<'r, DB>>::decode(value).map($t)
+            }
+        }
+    )*};
+}
+
+text_column!(Role, OrgStatus);
+id_column!(OrgId, BoardId, StageId, UserId, ContactId, DealId, ApiKeyId);

@@ -1,0 +1,48 @@
+//! An org's Chatwoot connection.
+
+use serde::{Deserialize, Serialize};
+
+/// `PUT /api/v1/admin/orgs/{slug}/chatwoot`: every field optional; an omitted field keeps
+/// its value, an empty secret clears it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatwootConfigInput {
+    #[serde(default)]
+    pub base_url: Option<String>,
+    #[serde(default)]
+    pub account_id: Option<i64>,
+    #[serde(default)]
+    pub webhook_secret: Option<String>,
+    #[serde(default)]
+    pub api_token: Option<String>,
+    /// Chatwoot inbox id → `whatsapp` | `instagram`.
+    #[serde(default)]
+    pub inboxes: Option<std::collections::BTreeMap<String, String>>,
+    /// `signature` (Chatwoot ≥ 4.11.2) or `url_token` (older installs; see `…/chatwoot/url-token`).
+    #[serde(default)]
+    pub auth_mode: Option<String>,
+}
+
+/// An org's Chatwoot connection as shown to operators: secrets only as "set or not".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatwootConfigView {
+    pub base_url: Option<String>,
+    pub account_id: Option<i64>,
+    pub has_webhook_secret: bool,
+    pub has_api_token: bool,
+    pub inboxes: std::collections::BTreeMap<String, String>,
+    /// Where Chatwoot must send this org's webhooks (path; prefix with Ponte's public URL).
+    /// In `url_token` mode the token is appended (`…/{token}`); it is shown once, when made.
+    pub webhook_path: String,
+    /// `signature` or `url_token`.
+    pub auth_mode: String,
+    pub has_url_token: bool,
+    pub updated_at: Option<i64>,
+}
+
+/// A freshly made URL token: the only time it is shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UrlTokenCreated {
+    pub token: String,
+    pub webhook_path: String,
+}

@@ -1,0 +1,70 @@
+//! Contacts, their identities, deals and conversations.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactDto {
+    pub id: i64,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// The contact's id in the client's previous CRM (contacts import).
+    #[serde(default)]
+    pub external_ref: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityDto {
+    pub id: i64,
+    pub contact_id: i64,
+    pub source: String,
+    pub external_id: String,
+    pub session_key: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DealDto {
+    pub id: i64,
+    pub contact_id: i64,
+    pub board: String,
+    pub stage: String,
+    pub stage_label: String,
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationDto {
+    pub id: i64,
+    pub chatwoot_conversation_id: i64,
+    pub contact_id: i64,
+    pub deal_id: Option<i64>,
+    pub source: String,
+    pub session_key: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConflictDto {
+    pub id: i64,
+    pub kind: String,
+    pub source: String,
+    pub external_id: String,
+    pub contact_id: Option<i64>,
+    pub other_contact_id: Option<i64>,
+    pub event_id: Option<i64>,
+    pub detail: Option<String>,
+    pub status: String,
+    pub created_at: i64,
+}
+
+/// `PATCH /api/v1/admin/orgs/{slug}/deals/{id}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DealPatch {
+    /// `open`, `won` or `lost`.
+    pub status: String,
+}

@@ -1,0 +1,58 @@
+//! Webhook events as operators and scripts read them, and reprocessing.
+
+use serde::{Deserialize, Serialize};
+
+/// The answer to an accepted webhook delivery.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookAck {
+    pub event_id: i64,
+    /// True when this delivery repeats one already stored (nothing new is processed).
+    pub duplicate: bool,
+    /// `pending` (queued for processing) or `ignored` (an event Ponte does not act on).
+    pub status: String,
+}
+
+/// One step of one processing attempt of an event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventStep {
+    pub attempt: i64,
+    /// `received`, `classify`, `identity`, `deal`, `conversation`, `forward`.
+    pub step: String,
+    /// e.g. `created`, `resolved`, `ensured`, `forwarded`, `skipped`, `failed`.
+    pub outcome: String,
+    pub detail: Option<String>,
+    pub duration_us: i64,
+    pub at: i64,
+}
+
+/// A stored webhook event as operators and scripts read it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventView {
+    pub id: i64,
+    pub event: String,
+    pub status: String,
+    pub source: Option<String>,
+    pub delivery_id: Option<String>,
+    pub received_at: i64,
+    pub attempts: i64,
+    pub next_attempt_at: Option<i64>,
+    pub last_error: Option<String>,
+    pub steps: Vec<EventStep>,
+    /// The raw payload; left out of lists unless asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReprocessResult {
+    pub requeued: u64,
+}
+
+/// `POST …/events/reprocess`: every failed or dead event received in [from, to).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReprocessRange {
+    /// Epoch milliseconds or RFC 3339.
+    pub from: serde_json::Value,
+    pub to: serde_json::Value,
+}

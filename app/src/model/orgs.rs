@@ -1,0 +1,98 @@
+//! Organizations, their boards and stages.
+
+use super::ids::{BoardId, OrgId, StageId};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgSummary {
+    pub id: OrgId,
+    pub slug: String,
+    pub name: String,
+    pub status: OrgStatus,
+    /// Epoch milliseconds.
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageDto {
+    pub id: StageId,
+    pub key: String,
+    pub label: String,
+    pub position: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardDto {
+    pub id: BoardId,
+    pub key: String,
+    pub name: String,
+    pub is_default: bool,
+    pub stages: Vec<StageDto>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgDetail {
+    #[serde(flatten)]
+    pub org: OrgSummary,
+    pub boards: Vec<BoardDto>,
+}
+
+/// Input of "new organization" (portal form and admin API).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewOrg {
+    pub slug: String,
+    pub name: String,
+    /// Stage labels of the org's first board; `None` takes the default template.
+    #[serde(default)]
+    pub stages: Option<Vec<String>>,
+    /// Name of the first board; defaults to "Funil de vendas".
+    #[serde(default)]
+    pub board_name: Option<String>,
+}
+
+/// A partial update of an organization (admin API).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewBoard {
+    #[serde(default)]
+    pub key: Option<String>,
+    pub name: String,
+    pub stages: Vec<String>,
+    #[serde(default)]
+    pub is_default: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewStage {
+    #[serde(default)]
+    pub key: Option<String>,
+    pub label: String,
+    /// 1-based position; `None` appends at the end.
+    #[serde(default)]
+    pub position: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StagePatch {
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub position: Option<i64>,
+}
+
+string_enum! {
+    /// Where an organization is in its rollout.
+    pub enum OrgStatus(StatusInvalid) {
+        Onboarding = "onboarding",
+        Active = "active",
+        Paused = "paused",
+        Archived = "archived",
+    }
+}

@@ -1,0 +1,44 @@
+//! Reconciliation tasks: identity conflicts decided by an operator.
+
+use super::crm::{ContactDto, ConversationDto, DealDto, IdentityDto};
+use serde::{Deserialize, Serialize};
+
+/// A contact as a reconciliation task shows it: what would move with a decision.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactCard {
+    pub contact: ContactDto,
+    pub identities: Vec<IdentityDto>,
+    pub deals: Vec<DealDto>,
+    pub conversations: Vec<ConversationDto>,
+}
+
+/// An identity conflict as a reconciliation task: both contacts side by side and the
+/// resolutions this kind allows (`kept`, `linked_other`, `not_same_person`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconciliationTaskDto {
+    pub id: i64,
+    pub kind: String,
+    pub source: String,
+    pub external_id: String,
+    pub phone_raw: Option<String>,
+    pub detail: Option<String>,
+    pub status: String,
+    pub resolution: Option<String>,
+    pub resolved_by: Option<String>,
+    pub resolved_at: Option<i64>,
+    pub run_id: Option<i64>,
+    pub event_id: Option<i64>,
+    pub created_at: i64,
+    /// The contact the clash was found for.
+    pub contact: Option<ContactCard>,
+    /// The contact that holds the number, when there is one.
+    pub other: Option<ContactCard>,
+    pub choices: Vec<String>,
+}
+
+/// `POST /api/v1/admin/orgs/{slug}/reconciliation/{id}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveInput {
+    pub resolution: String,
+}
