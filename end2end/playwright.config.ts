@@ -1,5 +1,5 @@
 // Playwright drives Debian's Chromium (CHROMIUM_PATH, default /usr/bin/chromium); it
-// never downloads a browser. `cargo leptos end-to-end` starts Ponte on 127.0.0.1:3000.
+// never downloads a browser. scripts/test.sh starts Ponte on 127.0.0.1:3000 and waits for it.
 import { defineConfig } from "@playwright/test";
 
 export default defineConfig({

@@ -5,20 +5,6 @@ export const admin = {
   password: process.env.PONTE_E2E_ADMIN_PASSWORD ?? "",
 };
 
-/** `cargo leptos end-to-end` does not wait for the port: retry the first load. */
-export async function gotoWhenUp(page: Page, path: string) {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      await page.goto(path);
-      return;
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await page.waitForTimeout(500);
-    }
-  }
-}
-
 /** Clicks before hydration are lost: wait until the wasm bundle has hydrated the page
  * (the portal marks <body data-hydrated> from an effect, which only runs in the browser). */
 export async function waitForHydration(page: Page) {
@@ -26,7 +12,7 @@ export async function waitForHydration(page: Page) {
 }
 
 export async function login(page: Page, email = admin.email, password = admin.password) {
-  await gotoWhenUp(page, "/login");
+  await page.goto("/login");
   await waitForHydration(page);
   await page.getByLabel("E-mail").fill(email);
   await page.getByLabel("Senha").fill(password);

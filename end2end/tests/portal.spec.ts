@@ -1,8 +1,8 @@
 import { expect, test } from "@playwright/test";
-import { gotoWhenUp, login, loginAsAdmin, waitForHydration } from "./helpers";
+import { login, loginAsAdmin, waitForHydration } from "./helpers";
 
 test("a page behind login sends an anonymous visitor to the login page, in pt-BR", async ({ page }) => {
-  await gotoWhenUp(page, "/orgs");
+  await page.goto("/orgs");
   await expect(page).toHaveURL(/\/login$/);
   await expect(page.getByRole("heading", { name: "Entrar no Ponte" })).toBeVisible();
   await expect(page.locator("html")).toHaveAttribute("lang", "pt-BR");
@@ -64,6 +64,6 @@ test("the portal switches to English and back, and logout ends the session", asy
 
   await page.getByRole("button", { name: "Sair" }).click();
   await expect(page).toHaveURL(/\/login$/);
-  await gotoWhenUp(page, "/orgs");
+  await page.goto("/orgs");
   await expect(page).toHaveURL(/\/login$/);
 });

@@ -5,15 +5,12 @@
 //! rollback switches to the fallback while ingestion keeps creating contacts and deals
 //! (issue: tools API, n8n and rollback). A fake n8n that goes away covers a failing rollback.
 
-mod common;
-
+use crate::common::chatwoot::*;
+use crate::common::*;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use common::chatwoot::*;
-use common::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
 
 fn real_n8n() -> (String, String) {
     let url = std::env::var("PONTE_TEST_N8N_URL")
@@ -43,19 +40,6 @@ async fn status_of(app: &TestApp, key: &str, slug: &str) -> Value {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     json(res).await
-}
-
-/// Waits until `check` holds (n8n runs the workflow after answering its webhook).
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(40);
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 async fn v2_moves_the_deal_and_rollback_switches_to_the_fallback(engine: Engine) {
@@ -117,7 +101,7 @@ async fn v2_moves_the_deal_and_rollback_switches_to_the_fallback(engine: Engine)
     // A customer writes: Ponte → n8n v2 → Ponte's stage-move tool → the deal moves.
     let (status, _) = deliver(&app, &slug, &fixture_json("whatsapp_message_created.json"), "d-1").await;
     assert_eq!(status, StatusCode::OK);
-    eventually("the v2 workflow moves the deal", || async {
+    until("the v2 workflow moves the deal", || async {
         let deals = list(&app, &key, &slug, "deals").await;
         deals.len() == 1 && deals[0]["stage"] == "em-atendimento"
     })
@@ -151,7 +135,7 @@ async fn v2_moves_the_deal_and_rollback_switches_to_the_fallback(engine: Engine)
     // Ingestion keeps going: a new person gets a contact and a deal, handed to the fallback.
     let (status, ack) = deliver(&app, &slug, &fixture_json("instagram_message_created.json"), "d-2").await;
     assert_eq!(status, StatusCode::OK);
-    eventually("the Instagram message is processed", || async {
+    until("the Instagram message is processed", || async {
         event(&app, &key, &slug, &ack["event_id"]).await["status"] == "done"
     })
     .await;
@@ -167,7 +151,7 @@ both_engines!(v2_moves_the_deal_and_rollback_switches_to_the_fallback);
 
 /// A stand-in for n8n that accepts the install and can then go away, to see a rollback
 /// whose n8n steps fail.
-async fn vanishing_n8n() -> (String, tokio::sync::oneshot::Sender<()>) {
+async fn vanishing_n8n() -> (String, Vanish) {
     let app = Router::new()
         .route(
             "/api/v1/workflows",
@@ -177,14 +161,27 @@ async fn vanishing_n8n() -> (String, tokio::sync::oneshot::Sender<()>) {
     let listener = loopback_listener().await;
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    server_runtime().spawn(async move {
+    let served = server_runtime().spawn(async move {
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = rx.await;
             })
             .await;
     });
-    (format!("http://{addr}"), tx)
+    (format!("http://{addr}"), Vanish { stop: tx, served })
+}
+
+struct Vanish {
+    stop: tokio::sync::oneshot::Sender<()>,
+    served: tokio::task::JoinHandle<()>,
+}
+
+impl Vanish {
+    /// Returns once the stand-in has stopped listening (its port then refuses connections).
+    async fn now(self) {
+        let _ = self.stop.send(());
+        let _ = self.served.await;
+    }
 }
 
 async fn a_rollback_with_n8n_down_still_cuts_v2_off_and_says_what_failed(engine: Engine) {
@@ -200,8 +197,7 @@ async fn a_rollback_with_n8n_down_still_cuts_v2_off_and_says_what_failed(engine:
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, _) = set_automation(&app, &key, "coronel", json!({"mode": "v2"})).await;
     assert_eq!(status, StatusCode::OK);
-    let _ = stop.send(());
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.now().await;
 
     let (status, report) = admin(&app, &key, reqwest::Method::POST, "coronel/automation/rollback", json!({})).await;
     assert_eq!(status, StatusCode::OK);

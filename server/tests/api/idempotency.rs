@@ -2,12 +2,10 @@
 //! re-deliveries do, with new delivery ids), leaves the database and the automation
 //! exactly as the first application did. Runs on both engines (issue: ingestion).
 
-mod common;
-
+use crate::common::chatwoot::*;
+use crate::common::sink::Sink;
+use crate::common::*;
 use app::domain::ingest::pipeline;
-use common::chatwoot::*;
-use common::sink::Sink;
-use common::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as PropConfig, TestRunner};
 use serde_json::{json, Value};

@@ -1,8 +1,6 @@
 //! Liveness, readiness, request ids, compression and start-up behaviour.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 
 async fn healthz_and_readyz_answer_json(engine: Engine) {

@@ -1,10 +1,8 @@
 //! Chatwoot webhook acceptance through the real endpoint: signature, durability, dedupe,
 //! and every kind of bad delivery (issue: ingestion, first part).
 
-mod common;
-
-use common::chatwoot::{fixture, list, SECRET};
-use common::*;
+use crate::common::chatwoot::{fixture, list, SECRET};
+use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

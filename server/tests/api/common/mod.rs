@@ -11,9 +11,11 @@ use app::model::Role;
 use ponte_server::config::Config;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::Value;
+use std::fmt::Debug;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 /// Every test server runs on one runtime that lives as long as the test binary, as in
@@ -41,6 +43,46 @@ pub async fn start_server(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<ponte_server::Running, ponte_server::StartError> {
     server_runtime().spawn(ponte_server::start(config, shutdown)).await.expect("server start task")
+}
+
+/// How long background work may take before a test fails (generous: the machines are shared).
+const EVENTUALLY: Duration = Duration::from_secs(40);
+
+/// Polls `probe` until it answers `Ok` and returns that value; each `Err` is the state seen
+/// so far, printed if time runs out. The one way tests wait for background work (runners,
+/// workers, n8n executions): a poll, never a fixed sleep.
+pub async fn eventually<T, E: Debug, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let deadline = Instant::now() + EVENTUALLY;
+    loop {
+        match probe().await {
+            Ok(value) => return value,
+            Err(seen) => assert!(Instant::now() < deadline, "timed out waiting for {what}; last seen: {seen:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// `eventually` for a plain condition.
+pub async fn until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    eventually(what, || {
+        let holds = check();
+        async move {
+            if holds.await {
+                Ok(())
+            } else {
+                Err("not yet")
+            }
+        }
+    })
+    .await
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,6 +117,8 @@ pub struct TestApp {
     pub config: Config,
     _dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
+    /// The PostgreSQL database made for this test, dropped with it.
+    postgres: Option<TestDatabase>,
 }
 
 impl Drop for TestApp {
@@ -82,24 +126,41 @@ impl Drop for TestApp {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        if let Some(db) = self.postgres.take() {
+            // Drop runs inside the test's runtime, where blocking on another runtime is not
+            // allowed: the shared server runtime drops the database, waited for from a thread.
+            let dropping = server_runtime().spawn(async move {
+                if let Err(e) = app::domain::store::drop_postgres_database(&db.admin_url, &db.name).await {
+                    eprintln!("could not drop test database {}: {e}", db.name);
+                }
+            });
+            let _ = std::thread::spawn(move || server_runtime().block_on(dropping)).join();
+        }
     }
+}
+
+/// A database made on the test PostgreSQL server for one test.
+pub struct TestDatabase {
+    pub admin_url: String,
+    pub name: String,
 }
 
 pub const PASSWORD: &str = "senha-forte-de-teste";
 
-/// A fresh database URL for `engine`. PostgreSQL comes from PONTE_TEST_POSTGRES_URL (the
-/// test command starts one); without it the test fails: it never skips.
-pub async fn fresh_database(engine: Engine, dir: &std::path::Path) -> String {
+/// A fresh database for `engine`: a SQLite file in `dir`, or a new PostgreSQL database on
+/// the server of PONTE_TEST_POSTGRES_URL (the test command starts one); without it the
+/// test fails: it never skips.
+pub async fn fresh_database(engine: Engine, dir: &std::path::Path) -> (String, Option<TestDatabase>) {
     match engine {
-        Engine::Sqlite => dir.join("ponte.db").to_string_lossy().into_owned(),
+        Engine::Sqlite => (dir.join("ponte.db").to_string_lossy().into_owned(), None),
         Engine::Postgres => {
-            let admin = std::env::var("PONTE_TEST_POSTGRES_URL").expect(
+            let admin_url = std::env::var("PONTE_TEST_POSTGRES_URL").expect(
                 "PONTE_TEST_POSTGRES_URL is not set: run the tests through scripts/test.sh, which starts PostgreSQL",
             );
             let name = format!("ponte_test_{}", &auth::random_token()[..16]);
-            app::domain::store::create_postgres_database(&admin, &name).await.expect("create test database");
-            let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
-            format!("{base}/{name}")
+            app::domain::store::create_postgres_database(&admin_url, &name).await.expect("create test database");
+            let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin_url.clone());
+            (format!("{base}/{name}"), Some(TestDatabase { admin_url, name }))
         }
     }
 }
@@ -113,7 +174,8 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = Config::for_data_dir(dir.path().to_path_buf());
         config.bind = "127.0.0.1:0".parse().unwrap();
-        config.database_url = Some(fresh_database(engine, dir.path()).await);
+        let (url, postgres) = fresh_database(engine, dir.path()).await;
+        config.database_url = Some(url);
         config.master_secret = None;
         config.public_url = None;
         tweak(&mut config);
@@ -131,6 +193,7 @@ impl TestApp {
             config,
             _dir: dir,
             stop: Some(tx),
+            postgres,
         }
     }
 

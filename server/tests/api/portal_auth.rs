@@ -1,9 +1,7 @@
 //! Portal authentication through HTTP: login, sessions, roles, logout, the setup link.
 
-mod common;
-
+use crate::common::*;
 use app::model::Role;
-use common::*;
 use reqwest::StatusCode;
 
 async fn wrong_password_and_unknown_user_get_the_same_401(engine: Engine) {

@@ -2,12 +2,10 @@
 //! and empty phones, resume after a stop mid-run, live ingestion meanwhile, dry run, and
 //! org isolation (issue: backfill).
 
-mod common;
-
+use crate::common::chatwoot::*;
+use crate::common::*;
 use app::domain::ingest::pipeline;
 use app::domain::{backfill, Actor};
-use common::chatwoot::*;
-use common::*;
 
 async fn contact(app: &TestApp, slug: &str, name: &str, phone: Option<&str>) -> i64 {
     backfill::add_contact(&app.services, slug, Some(name), phone).await.unwrap()
@@ -91,15 +89,15 @@ async fn conflicts_invalid_and_empty_phones_are_kept_for_review(engine: Engine) 
 
 /// Waits for a background runner to finish a run.
 async fn wait_done(app: &TestApp, slug: &str, id: i64) -> backfill::BackfillRunDto {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
+    eventually("the run to finish", || async {
         let r = backfill::get(&app.services, slug, id).await.unwrap();
         if r.status == "done" {
-            return r;
+            Ok(r)
+        } else {
+            Err(r)
         }
-        assert!(std::time::Instant::now() < deadline, "the run did not finish: {r:?}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    })
+    .await
 }
 
 async fn tasks(app: &TestApp, key: &str, slug: &str, status: &str) -> Vec<serde_json::Value> {
@@ -231,12 +229,13 @@ async fn a_dead_processs_run_is_resumed_by_the_runner(engine: Engine) {
     let held =
         app::domain::store::backfill::claim(db, started.id, "dead-process", now, backfill::LEASE_MS).await.unwrap();
     assert!(held.is_some());
-    // Another process starts, with its runner.
-    let runners = ponte_server::workers::spawn_backfill_runners(app.services.clone(), 1);
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    // Another process looks for work while the lease is fresh: it finds none.
+    assert!(!backfill::run_next(&app.services, "another-process").await.unwrap(), "a live lease is respected");
     let waiting = backfill::get(&app.services, "coronel", started.id).await.unwrap();
     assert_eq!(waiting.processed, 0, "a live lease is respected");
+    // Once the lease runs out, that process's runner takes the run over.
     app.services.clock.advance(backfill::LEASE_MS + 1);
+    let runners = ponte_server::workers::spawn_backfill_runners(app.services.clone(), 1);
     let r = wait_done(&app, "coronel", started.id).await;
     assert_eq!((r.processed, r.created), (40, 40));
     assert_eq!(list(&app, &key, "coronel", "identities?limit=100").await.len(), 40);
@@ -266,16 +265,16 @@ async fn a_wave_of_orgs_runs_and_is_watched(engine: Engine) {
     assert_eq!(orgs.len(), 3);
     assert!(orgs[0]["run"]["id"].is_i64() && orgs[1]["run"]["id"].is_i64());
     assert!(orgs[2]["run"].is_null() && orgs[2]["error"].is_string(), "{}", orgs[2]);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let overview = loop {
+    let overview = eventually("the wave to finish", || async {
         let o = json(http().get(app.url("/api/v1/admin/backfill")).bearer_auth(&key).send().await.unwrap()).await;
         let all_done = o.as_array().unwrap().iter().all(|org| org["run"]["status"] == "done");
         if all_done {
-            break o;
+            Ok(o)
+        } else {
+            Err(o)
         }
-        assert!(std::time::Instant::now() < deadline, "wave did not finish: {o}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    };
+    })
+    .await;
     for org in overview.as_array().unwrap() {
         assert_eq!((org["contacts"].as_i64(), org["run"]["created"].as_i64()), (Some(12), Some(12)), "{org}");
         assert_eq!(org["run"]["wave"], wave["wave"]);
@@ -386,15 +385,15 @@ async fn the_admin_api_runs_and_controls_a_backfill(engine: Engine) {
     assert_eq!(res.status(), reqwest::StatusCode::ACCEPTED);
     let id = json(res).await["id"].as_i64().unwrap();
     let url = app.url(&format!("/api/v1/admin/orgs/coronel/backfill/{id}"));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let done = loop {
+    let done = eventually("the backfill to finish", || async {
         let run = json(http().get(&url).bearer_auth(&key).send().await.unwrap()).await;
         if run["status"] == "done" {
-            break run;
+            Ok(run)
+        } else {
+            Err(run)
         }
-        assert!(std::time::Instant::now() < deadline, "backfill did not finish: {run}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    })
+    .await;
     assert_eq!((done["processed"].as_i64(), done["created"].as_i64()), (Some(30), Some(30)));
     let res = http().post(format!("{url}/pause")).bearer_auth(&key).send().await.unwrap();
     assert_eq!(res.status(), reqwest::StatusCode::CONFLICT, "a finished run cannot be paused");
@@ -467,14 +466,12 @@ async fn a_run_beside_live_webhooks_for_the_same_numbers(engine: Engine) {
     futures::future::join_all(sends).await;
     let done = wait_done(&app, "coronel", run.id).await;
     pipeline::drain(&app.services, "t").await.unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !list(&app, &key, "coronel", "events?status=pending").await.is_empty()
-        || !list(&app, &key, "coronel", "events?status=processing").await.is_empty()
-        || !list(&app, &key, "coronel", "events?status=failed").await.is_empty()
-    {
-        assert!(std::time::Instant::now() < deadline, "events left unprocessed");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    until("every event processed", || async {
+        list(&app, &key, "coronel", "events?status=pending").await.is_empty()
+            && list(&app, &key, "coronel", "events?status=processing").await.is_empty()
+            && list(&app, &key, "coronel", "events?status=failed").await.is_empty()
+    })
+    .await;
     let identities = all(&app, &key, "coronel", "identities").await;
     let conflicts = all(&app, &key, "coronel", "identity-conflicts").await;
     let contacts = all(&app, &key, "coronel", "contacts").await;

@@ -2,11 +2,9 @@
 //! refusal, idempotency keys, concurrency, cross-org isolation, reads and the OpenAPI
 //! document (issue: tools API).
 
-mod common;
-
+use crate::common::chatwoot::*;
+use crate::common::*;
 use app::domain::ingest::pipeline;
-use common::chatwoot::*;
-use common::*;
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::{json, Value};
 

@@ -1,9 +1,7 @@
 //! Organizations through the portal's server functions and pages.
 
-mod common;
-
+use crate::common::*;
 use app::model::Role;
-use common::*;
 use reqwest::StatusCode;
 
 fn org_form<'a>(slug: &'a str, name: &'a str, stages: &'a str) -> [(&'static str, &'a str); 4] {
@@ -158,9 +156,9 @@ both_engines!(a_form_post_over_the_body_limit_is_a_json_413);
 async fn events_page_roles_and_errors(engine: Engine) {
     let app = TestApp::spawn_with(engine, |c| c.workers = Some(0)).await;
     let key = app.admin_key().await;
-    common::chatwoot::setup_org(&app, &key, "coronel").await;
+    crate::common::chatwoot::setup_org(&app, &key, "coronel").await;
     let (_, ack) =
-        common::chatwoot::deliver(&app, "coronel", &common::chatwoot::wa_message(1, 1, "5511987654321"), "d-1").await;
+        crate::common::chatwoot::deliver(&app, "coronel", &crate::common::chatwoot::wa_message(1, 1, "5511987654321"), "d-1").await;
     let id = ack["event_id"].to_string();
     let viewer = app.logged_in(Role::Viewer).await;
     let res = app.server_fn(&viewer, "list_events", &[("slug", "coronel")]).await;
@@ -201,7 +199,7 @@ both_engines!(events_page_roles_and_errors);
 async fn automation_page_roles(engine: Engine) {
     let app = TestApp::spawn_with(engine, |c| c.workers = Some(0)).await;
     let key = app.admin_key().await;
-    common::chatwoot::setup_org(&app, &key, "coronel").await;
+    crate::common::chatwoot::setup_org(&app, &key, "coronel").await;
     let viewer = app.logged_in(Role::Viewer).await;
     let res = app.server_fn(&viewer, "automation_page", &[("slug", "coronel")]).await;
     assert_eq!(res.status(), StatusCode::OK);

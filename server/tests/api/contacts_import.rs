@@ -3,11 +3,9 @@
 //! reason; re-importing the same file creates nothing; files larger than the JSON body
 //! limit stream through; bad files refused whole; one org never sees another's imports.
 
-mod common;
-
+use crate::common::chatwoot::*;
+use crate::common::*;
 use app::model::Role;
-use common::chatwoot::*;
-use common::*;
 use reqwest::StatusCode;
 
 async fn setup(engine: Engine) -> (TestApp, String) {

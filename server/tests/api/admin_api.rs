@@ -1,9 +1,7 @@
 //! The admin API (`/api/v1/admin/…`) through HTTP: authentication, orgs, boards, stages,
 //! users, and what happens to each kind of bad input.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 

@@ -1,0 +1,21 @@
+//! Ponte's integration tests: one binary (linking the whole app once, not once per file),
+//! one module per area. Each test starts the real server on a random port against a
+//! fresh SQLite file or PostgreSQL database (`common`); `both_engines!` runs a scenario
+//! on each.
+
+#[macro_use]
+mod common;
+
+mod admin_api;
+mod architecture;
+mod backfill;
+mod cli;
+mod contacts_import;
+mod health;
+mod idempotency;
+mod n8n;
+mod pipeline;
+mod portal_auth;
+mod portal_orgs;
+mod tools;
+mod webhooks;
