@@ -114,3 +114,33 @@ pub struct AutomationStatus {
     pub actions: Vec<ActionReport>,
     pub incidents: Vec<IncidentDto>,
 }
+
+string_enum! {
+    /// Where Ponte hands an org's events: the v2 workflow, the fallback, or nowhere.
+    pub enum AutomationMode(ModeInvalid) {
+        V2 = "v2",
+        Fallback = "fallback",
+        Paused = "paused",
+    }
+}
+
+string_enum! {
+    pub enum ActionKind(ValueInvalid) {
+        Rollback = "rollback",
+        RollForward = "roll_forward",
+    }
+}
+
+string_enum! {
+    pub enum ActionOutcome(ValueInvalid) {
+        Ok = "ok",
+        Failed = "failed",
+    }
+}
+
+string_enum! {
+    pub enum IncidentStatus(StatusInvalid) {
+        Open = "open",
+        Resolved = "resolved",
+    }
+}

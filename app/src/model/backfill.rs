@@ -67,3 +67,19 @@ pub struct OrgBackfillDto {
     pub contacts: i64,
     pub run: Option<BackfillRunDto>,
 }
+
+string_enum! {
+    /// A backfill run's state; `running` and `paused` runs are the org's active one.
+    pub enum RunStatus(RunStateInvalid) {
+        Running = "running",
+        Paused = "paused",
+        Cancelled = "cancelled",
+        Done = "done",
+        Failed = "failed",
+    }
+}
+
+impl RunStatus {
+    /// At most one run per org is in one of these.
+    pub const ACTIVE: &'static [RunStatus] = &[RunStatus::Running, RunStatus::Paused];
+}

@@ -46,3 +46,12 @@ pub struct UrlTokenCreated {
     pub token: String,
     pub webhook_path: String,
 }
+
+string_enum! {
+    /// How an org's Chatwoot webhooks authenticate: Chatwoot's HMAC signature, or a secret
+    /// token in the URL for installs that cannot sign.
+    pub enum AuthMode(AuthModeInvalid) {
+        Signature = "signature",
+        UrlToken = "url_token",
+    }
+}

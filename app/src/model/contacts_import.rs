@@ -17,3 +17,19 @@ pub struct ImportDto {
     pub started_at: i64,
     pub finished_at: Option<i64>,
 }
+
+string_enum! {
+    pub enum ImportStatus(StatusInvalid) {
+        Running = "running",
+        Done = "done",
+        Failed = "failed",
+    }
+}
+
+string_enum! {
+    /// A rejected row is not imported; a warning row is, with a remark.
+    pub enum IssueLevel(ValueInvalid) {
+        Rejected = "rejected",
+        Warning = "warning",
+    }
+}

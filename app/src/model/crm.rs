@@ -68,3 +68,43 @@ pub struct DealPatch {
     /// `open`, `won` or `lost`.
     pub status: String,
 }
+
+string_enum! {
+    /// The messaging channel a person writes on.
+    pub enum Source(SourceInvalid) {
+        Whatsapp = "whatsapp",
+        Instagram = "instagram",
+    }
+}
+
+string_enum! {
+    /// A deal is open until it is won or lost (one open deal per contact and board).
+    pub enum DealStatus(StatusInvalid) {
+        Open = "open",
+        Won = "won",
+        Lost = "lost",
+    }
+}
+
+string_enum! {
+    /// Why a number could not simply be linked to a contact.
+    pub enum ConflictKind(ValueInvalid) {
+        /// A live message's identity matched two contacts (exact and ninth-digit spellings).
+        AmbiguousIdentity = "ambiguous_identity",
+        /// Two contacts of the org typed the same number.
+        DuplicatePhone = "duplicate_phone",
+        /// The number's identity belongs to a contact whose phone says otherwise.
+        NumberTaken = "number_taken",
+        /// The contact already has another WhatsApp identity.
+        NormalizesDifferently = "normalizes_differently",
+        /// The typed phone is not a number (listed in the run's report, never a task).
+        InvalidPhone = "invalid_phone",
+    }
+}
+
+string_enum! {
+    pub enum ConflictStatus(StatusInvalid) {
+        Open = "open",
+        Resolved = "resolved",
+    }
+}

@@ -5,79 +5,84 @@
 use serde::{Deserialize, Serialize};
 use server_fn::codec::JsonEncoding;
 use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::OnceLock;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    // Field validation.
-    Required,
-    TooShort,
-    TooLong,
-    TextInvalid,
-    SlugInvalid,
-    KeyInvalid,
-    EmailInvalid,
-    PasswordTooShort,
-    RoleInvalid,
-    StatusInvalid,
-    StagesEmpty,
-    StagesTooMany,
-    StagesDuplicate,
-    StageLabelInvalid,
-    UrlInvalid,
-    SourceInvalid,
-    NumberInvalid,
-    ModeInvalid,
-    AuthModeInvalid,
-    RangeInvalid,
-    CursorInvalid,
-    // Uniqueness.
-    SlugTaken,
-    KeyTaken,
-    EmailTaken,
-    // Authentication and authorization.
-    InvalidCredentials,
-    SessionMissing,
-    SessionExpired,
-    ApiKeyMissing,
-    ApiKeyInvalid,
-    Forbidden,
-    SetupTokenInvalid,
-    SetupDone,
-    // Webhooks.
-    WebhookNotConfigured,
-    SignatureInvalid,
-    SignatureStale,
-    AccountMismatch,
-    EventMissing,
-    UrlTokenInvalid,
-    TokenMissing,
-    TokenInvalid,
-    DealNotFound,
-    DealClosed,
-    RunStateInvalid,
-    RunAlreadyActive,
-    TaskResolved,
-    TaskStale,
-    ResolutionInvalid,
-    CsvHeaderInvalid,
-    CsvFileMissing,
-    N8nNotConfigured,
-    N8nFailed,
-    V2NotInstalled,
-    OpenDealExists,
-    StageUnknown,
-    IdempotencyKeyInvalid,
-    NotReprocessable,
-    // Requests.
-    Validation,
-    NotFound,
-    InvalidJson,
-    UnsupportedMediaType,
-    BodyTooLarge,
-    Internal,
-    Unavailable,
+string_enum! {
+    /// Every refusal Ponte can answer, as a stable machine code (its text is the i18n key
+    /// `errors.<code>` and the JSON `error.code`).
+    pub enum ErrorCode(ValueInvalid) {
+        // Field validation.
+        Required = "required",
+        TooShort = "too_short",
+        TooLong = "too_long",
+        TextInvalid = "text_invalid",
+        SlugInvalid = "slug_invalid",
+        KeyInvalid = "key_invalid",
+        EmailInvalid = "email_invalid",
+        PasswordTooShort = "password_too_short",
+        RoleInvalid = "role_invalid",
+        StatusInvalid = "status_invalid",
+        StagesEmpty = "stages_empty",
+        StagesTooMany = "stages_too_many",
+        StagesDuplicate = "stages_duplicate",
+        StageLabelInvalid = "stage_label_invalid",
+        UrlInvalid = "url_invalid",
+        SourceInvalid = "source_invalid",
+        NumberInvalid = "number_invalid",
+        ModeInvalid = "mode_invalid",
+        AuthModeInvalid = "auth_mode_invalid",
+        RangeInvalid = "range_invalid",
+        ValueInvalid = "value_invalid",
+        CursorInvalid = "cursor_invalid",
+        // Uniqueness.
+        SlugTaken = "slug_taken",
+        KeyTaken = "key_taken",
+        EmailTaken = "email_taken",
+        // Authentication and authorization.
+        InvalidCredentials = "invalid_credentials",
+        SessionMissing = "session_missing",
+        SessionExpired = "session_expired",
+        ApiKeyMissing = "api_key_missing",
+        ApiKeyInvalid = "api_key_invalid",
+        Forbidden = "forbidden",
+        SetupTokenInvalid = "setup_token_invalid",
+        SetupDone = "setup_done",
+        // Webhooks.
+        WebhookNotConfigured = "webhook_not_configured",
+        SignatureInvalid = "signature_invalid",
+        SignatureStale = "signature_stale",
+        AccountMismatch = "account_mismatch",
+        EventMissing = "event_missing",
+        UrlTokenInvalid = "url_token_invalid",
+        TokenMissing = "token_missing",
+        TokenInvalid = "token_invalid",
+        DealNotFound = "deal_not_found",
+        DealClosed = "deal_closed",
+        RunStateInvalid = "run_state_invalid",
+        RunAlreadyActive = "run_already_active",
+        TaskResolved = "task_resolved",
+        TaskStale = "task_stale",
+        ResolutionInvalid = "resolution_invalid",
+        CsvHeaderInvalid = "csv_header_invalid",
+        CsvFileMissing = "csv_file_missing",
+        N8nNotConfigured = "n8n_not_configured",
+        N8nFailed = "n8n_failed",
+        V2NotInstalled = "v2_not_installed",
+        OpenDealExists = "open_deal_exists",
+        StageUnknown = "stage_unknown",
+        IdempotencyKeyInvalid = "idempotency_key_invalid",
+        NotReprocessable = "not_reprocessable",
+        // Requests.
+        Validation = "validation",
+        NotFound = "not_found",
+        InvalidJson = "invalid_json",
+        UnsupportedMediaType = "unsupported_media_type",
+        BodyTooLarge = "body_too_large",
+        Internal = "internal",
+        Unavailable = "unavailable",
+    }
 }
 
 impl ErrorCode {
@@ -101,85 +106,46 @@ impl ErrorCode {
         }
     }
 
-    /// The default pt-BR text, used by the JSON APIs and the logs.
+    /// The pt-BR text, used by the JSON APIs and the logs.
     pub fn message(self) -> &'static str {
-        use ErrorCode::*;
-        match self {
-            Required => "Campo obrigatório.",
-            TooShort => "Valor curto demais.",
-            TooLong => "Valor longo demais.",
-            TextInvalid => "O texto contém caracteres não permitidos.",
-            SlugInvalid => "Use só letras minúsculas sem acento, números e hífens (ex.: coronel-picanha).",
-            KeyInvalid => "Use só letras minúsculas sem acento, números e hífens.",
-            EmailInvalid => "E-mail inválido.",
-            PasswordTooShort => "A senha precisa de pelo menos 10 caracteres.",
-            RoleInvalid => "Papel inválido: use admin, operator ou viewer.",
-            StatusInvalid => "Situação inválida: use onboarding, active, paused ou archived.",
-            StagesEmpty => "Informe pelo menos uma etapa.",
-            StagesTooMany => "No máximo 30 etapas por funil.",
-            StagesDuplicate => "Há etapas repetidas.",
-            StageLabelInvalid => "Nome de etapa inválido.",
-            UrlInvalid => "URL inválida: use http:// ou https://.",
-            SourceInvalid => "Canal inválido: use whatsapp ou instagram.",
-            NumberInvalid => "Número inválido.",
-            SlugTaken => "Já existe uma organização com este identificador.",
-            KeyTaken => "Já existe um item com esta chave.",
-            EmailTaken => "Já existe um usuário com este e-mail.",
-            InvalidCredentials => "E-mail ou senha incorretos.",
-            SessionMissing => "Entre para continuar.",
-            SessionExpired => "Sua sessão expirou. Entre novamente.",
-            ApiKeyMissing => "Envie a chave de API no cabeçalho Authorization: Bearer.",
-            ApiKeyInvalid => "Chave de API inválida ou revogada.",
-            Forbidden => "Você não tem permissão para esta ação.",
-            SetupTokenInvalid => "Link de configuração inválido ou expirado.",
-            SetupDone => "A configuração inicial já foi feita.",
-            WebhookNotConfigured => "O webhook do Chatwoot desta organização ainda não foi configurado.",
-            SignatureInvalid => "Assinatura do webhook ausente ou inválida.",
-            SignatureStale => "Horário da assinatura fora da janela de 5 minutos.",
-            AccountMismatch => "A conta do Chatwoot não corresponde a esta organização.",
-            EventMissing => "O corpo não tem o campo event.",
-            UrlTokenInvalid => "Token do webhook ausente ou inválido na URL.",
-            TokenMissing => "Envie o token da organização no cabeçalho Authorization: Bearer.",
-            TokenInvalid => "Token da organização inválido ou revogado.",
-            DealNotFound => "Negócio não encontrado nesta organização.",
-            DealClosed => "Este negócio está fechado (ganho ou perdido) e não muda de etapa.",
-            N8nNotConfigured => "Configure primeiro o n8n desta organização (URL e chave de API).",
-            N8nFailed => "O n8n não respondeu ou recusou a operação.",
-            V2NotInstalled => "O workflow v2 ainda não foi instalado no n8n desta organização.",
-            RunStateInvalid => "A execução não está num estado que permita esta ação.",
-            RunAlreadyActive => "Esta organização já tem um backfill em andamento ou pausado: retome ou cancele-o antes.",
-            TaskResolved => "Esta pendência já foi resolvida.",
-            TaskStale => "Os contatos mudaram desde que a pendência foi aberta: atualize a página e decida de novo.",
-            ResolutionInvalid => "Resolução inválida: use kept, linked_other ou not_same_person.",
-            CsvHeaderInvalid => {
-                "A primeira linha do CSV precisa nomear as colunas: nome, telefone, email e/ou id_externo (ou name, phone, email, external_id)."
-            }
-            CsvFileMissing => "Envie um arquivo CSV (campo file do formulário, ou o corpo como text/csv).",
-            OpenDealExists => "O contato já tem um negócio aberto neste funil.",
-            StageUnknown => "Etapa desconhecida neste funil; veja as etapas válidas.",
-            IdempotencyKeyInvalid => "Idempotency-Key inválida: use até 200 caracteres visíveis.",
-            NotReprocessable => "Só eventos com falha, esgotados ou ignorados podem ser reprocessados.",
-            ModeInvalid => "Modo inválido: use v2, fallback ou paused.",
-            AuthModeInvalid => "Autenticação inválida: use signature ou url_token.",
-            RangeInvalid => {
-                "Período inválido: informe início e fim (data ISO ou milissegundos), com o início antes do fim."
-            }
-            CursorInvalid => "Parâmetro de paginação ou filtro inválido.",
-            Validation => "Corrija os campos indicados.",
-            NotFound => "Não encontrado.",
-            InvalidJson => "JSON inválido.",
-            UnsupportedMediaType => "Envie o corpo como application/json.",
-            BodyTooLarge => "Corpo da requisição grande demais.",
-            Internal => "Erro interno. Tente novamente; se persistir, avise a equipe.",
-            Unavailable => "Serviço indisponível no momento.",
-        }
+        self.message_in(Lang::PtBr)
+    }
+
+    /// The text in `lang`, from the `errors` section of that locale's file.
+    pub fn message_in(self, lang: Lang) -> &'static str {
+        catalog(lang).get(self.as_str()).map(String::as_str).unwrap_or(self.as_str())
     }
 }
 
-impl fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.message())
-    }
+/// The portal's languages, for texts read outside leptos_i18n's macros.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    PtBr,
+    En,
+}
+
+/// The error texts of one locale: the `errors` section of `locales/<locale>.json`, read once.
+/// A new code needs its variant and one line per locale file, nothing else (a test checks
+/// that every code has a text in every locale).
+fn catalog(lang: Lang) -> &'static HashMap<String, String> {
+    static PT_BR: OnceLock<HashMap<String, String>> = OnceLock::new();
+    static EN: OnceLock<HashMap<String, String>> = OnceLock::new();
+    let (cell, text) = match lang {
+        Lang::PtBr => (&PT_BR, include_str!("../../locales/pt-BR.json")),
+        Lang::En => (&EN, include_str!("../../locales/en.json")),
+    };
+    cell.get_or_init(|| {
+        let file: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+        file.get("errors")
+            .and_then(|e| e.as_object())
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    })
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -252,6 +218,35 @@ impl FromServerFnError for AppError {
                 format!("Dados do formulário incompletos ou inválidos: {detail}"),
             ),
             _ => AppError::new(ErrorCode::Internal),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_a_text_in_every_locale_and_no_text_lacks_a_code() {
+        for lang in [Lang::PtBr, Lang::En] {
+            let texts = catalog(lang);
+            for code in ErrorCode::ALL {
+                assert!(texts.contains_key(code.as_str()), "{lang:?} has no text for {}", code.as_str());
+            }
+            for key in texts.keys() {
+                assert!(key.parse::<ErrorCode>().is_ok(), "{lang:?} has a text for no code: {key}");
+            }
+        }
+        assert_eq!(ErrorCode::SlugTaken.message(), ErrorCode::SlugTaken.message_in(Lang::PtBr));
+        assert_ne!(ErrorCode::SlugTaken.message_in(Lang::PtBr), ErrorCode::SlugTaken.message_in(Lang::En));
+    }
+
+    #[test]
+    fn codes_travel_as_snake_case() {
+        assert_eq!(serde_json::to_string(&ErrorCode::N8nNotConfigured).unwrap(), "\"n8n_not_configured\"");
+        assert_eq!(serde_json::to_string(&ErrorCode::V2NotInstalled).unwrap(), "\"v2_not_installed\"");
+        for code in ErrorCode::ALL {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str(), "serde and as_str agree");
         }
     }
 }

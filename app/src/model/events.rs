@@ -56,3 +56,20 @@ pub struct ReprocessRange {
     pub from: serde_json::Value,
     pub to: serde_json::Value,
 }
+
+string_enum! {
+    /// Where a stored webhook event is in the processing queue.
+    pub enum EventStatus(StatusInvalid) {
+        Pending = "pending",
+        Processing = "processing",
+        Done = "done",
+        Ignored = "ignored",
+        Failed = "failed",
+        Dead = "dead",
+    }
+}
+
+impl EventStatus {
+    /// The statuses an operator may put back in the queue (one event or a period).
+    pub const REPROCESSABLE: &'static [EventStatus] = &[EventStatus::Failed, EventStatus::Dead];
+}

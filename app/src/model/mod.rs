@@ -26,7 +26,7 @@ pub use backfill::*;
 pub use chatwoot::*;
 pub use contacts_import::*;
 pub use crm::*;
-pub use error::{AppError, ErrorCode, FieldError};
+pub use error::{AppError, ErrorCode, FieldError, Lang};
 pub use events::*;
 pub use ids::*;
 pub use orgs::*;

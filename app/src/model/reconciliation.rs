@@ -42,3 +42,15 @@ pub struct ReconciliationTaskDto {
 pub struct ResolveInput {
     pub resolution: String,
 }
+
+string_enum! {
+    /// An operator's decision on a reconciliation task.
+    pub enum Resolution(ResolutionInvalid) {
+        /// The number stays where it is.
+        Kept = "kept",
+        /// The number moves to the contact the clash was found for.
+        LinkedOther = "linked_other",
+        /// They are two people.
+        NotSamePerson = "not_same_person",
+    }
+}

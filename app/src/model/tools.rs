@@ -107,3 +107,15 @@ pub struct ToolCallDto {
     pub duration_us: i64,
     pub at: i64,
 }
+
+string_enum! {
+    /// How a tools API call ended.
+    pub enum ToolOutcome(ValueInvalid) {
+        Ok = "ok",
+        /// Nothing to do (the deal was already there).
+        Noop = "noop",
+        /// A repeat of an `Idempotency-Key`: the first answer, again.
+        Replayed = "replayed",
+        Error = "error",
+    }
+}

@@ -1,78 +1,22 @@
 //! Widgets shared by the portal's pages: error display and form field errors.
 
 use crate::i18n::*;
-use crate::model::{AppError, CurrentUser, ErrorCode, Role};
+use crate::model::{AppError, CurrentUser, ErrorCode, Lang, Role};
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 use leptos_router::components::Redirect;
 
-/// The person-readable text of an error code in the current language.
+/// The person-readable text of an error code in the current language (the `errors`
+/// section of the locale files, through `ErrorCode::message_in`).
 pub fn error_text(i18n: I18nContext<Locale>, code: ErrorCode) -> String {
-    use ErrorCode::*;
-    match code {
-        Required => t_string!(i18n, errors.required).to_string(),
-        TooShort => t_string!(i18n, errors.too_short).to_string(),
-        TooLong => t_string!(i18n, errors.too_long).to_string(),
-        TextInvalid => t_string!(i18n, errors.text_invalid).to_string(),
-        SlugInvalid => t_string!(i18n, errors.slug_invalid).to_string(),
-        KeyInvalid => t_string!(i18n, errors.key_invalid).to_string(),
-        EmailInvalid => t_string!(i18n, errors.email_invalid).to_string(),
-        PasswordTooShort => t_string!(i18n, errors.password_too_short).to_string(),
-        RoleInvalid => t_string!(i18n, errors.role_invalid).to_string(),
-        StatusInvalid => t_string!(i18n, errors.status_invalid).to_string(),
-        StagesEmpty => t_string!(i18n, errors.stages_empty).to_string(),
-        StagesTooMany => t_string!(i18n, errors.stages_too_many).to_string(),
-        StagesDuplicate => t_string!(i18n, errors.stages_duplicate).to_string(),
-        StageLabelInvalid => t_string!(i18n, errors.stage_label_invalid).to_string(),
-        SlugTaken => t_string!(i18n, errors.slug_taken).to_string(),
-        KeyTaken => t_string!(i18n, errors.key_taken).to_string(),
-        EmailTaken => t_string!(i18n, errors.email_taken).to_string(),
-        InvalidCredentials => t_string!(i18n, errors.invalid_credentials).to_string(),
-        SessionMissing => t_string!(i18n, errors.session_missing).to_string(),
-        SessionExpired => t_string!(i18n, errors.session_expired).to_string(),
-        ApiKeyMissing => t_string!(i18n, errors.api_key_missing).to_string(),
-        ApiKeyInvalid => t_string!(i18n, errors.api_key_invalid).to_string(),
-        Forbidden => t_string!(i18n, errors.forbidden).to_string(),
-        SetupTokenInvalid => t_string!(i18n, errors.setup_token_invalid).to_string(),
-        SetupDone => t_string!(i18n, errors.setup_done).to_string(),
-        UrlInvalid => t_string!(i18n, errors.url_invalid).to_string(),
-        SourceInvalid => t_string!(i18n, errors.source_invalid).to_string(),
-        NumberInvalid => t_string!(i18n, errors.number_invalid).to_string(),
-        WebhookNotConfigured => t_string!(i18n, errors.webhook_not_configured).to_string(),
-        SignatureInvalid => t_string!(i18n, errors.signature_invalid).to_string(),
-        SignatureStale => t_string!(i18n, errors.signature_stale).to_string(),
-        UrlTokenInvalid => t_string!(i18n, errors.url_token_invalid).to_string(),
-        TokenMissing => t_string!(i18n, errors.token_missing).to_string(),
-        TokenInvalid => t_string!(i18n, errors.token_invalid).to_string(),
-        DealNotFound => t_string!(i18n, errors.deal_not_found).to_string(),
-        DealClosed => t_string!(i18n, errors.deal_closed).to_string(),
-        RunStateInvalid => t_string!(i18n, errors.run_state_invalid).to_string(),
-        RunAlreadyActive => t_string!(i18n, errors.run_already_active).to_string(),
-        TaskResolved => t_string!(i18n, errors.task_resolved).to_string(),
-        TaskStale => t_string!(i18n, errors.task_stale).to_string(),
-        ResolutionInvalid => t_string!(i18n, errors.resolution_invalid).to_string(),
-        CsvHeaderInvalid => t_string!(i18n, errors.csv_header_invalid).to_string(),
-        CsvFileMissing => t_string!(i18n, errors.csv_file_missing).to_string(),
-        N8nNotConfigured => t_string!(i18n, errors.n8n_not_configured).to_string(),
-        N8nFailed => t_string!(i18n, errors.n8n_failed).to_string(),
-        V2NotInstalled => t_string!(i18n, errors.v2_not_installed).to_string(),
-        OpenDealExists => t_string!(i18n, errors.open_deal_exists).to_string(),
-        StageUnknown => t_string!(i18n, errors.stage_unknown).to_string(),
-        IdempotencyKeyInvalid => t_string!(i18n, errors.idempotency_key_invalid).to_string(),
-        NotReprocessable => t_string!(i18n, errors.not_reprocessable).to_string(),
-        ModeInvalid => t_string!(i18n, errors.mode_invalid).to_string(),
-        AuthModeInvalid => t_string!(i18n, errors.auth_mode_invalid).to_string(),
-        RangeInvalid => t_string!(i18n, errors.range_invalid).to_string(),
-        CursorInvalid => t_string!(i18n, errors.cursor_invalid).to_string(),
-        AccountMismatch => t_string!(i18n, errors.account_mismatch).to_string(),
-        EventMissing => t_string!(i18n, errors.event_missing).to_string(),
-        Validation => t_string!(i18n, errors.validation).to_string(),
-        NotFound => t_string!(i18n, errors.not_found).to_string(),
-        InvalidJson => t_string!(i18n, errors.invalid_json).to_string(),
-        UnsupportedMediaType => t_string!(i18n, errors.unsupported_media_type).to_string(),
-        BodyTooLarge => t_string!(i18n, errors.body_too_large).to_string(),
-        Internal => t_string!(i18n, errors.internal).to_string(),
-        Unavailable => t_string!(i18n, errors.unavailable).to_string(),
+    code.message_in(lang(i18n)).to_string()
+}
+
+/// The portal's current language, for texts read outside leptos_i18n's macros.
+pub fn lang(i18n: I18nContext<Locale>) -> Lang {
+    match i18n.get_locale() {
+        Locale::pt_BR => Lang::PtBr,
+        Locale::en => Lang::En,
     }
 }
 
