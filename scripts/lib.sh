@@ -11,7 +11,6 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ponte/target}"
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 export PATH="$HOME/.cargo/bin:$ROOT/end2end/node_modules/.bin:$PATH"
 
-CARGO_LEPTOS_VERSION=0.3.10   # 0.3.11 needs rustc 1.96
 # Must equal the wasm-bindgen crate pinned (=) in Cargo.toml / Cargo.lock.
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' "$ROOT/Cargo.lock")
 
@@ -21,20 +20,58 @@ as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# The portal builds with plain cargo plus wasm-bindgen (cargo-leptos took 19 of the first
+# run's minutes to install; developers may still use it for `cargo leptos watch`).
 ensure_rust_tools() {
   if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
     log "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
   fi
-  if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
-    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (10-20 min the first time)"
-    cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
-  fi
   if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
-    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
     # Not --locked: one of its locked dependencies is missing from the registry here.
     cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
   fi
+}
+
+# Cargo's output folder for a profile (`dev` builds land in `debug`).
+profile_dir() { if [ "$1" = dev ]; then echo debug; else echo "$1"; fi; }
+
+# Builds the portal site into $ROOT/target/site, the way cargo-leptos lays it out: public/
+# copied, the frontend crate compiled to wasm and bound into pkg/ponte.js + pkg/ponte.wasm
+# (the names the server's hydration scripts ask for, as LEPTOS_OUTPUT_NAME=ponte in
+# .cargo/config.toml makes them). The new site replaces the old one whole.
+build_site() {
+  local profile=$1
+  local site="$ROOT/target/site"
+  log "building the portal's browser half (profile $profile)"
+  cargo build --package frontend --lib --target wasm32-unknown-unknown --profile "$profile"
+  rm -rf "$site.new"
+  mkdir -p "$site.new/pkg"
+  cp -R "$ROOT/public/." "$site.new/"
+  wasm-bindgen --target web --no-typescript --out-dir "$site.new/pkg" --out-name ponte \
+    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$(profile_dir "$profile")/frontend.wasm"
+  mv "$site.new/pkg/ponte_bg.wasm" "$site.new/pkg/ponte.wasm"
+  rm -rf "$site"
+  mv "$site.new" "$site"
+}
+
+# Builds the `ponte` binary and prints its path.
+build_server() {
+  local profile=$1
+  log "building the server (profile $profile)"
+  cargo build --package server --bin ponte --profile "$profile" >&2
+  echo "$CARGO_TARGET_DIR/$(profile_dir "$profile")/ponte"
+}
+
+# Waits until the server at $1 answers /healthz, or its process ($2) is gone; at most $3 seconds.
+wait_for_server() {
+  local url=$1 pid=$2 deadline=$((SECONDS + ${3:-60}))
+  until curl -fsS -o /dev/null "$url/healthz" 2>/dev/null; do
+    kill -0 "$pid" 2>/dev/null || { log "the server exited before answering"; return 1; }
+    [ "$SECONDS" -lt "$deadline" ] || { log "the server did not answer $url/healthz in time"; return 1; }
+    sleep 0.2
+  done
 }
 
 APT_UPDATED=0

@@ -20,7 +20,9 @@ WORK=$(mktemp -d /tmp/ponte-test.XXXXXX)
 chmod 755 "$WORK"
 PGDIR="$WORK/pg"
 PGPORT=${PONTE_TEST_PG_PORT:-55432}
+E2E_PID=
 cleanup() {
+  if [ -n "$E2E_PID" ]; then kill "$E2E_PID" 2>/dev/null || true; wait "$E2E_PID" 2>/dev/null || true; fi
   "$ROOT/end2end/n8n/n8n-harness.sh" stop "$N8N_DIR" || true
   "$ROOT/scripts/pg.sh" stop "$PGDIR"
   rm -rf "$WORK"
@@ -58,11 +60,19 @@ export PONTE_E2E_ADMIN_EMAIL=admin@ponte.test
 export PONTE_E2E_ADMIN_PASSWORD=$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
 export CHROMIUM_PATH=${CHROMIUM_PATH:-$(command -v chromium)}
 unset DATABASE_URL
-cargo leptos build
-PONTE_ADMIN_PASSWORD="$PONTE_E2E_ADMIN_PASSWORD" "$CARGO_TARGET_DIR/debug/ponte" admin create \
+build_site dev
+# The binary `cargo test` built for the CLI tests: building it alone would resolve other
+# features (no dev-dependencies) and recompile half the tree.
+PONTE="$CARGO_TARGET_DIR/debug/ponte"
+PONTE_ADMIN_PASSWORD="$PONTE_E2E_ADMIN_PASSWORD" "$PONTE" admin create \
   --email "$PONTE_E2E_ADMIN_EMAIL" --name "Equipe de Implantação" >/dev/null
 # The browser tests set up orgs through the admin API, as the implementation team's scripts do.
-E2E_KEY=$("$CARGO_TARGET_DIR/debug/ponte" admin api-key create --name e2e | tail -n 1)
+E2E_KEY=$("$PONTE" admin api-key create --name e2e | tail -n 1)
 export PONTE_E2E_API_KEY=$E2E_KEY
-cargo leptos end-to-end
+E2E_ADDR=127.0.0.1:3000
+"$PONTE" --bind "$E2E_ADDR" >"$WORK/e2e-server.log" 2>&1 &
+E2E_PID=$!
+wait_for_server "http://$E2E_ADDR" "$E2E_PID" 120 || { tail -n 30 "$WORK/e2e-server.log" >&2; exit 1; }
+export PONTE_E2E_BASE_URL="http://$E2E_ADDR"
+(cd "$ROOT/end2end" && npx playwright test)
 log "all tests passed"
