@@ -1,6 +1,6 @@
 //! The "Eventos" page of an org: stored webhook events, one event's record, reprocessing.
 
-use crate::model::{AppError, EventView, Page, ReprocessResult};
+use crate::model::{AppError, AuthMode, EventStatus, EventView, Page, ReprocessResult};
 use leptos::server;
 use serde::{Deserialize, Serialize};
 
@@ -16,8 +16,8 @@ use crate::model::Role;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EventsOverview {
     pub page: Page<EventView>,
-    pub counts: Vec<(String, i64)>,
-    pub auth_mode: String,
+    pub counts: Vec<(EventStatus, i64)>,
+    pub auth_mode: AuthMode,
 }
 
 #[server(endpoint = "list_events")]

@@ -24,13 +24,9 @@ impl ListQuery {
     }
 }
 
-fn check_source(q: &ListQuery) -> Result<(), DomainError> {
-    match q.source.as_deref() {
-        Some(s) if !super::chatwoot::config::SOURCES.contains(&s) => {
-            Err(DomainError::field("source", ErrorCode::SourceInvalid))
-        }
-        _ => Ok(()),
-    }
+/// The channel filter, parsed (an unknown channel is the caller's mistake, not "no rows").
+fn source_filter(q: &ListQuery) -> Result<Option<Source>, DomainError> {
+    q.source.as_deref().map(|s| s.parse::<Source>().map_err(|e| DomainError::field("source", e))).transpose()
 }
 
 pub async fn contacts(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page<ContactDto>, DomainError> {
@@ -43,42 +39,31 @@ pub async fn contacts(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page<
 
 pub async fn identities(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page<IdentityDto>, DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
-    check_source(q)?;
-    let rows = store::crm::identities(
-        &svc.db,
-        org.id,
-        q.source.as_deref(),
-        q.contact_id,
-        q.external_id.as_deref(),
-        q.before,
-        q.limit(),
-    )
-    .await?;
+    let source = source_filter(q)?;
+    let rows =
+        store::crm::identities(&svc.db, org.id, source, q.contact_id, q.external_id.as_deref(), q.before, q.limit())
+            .await?;
     let items = rows.into_iter().map(IdentityDto::from).collect();
     Ok(Page::keyset(items, q.limit(), |c: &IdentityDto| c.id))
 }
 
-pub const DEAL_STATUSES: [&str; 3] = ["open", "won", "lost"];
-
 pub async fn deals(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page<DealDto>, DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
-    if let Some(s) = q.status.as_deref() {
-        if !DEAL_STATUSES.contains(&s) {
-            return Err(DomainError::field("status", ErrorCode::StatusInvalid));
-        }
-    }
+    let status = q
+        .status
+        .as_deref()
+        .map(|s| s.parse::<DealStatus>().map_err(|e| DomainError::field("status", e)))
+        .transpose()?;
     let rows =
-        store::crm::deals(&svc.db, org.id, q.status.as_deref(), q.contact_id, q.stage.as_deref(), q.before, q.limit())
-            .await?;
+        store::crm::deals(&svc.db, org.id, status, q.contact_id, q.stage.as_deref(), q.before, q.limit()).await?;
     let items = rows.into_iter().map(DealDto::from).collect();
     Ok(Page::keyset(items, q.limit(), |c: &DealDto| c.id))
 }
 
 pub async fn conversations(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page<ConversationDto>, DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
-    check_source(q)?;
-    let rows =
-        store::crm::conversations(&svc.db, org.id, q.source.as_deref(), q.contact_id, q.before, q.limit()).await?;
+    let source = source_filter(q)?;
+    let rows = store::crm::conversations(&svc.db, org.id, source, q.contact_id, q.before, q.limit()).await?;
     let items = rows.into_iter().map(ConversationDto::from).collect();
     Ok(Page::keyset(items, q.limit(), |c: &ConversationDto| c.id))
 }
@@ -114,9 +99,7 @@ pub async fn set_deal_status(
     status: &str,
 ) -> Result<(), DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
-    if !DEAL_STATUSES.contains(&status) {
-        return Err(DomainError::field("status", ErrorCode::StatusInvalid));
-    }
+    let status = status.parse::<DealStatus>().map_err(|e| DomainError::field("status", e))?;
     match store::crm::set_deal_status(&svc.db, org.id, deal_id, status, svc.now()).await {
         Ok(true) => {}
         Ok(false) => return Err(DomainError::Rejected(ErrorCode::DealNotFound)),

@@ -367,10 +367,12 @@ async fn context_of(
             // No conversation yet (e.g. an identity from the backfill): resolve the identity.
             let (source, external_id) =
                 session_key.and_then(|k| k.split_once(':')).ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
+            let source = source.parse::<Source>().map_err(|_| DomainError::Rejected(ErrorCode::NotFound))?;
             let ids = store::crm::identities(&svc.db, org_id, Some(source), None, Some(external_id), None, 1).await?;
             let identity = ids.into_iter().next().ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
             let deals =
-                store::crm::deals(&svc.db, org_id, Some("open"), Some(identity.contact_id), None, None, 1).await?;
+                store::crm::deals(&svc.db, org_id, Some(DealStatus::Open), Some(identity.contact_id), None, None, 1)
+                    .await?;
             (None, identity.contact_id, deals.first().map(|d| d.id), session_key.map(str::to_string), identity.source)
         }
     };

@@ -1,5 +1,6 @@
 //! An org's Chatwoot connection.
 
+use super::crm::Source;
 use serde::{Deserialize, Serialize};
 
 /// `PUT /api/v1/admin/orgs/{slug}/chatwoot`: every field optional; an omitted field keeps
@@ -30,12 +31,11 @@ pub struct ChatwootConfigView {
     pub account_id: Option<i64>,
     pub has_webhook_secret: bool,
     pub has_api_token: bool,
-    pub inboxes: std::collections::BTreeMap<String, String>,
+    pub inboxes: std::collections::BTreeMap<String, Source>,
     /// Where Chatwoot must send this org's webhooks (path; prefix with Ponte's public URL).
     /// In `url_token` mode the token is appended (`…/{token}`); it is shown once, when made.
     pub webhook_path: String,
-    /// `signature` or `url_token`.
-    pub auth_mode: String,
+    pub auth_mode: AuthMode,
     pub has_url_token: bool,
     pub updated_at: Option<i64>,
 }
@@ -53,5 +53,12 @@ string_enum! {
     pub enum AuthMode(AuthModeInvalid) {
         Signature = "signature",
         UrlToken = "url_token",
+    }
+}
+
+impl Default for AuthMode {
+    /// Chatwoot signs its webhooks since 4.11.2.
+    fn default() -> Self {
+        AuthMode::Signature
     }
 }

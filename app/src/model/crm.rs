@@ -18,7 +18,7 @@ pub struct ContactDto {
 pub struct IdentityDto {
     pub id: i64,
     pub contact_id: i64,
-    pub source: String,
+    pub source: Source,
     pub external_id: String,
     pub session_key: String,
     pub created_at: i64,
@@ -31,7 +31,7 @@ pub struct DealDto {
     pub board: String,
     pub stage: String,
     pub stage_label: String,
-    pub status: String,
+    pub status: DealStatus,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -42,7 +42,7 @@ pub struct ConversationDto {
     pub chatwoot_conversation_id: i64,
     pub contact_id: i64,
     pub deal_id: Option<i64>,
-    pub source: String,
+    pub source: Source,
     pub session_key: Option<String>,
     pub created_at: i64,
 }
@@ -50,14 +50,14 @@ pub struct ConversationDto {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConflictDto {
     pub id: i64,
-    pub kind: String,
-    pub source: String,
+    pub kind: ConflictKind,
+    pub source: Source,
     pub external_id: String,
     pub contact_id: Option<i64>,
     pub other_contact_id: Option<i64>,
     pub event_id: Option<i64>,
     pub detail: Option<String>,
-    pub status: String,
+    pub status: ConflictStatus,
     pub created_at: i64,
 }
 
@@ -99,6 +99,8 @@ string_enum! {
         NormalizesDifferently = "normalizes_differently",
         /// The typed phone is not a number (listed in the run's report, never a task).
         InvalidPhone = "invalid_phone",
+        /// A Chatwoot conversation already linked to another contact (kept as it is).
+        ConversationContactMismatch = "conversation_contact_mismatch",
     }
 }
 

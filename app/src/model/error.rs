@@ -138,12 +138,7 @@ fn catalog(lang: Lang) -> &'static HashMap<String, String> {
         let file: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
         file.get("errors")
             .and_then(|e| e.as_object())
-            .map(|errors| {
-                errors
-                    .iter()
-                    .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
-                    .collect()
-            })
+            .map(|errors| errors.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string()))).collect())
             .unwrap_or_default()
     })
 }

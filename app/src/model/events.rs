@@ -1,5 +1,6 @@
 //! Webhook events as operators and scripts read them, and reprocessing.
 
+use super::crm::Source;
 use serde::{Deserialize, Serialize};
 
 /// The answer to an accepted webhook delivery.
@@ -9,7 +10,7 @@ pub struct WebhookAck {
     /// True when this delivery repeats one already stored (nothing new is processed).
     pub duplicate: bool,
     /// `pending` (queued for processing) or `ignored` (an event Ponte does not act on).
-    pub status: String,
+    pub status: EventStatus,
 }
 
 /// One step of one processing attempt of an event.
@@ -30,8 +31,8 @@ pub struct EventStep {
 pub struct EventView {
     pub id: i64,
     pub event: String,
-    pub status: String,
-    pub source: Option<String>,
+    pub status: EventStatus,
+    pub source: Option<Source>,
     pub delivery_id: Option<String>,
     pub received_at: i64,
     pub attempts: i64,
@@ -70,6 +71,14 @@ string_enum! {
 }
 
 impl EventStatus {
-    /// The statuses an operator may put back in the queue (one event or a period).
-    pub const REPROCESSABLE: &'static [EventStatus] = &[EventStatus::Failed, EventStatus::Dead];
+    /// What an operator may put back in the queue, one at a time: never `done` (that would
+    /// hand a message to the automation twice) nor an event being processed right now.
+    pub const REPROCESSABLE: &'static [EventStatus] = &[EventStatus::Failed, EventStatus::Dead, EventStatus::Ignored];
+    /// What "reprocess the failures of a period" puts back.
+    pub const FAILURES: &'static [EventStatus] = &[EventStatus::Failed, EventStatus::Dead];
+
+    /// Whether the event will be tried again by itself (its next attempt time matters).
+    pub fn retrying(self) -> bool {
+        matches!(self, EventStatus::Failed | EventStatus::Pending)
+    }
 }

@@ -1,5 +1,6 @@
 //! The tools API for automations and its per-org tokens.
 
+use super::crm::Source;
 use serde::{Deserialize, Serialize};
 
 /// `POST /api/v1/admin/orgs/{slug}/tokens`.
@@ -90,7 +91,9 @@ pub struct ToolContext {
     pub deal_id: Option<i64>,
     pub stage: Option<StageRef>,
     pub session_key: Option<String>,
-    pub source: String,
+    /// `whatsapp` or `instagram`.
+    #[cfg_attr(feature = "ssr", schema(value_type = String, example = "whatsapp"))]
+    pub source: Source,
     pub conversation_id: Option<i64>,
 }
 

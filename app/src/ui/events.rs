@@ -1,11 +1,11 @@
 //! "Eventos" of an org: recent webhook events with status and channel filters, one event's
 //! record (payload, steps, errors), and reprocessing for operators.
 
-use super::components::{action_error, ErrorBox, FormMessage};
+use super::components::{action_error, source_label, ErrorBox, FormMessage};
 use super::orgs::date_text;
 use crate::api::events::{get_event, list_events, ReprocessEvent, ReprocessFailed};
 use crate::i18n::*;
-use crate::model::{CurrentUser, EventView, Role};
+use crate::model::{AuthMode, CurrentUser, EventStatus, EventView, Role, Source};
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 use leptos_router::components::Form;
@@ -19,15 +19,14 @@ pub(crate) fn datetime_text(epoch_ms: i64) -> String {
     format!("{} {:02}:{:02}:{:02}", date_text(local), secs / 3600, secs / 60 % 60, secs % 60)
 }
 
-fn status_label(i18n: I18nContext<Locale>, status: &str) -> String {
+fn status_label(i18n: I18nContext<Locale>, status: EventStatus) -> String {
     match status {
-        "pending" => t_string!(i18n, events.status_pending).to_string(),
-        "processing" => t_string!(i18n, events.status_processing).to_string(),
-        "done" => t_string!(i18n, events.status_done).to_string(),
-        "ignored" => t_string!(i18n, events.status_ignored).to_string(),
-        "failed" => t_string!(i18n, events.status_failed).to_string(),
-        "dead" => t_string!(i18n, events.status_dead).to_string(),
-        other => other.to_string(),
+        EventStatus::Pending => t_string!(i18n, events.status_pending).to_string(),
+        EventStatus::Processing => t_string!(i18n, events.status_processing).to_string(),
+        EventStatus::Done => t_string!(i18n, events.status_done).to_string(),
+        EventStatus::Ignored => t_string!(i18n, events.status_ignored).to_string(),
+        EventStatus::Failed => t_string!(i18n, events.status_failed).to_string(),
+        EventStatus::Dead => t_string!(i18n, events.status_dead).to_string(),
     }
 }
 
@@ -68,9 +67,9 @@ pub fn EventsPage() -> impl IntoView {
                 {t!(i18n, events.filter_status)}
                 <select name="status" prop:value=move || filter().0.unwrap_or_default()>
                     <option value="">{t!(i18n, events.all)}</option>
-                    {["pending", "processing", "done", "ignored", "failed", "dead"]
-                        .into_iter()
-                        .map(|s| view! { <option value=s>{move || status_label(i18n, s)}</option> })
+                    {EventStatus::ALL
+                        .iter()
+                        .map(|&s| view! { <option value=s.as_str()>{move || status_label(i18n, s)}</option> })
                         .collect_view()}
                 </select>
             </label>
@@ -78,8 +77,10 @@ pub fn EventsPage() -> impl IntoView {
                 {t!(i18n, events.filter_source)}
                 <select name="source" prop:value=move || filter().1.unwrap_or_default()>
                     <option value="">{t!(i18n, events.all)}</option>
-                    <option value="whatsapp">"WhatsApp"</option>
-                    <option value="instagram">"Instagram"</option>
+                    {Source::ALL
+                        .iter()
+                        .map(|&s| view! { <option value=s.as_str()>{source_label(s)}</option> })
+                        .collect_view()}
                 </select>
             </label>
             <button type="submit">{t!(i18n, events.apply)}</button>
@@ -115,11 +116,11 @@ pub fn EventsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match events.await {
                     Ok(overview) => {
-                        let url_token = overview.auth_mode == "url_token";
+                        let url_token = overview.auth_mode == AuthMode::UrlToken;
                         let next = overview.page.next_before;
                         let (status, source, _) = filter();
                         view! {
-                            <p class="muted" id="auth-mode" data-mode=overview.auth_mode.clone()>
+                            <p class="muted" id="auth-mode" data-mode=overview.auth_mode.as_str()>
                                 {t!(i18n, events.auth_mode)} ": "
                                 {move || if url_token {
                                     t_string!(i18n, events.auth_url_token).to_string()
@@ -132,10 +133,9 @@ pub fn EventsPage() -> impl IntoView {
                                     .counts
                                     .into_iter()
                                     .map(|(s, n)| {
-                                        let label = s.clone();
                                         view! {
-                                            <li data-status=s.clone()>
-                                                <span class=format!("badge {s}")>{move || status_label(i18n, &label)}</span>
+                                            <li data-status=s.as_str()>
+                                                <span class=format!("badge {s}")>{move || status_label(i18n, s)}</span>
                                                 " "
                                                 {n}
                                             </li>
@@ -196,9 +196,9 @@ pub fn EventsPage() -> impl IntoView {
 #[component]
 fn EventRow(slug: String, e: EventView) -> impl IntoView {
     let i18n = use_i18n();
-    let status = e.status.clone();
+    let status = e.status;
     view! {
-        <tr data-event=e.id data-status=e.status.clone()>
+        <tr data-event=e.id data-status=e.status.as_str()>
             <td>
                 <a href=format!("/orgs/{slug}/eventos/{}", e.id)>{e.id}</a>
             </td>
@@ -206,9 +206,9 @@ fn EventRow(slug: String, e: EventView) -> impl IntoView {
             <td>
                 <code>{e.event.clone()}</code>
             </td>
-            <td>{e.source.clone().unwrap_or_else(|| "—".into())}</td>
+            <td>{e.source.map_or("—", source_label)}</td>
             <td>
-                <span class=format!("badge {}", e.status)>{move || status_label(i18n, &status)}</span>
+                <span class=format!("badge {}", e.status)>{move || status_label(i18n, status)}</span>
             </td>
             <td>{e.attempts}</td>
             <td class="error-text">{e.last_error.clone().unwrap_or_default()}</td>
@@ -235,8 +235,8 @@ pub fn EventPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match event.await {
                     Ok(e) => {
-                        let status = e.status.clone();
-                        let reprocessable = matches!(e.status.as_str(), "failed" | "dead" | "ignored");
+                        let status = e.status;
+                        let reprocessable = EventStatus::REPROCESSABLE.contains(&e.status);
                         let payload = e
                             .payload
                             .as_ref()
@@ -246,14 +246,14 @@ pub fn EventPage() -> impl IntoView {
                             <dl class="facts" id="event-facts">
                                 <dt>{t!(i18n, events.status)}</dt>
                                 <dd>
-                                    <span id="event-status" class=format!("badge {}", e.status) data-status=e.status.clone()>
-                                        {move || status_label(i18n, &status)}
+                                    <span id="event-status" class=format!("badge {}", e.status) data-status=e.status.as_str()>
+                                        {move || status_label(i18n, status)}
                                     </span>
                                 </dd>
                                 <dt>{t!(i18n, events.event)}</dt>
                                 <dd><code>{e.event.clone()}</code></dd>
                                 <dt>{t!(i18n, events.source)}</dt>
-                                <dd>{e.source.clone().unwrap_or_else(|| "—".into())}</dd>
+                                <dd>{e.source.map_or("—", source_label)}</dd>
                                 <dt>{t!(i18n, events.received)}</dt>
                                 <dd>{datetime_text(e.received_at)}</dd>
                                 <dt>{t!(i18n, events.attempts)}</dt>

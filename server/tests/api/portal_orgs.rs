@@ -157,8 +157,13 @@ async fn events_page_roles_and_errors(engine: Engine) {
     let app = TestApp::spawn_with(engine, |c| c.workers = Some(0)).await;
     let key = app.admin_key().await;
     crate::common::chatwoot::setup_org(&app, &key, "coronel").await;
-    let (_, ack) =
-        crate::common::chatwoot::deliver(&app, "coronel", &crate::common::chatwoot::wa_message(1, 1, "5511987654321"), "d-1").await;
+    let (_, ack) = crate::common::chatwoot::deliver(
+        &app,
+        "coronel",
+        &crate::common::chatwoot::wa_message(1, 1, "5511987654321"),
+        "d-1",
+    )
+    .await;
     let id = ack["event_id"].to_string();
     let viewer = app.logged_in(Role::Viewer).await;
     let res = app.server_fn(&viewer, "list_events", &[("slug", "coronel")]).await;

@@ -3,31 +3,9 @@
 //! comes from `message_type` (a contact sender carries no `type`), the channel from the
 //! org's inbox map with Chatwoot's `channel` as a cross-check.
 
+use crate::model::Source;
 use serde_json::Value;
 use std::collections::BTreeMap;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Source {
-    Whatsapp,
-    Instagram,
-}
-
-impl Source {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Whatsapp => "whatsapp",
-            Source::Instagram => "instagram",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Source> {
-        match s {
-            "whatsapp" => Some(Source::Whatsapp),
-            "instagram" => Some(Source::Instagram),
-            _ => None,
-        }
-    }
-}
 
 /// Why an event creates nothing and reaches no automation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,7 +65,7 @@ fn channel_source(conversation: &Value, source_id: &str) -> Option<Source> {
     }
 }
 
-pub fn classify(body: &Value, inboxes: &BTreeMap<String, String>) -> Result<Inbound, Skip> {
+pub fn classify(body: &Value, inboxes: &BTreeMap<String, Source>) -> Result<Inbound, Skip> {
     if body.get("event").and_then(Value::as_str) != Some("message_created") {
         return Err(Skip::NotANewMessage);
     }
@@ -106,7 +84,7 @@ pub fn classify(body: &Value, inboxes: &BTreeMap<String, String>) -> Result<Inbo
     let inbox_id = i64_of(body.pointer("/inbox/id"))
         .or_else(|| i64_of(conversation.get("inbox_id")))
         .ok_or(Skip::UnmappedInbox)?;
-    let mapped = inboxes.get(&inbox_id.to_string()).and_then(|s| Source::parse(s)).ok_or(Skip::UnmappedInbox)?;
+    let mapped = inboxes.get(&inbox_id.to_string()).copied().ok_or(Skip::UnmappedInbox)?;
     let raw_id = str_of(conversation.pointer("/contact_inbox/source_id")).ok_or(Skip::MissingIdentity)?;
     if let Some(implied) = channel_source(conversation, &raw_id) {
         if implied != mapped {
@@ -143,8 +121,8 @@ mod tests {
         serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
     }
 
-    fn inboxes() -> BTreeMap<String, String> {
-        BTreeMap::from([("12".to_string(), "whatsapp".to_string()), ("13".to_string(), "instagram".to_string())])
+    fn inboxes() -> BTreeMap<String, Source> {
+        BTreeMap::from([("12".to_string(), Source::Whatsapp), ("13".to_string(), Source::Instagram)])
     }
 
     #[test]
@@ -189,9 +167,9 @@ mod tests {
 
     #[test]
     fn unmapped_inboxes_and_channel_contradictions_are_skipped() {
-        let only_ig = BTreeMap::from([("13".to_string(), "instagram".to_string())]);
+        let only_ig = BTreeMap::from([("13".to_string(), Source::Instagram)]);
         assert_eq!(classify(&fixture("whatsapp_message_created.json"), &only_ig), Err(Skip::UnmappedInbox));
-        let wrong = BTreeMap::from([("12".to_string(), "instagram".to_string())]);
+        let wrong = BTreeMap::from([("12".to_string(), Source::Instagram)]);
         assert_eq!(classify(&fixture("whatsapp_message_created.json"), &wrong), Err(Skip::ChannelMismatch));
         let mut m = fixture("whatsapp_message_created.json");
         m["conversation"]["contact_inbox"]["source_id"] = Value::Null;

@@ -6,8 +6,6 @@ use crate::domain::{orgs, Actor, Services};
 use crate::model::*;
 use std::collections::BTreeMap;
 
-pub const SOURCES: [&str; 2] = ["whatsapp", "instagram"];
-
 pub(crate) fn check_url(raw: &str) -> Result<String, ErrorCode> {
     let s = raw.trim().trim_end_matches('/');
     let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")).ok_or(ErrorCode::UrlInvalid)?;
@@ -17,18 +15,14 @@ pub(crate) fn check_url(raw: &str) -> Result<String, ErrorCode> {
     Ok(s.to_string())
 }
 
-fn check_inboxes(map: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>, ErrorCode> {
+fn check_inboxes(map: &BTreeMap<String, String>) -> Result<BTreeMap<String, Source>, ErrorCode> {
     let mut out = BTreeMap::new();
     for (inbox, source) in map {
         let id: i64 = inbox.trim().parse().map_err(|_| ErrorCode::NumberInvalid)?;
         if id <= 0 {
             return Err(ErrorCode::NumberInvalid);
         }
-        let source = source.trim().to_ascii_lowercase();
-        if !SOURCES.contains(&source.as_str()) {
-            return Err(ErrorCode::SourceInvalid);
-        }
-        out.insert(id.to_string(), source);
+        out.insert(id.to_string(), source.trim().to_ascii_lowercase().parse::<Source>()?);
     }
     Ok(out)
 }
@@ -36,15 +30,18 @@ fn check_inboxes(map: &BTreeMap<String, String>) -> Result<BTreeMap<String, Stri
 fn view(slug: &str, row: Option<&ChatwootConfigRow>) -> ChatwootConfigView {
     let webhook_path = format!("/webhooks/chatwoot/{slug}");
     match row {
-        None => ChatwootConfigView { webhook_path, auth_mode: "signature".into(), ..Default::default() },
+        None => ChatwootConfigView { webhook_path, ..Default::default() },
         Some(r) => ChatwootConfigView {
             base_url: r.base_url.clone(),
             account_id: r.account_id,
             has_webhook_secret: r.webhook_secret_enc.is_some(),
             has_api_token: r.api_token_enc.is_some(),
             inboxes: serde_json::from_str(&r.inbox_sources).unwrap_or_default(),
-            webhook_path: if r.auth_mode == "url_token" { format!("{webhook_path}/{{token}}") } else { webhook_path },
-            auth_mode: r.auth_mode.clone(),
+            webhook_path: match r.auth_mode {
+                AuthMode::UrlToken => format!("{webhook_path}/{{token}}"),
+                AuthMode::Signature => webhook_path,
+            },
+            auth_mode: r.auth_mode,
             has_url_token: r.url_token_hash.is_some(),
             updated_at: Some(r.updated_at),
         },
@@ -97,10 +94,8 @@ pub async fn put(
         }
     };
     let auth_mode = match input.auth_mode.as_deref().map(str::trim) {
-        None => current.as_ref().map(|c| c.auth_mode.clone()).unwrap_or_else(|| "signature".into()),
-        Some(m) => f
-            .check("auth_mode", AUTH_MODES.contains(&m).then(|| m.to_string()).ok_or(ErrorCode::AuthModeInvalid))
-            .unwrap_or_default(),
+        None => current.as_ref().map(|c| c.auth_mode).unwrap_or_default(),
+        Some(m) => f.check("auth_mode", m.parse::<AuthMode>()).unwrap_or_default(),
     };
     f.finish()?;
     let row = ChatwootConfigRow {
@@ -157,11 +152,11 @@ pub async fn new_url_token(svc: &Services, actor: &Actor, slug: &str) -> Result<
         webhook_secret_enc: None,
         api_token_enc: None,
         inbox_sources: "{}".into(),
-        auth_mode: "url_token".into(),
+        auth_mode: AuthMode::UrlToken,
         url_token_hash: None,
         updated_at: svc.now(),
     });
-    row.auth_mode = "url_token".into();
+    row.auth_mode = AuthMode::UrlToken;
     row.url_token_hash = Some(crate::domain::auth::token_hash(&token));
     row.updated_at = svc.now();
     store::webhooks::put_config(&svc.db, &row).await?;
@@ -178,12 +173,10 @@ pub async fn new_url_token(svc: &Services, actor: &Actor, slug: &str) -> Result<
     Ok(UrlTokenCreated { webhook_path: format!("/webhooks/chatwoot/{}/{token}", org.slug), token })
 }
 
-pub const AUTH_MODES: [&str; 2] = ["signature", "url_token"];
-
 /// How an org's deliveries are authenticated, with the secret in clear.
 #[derive(Clone)]
 pub(crate) struct WebhookAuth {
-    pub mode: String,
+    pub mode: AuthMode,
     pub secret: Option<String>,
     pub url_token_hash: Option<String>,
     pub account_id: Option<i64>,
@@ -201,10 +194,7 @@ pub(crate) async fn webhook_auth(svc: &Services, org_id: i64) -> Result<Option<W
 }
 
 /// The org's inbox id → channel map.
-pub(crate) async fn inbox_map(
-    svc: &Services,
-    org_id: i64,
-) -> Result<std::collections::BTreeMap<String, String>, DomainError> {
+pub(crate) async fn inbox_map(svc: &Services, org_id: i64) -> Result<BTreeMap<String, Source>, DomainError> {
     let row = store::webhooks::config(&svc.db, org_id).await?;
     Ok(row.and_then(|r| serde_json::from_str(&r.inbox_sources).ok()).unwrap_or_default())
 }

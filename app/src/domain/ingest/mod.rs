@@ -13,7 +13,9 @@ use super::chatwoot::signature::{self, SignatureError};
 use super::error::DomainError;
 use super::store::{self, webhooks::EventFilter, webhooks::NewEvent};
 use super::{orgs, Actor, Services};
-use crate::model::{ErrorCode, EventStep, EventView, OrgId, Page, ReprocessResult, WebhookAck};
+use crate::model::{
+    AuthMode, ErrorCode, EventStatus, EventStep, EventView, OrgId, Page, ReprocessResult, Source, WebhookAck,
+};
 
 /// One delivery as received: headers of interest, the URL token if any, the raw body.
 pub struct Delivery<'a> {
@@ -90,7 +92,7 @@ pub async fn accept(svc: &Services, org_slug: &str, d: &Delivery<'_>) -> Result<
     let _in_flight = InFlight::enter(&svc.accepting);
     let org = svc.auth_cache.get(svc, org_slug).await?;
     let auth = org.auth.clone().ok_or(DomainError::Rejected(ErrorCode::WebhookNotConfigured))?;
-    if auth.mode == "url_token" {
+    if auth.mode == AuthMode::UrlToken {
         let expected = auth.url_token_hash.as_deref().ok_or(DomainError::Rejected(ErrorCode::WebhookNotConfigured))?;
         let given = d.url_token.ok_or(DomainError::Rejected(ErrorCode::UrlTokenInvalid))?;
         if !same_digest(&super::auth::token_hash(given), expected) {
@@ -125,7 +127,7 @@ pub async fn accept(svc: &Services, org_slug: &str, d: &Delivery<'_>) -> Result<
         }
     }
     let dedupe_key = envelope.dedupe_key(d.body);
-    let status = if envelope.is_handled() { "pending" } else { "ignored" };
+    let status = if envelope.is_handled() { EventStatus::Pending } else { EventStatus::Ignored };
     let (event_id, new) = svc
         .writer
         .write(NewEvent {
@@ -138,17 +140,12 @@ pub async fn accept(svc: &Services, org_slug: &str, d: &Delivery<'_>) -> Result<
             status,
         })
         .await?;
-    if new && status == "pending" {
+    if new && status == EventStatus::Pending {
         svc.queue_signal.notify_one();
     }
     tracing::debug!(org = %org.slug, event_id, event = %envelope.event, duplicate = !new, "webhook accepted");
-    Ok(WebhookAck { event_id, duplicate: !new, status: status.to_string() })
+    Ok(WebhookAck { event_id, duplicate: !new, status })
 }
-
-pub const EVENT_STATUSES: [&str; 6] = ["pending", "processing", "done", "ignored", "failed", "dead"];
-/// What an operator may put back in the queue: never `done` (that would hand a message to
-/// the automation twice) nor an event being processed right now.
-pub const REPROCESSABLE: [&str; 3] = ["failed", "dead", "ignored"];
 
 /// Filters of the event list, as the edges parse them.
 #[derive(Debug, Clone, Default)]
@@ -186,7 +183,7 @@ fn event_view(r: store::webhooks::EventRow, mut steps: Vec<EventStep>, with_payl
             at: r.received_at,
         },
     );
-    let retrying = matches!(r.status.as_str(), "failed" | "pending");
+    let retrying = r.status.retrying();
     EventView {
         id: r.id,
         event: r.event,
@@ -205,27 +202,14 @@ fn event_view(r: store::webhooks::EventRow, mut steps: Vec<EventStep>, with_payl
 pub async fn list_events(svc: &Services, org_slug: &str, q: &EventQuery) -> Result<Page<EventView>, DomainError> {
     let org = orgs::row_by_slug(svc, org_slug).await?;
     let mut f = super::error::Fields::default();
-    if let Some(st) = q.status.as_deref() {
-        f.check("status", EVENT_STATUSES.contains(&st).then_some(()).ok_or(ErrorCode::StatusInvalid));
-    }
-    if let Some(src) = q.source.as_deref() {
-        f.check(
-            "source",
-            super::chatwoot::config::SOURCES.contains(&src).then_some(()).ok_or(ErrorCode::SourceInvalid),
-        );
-    }
+    let status = q.status.as_deref().and_then(|s| f.check("status", s.parse::<EventStatus>()));
+    let source = q.source.as_deref().and_then(|s| f.check("source", s.parse::<Source>()));
     if let (Some(from), Some(to)) = (q.from, q.to) {
         f.check("from", (from < to).then_some(()).ok_or(ErrorCode::RangeInvalid));
     }
     f.finish()?;
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
-    let filter = EventFilter {
-        status: q.status.as_deref(),
-        source: q.source.as_deref(),
-        from: q.from,
-        to: q.to,
-        before: q.before,
-    };
+    let filter = EventFilter { status, source, from: q.from, to: q.to, before: q.before };
     let rows = store::webhooks::events_of(&svc.db, org.id, &filter, limit).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut steps = store::queue::steps_of(&svc.db, &ids).await?;
@@ -251,7 +235,7 @@ pub async fn get_event(svc: &Services, org_slug: &str, id: i64) -> Result<EventV
 /// "not found", never touched).
 pub async fn reprocess_one(svc: &Services, actor: &Actor, org_slug: &str, id: i64) -> Result<EventView, DomainError> {
     let org = orgs::row_by_slug(svc, org_slug).await?;
-    if !store::queue::requeue_one(&svc.db, org.id, id, &REPROCESSABLE, svc.now()).await? {
+    if !store::queue::requeue_one(&svc.db, org.id, id, EventStatus::REPROCESSABLE, svc.now()).await? {
         return match store::webhooks::event(&svc.db, org.id, id).await? {
             None => Err(DomainError::Rejected(ErrorCode::NotFound)),
             Some(_) => Err(DomainError::Rejected(ErrorCode::NotReprocessable)),
@@ -282,7 +266,7 @@ pub async fn reprocess_range(
     if from >= to {
         return Err(DomainError::field("from", ErrorCode::RangeInvalid));
     }
-    let n = store::queue::requeue_range(&svc.db, org.id, &["failed", "dead"], from, to, svc.now()).await?;
+    let n = store::queue::requeue_range(&svc.db, org.id, EventStatus::FAILURES, from, to, svc.now()).await?;
     store::audit::record(
         &svc.db,
         &actor.0,
@@ -299,7 +283,7 @@ pub async fn reprocess_range(
 }
 
 /// The org's event counts per status.
-pub async fn status_counts(svc: &Services, org_slug: &str) -> Result<Vec<(String, i64)>, DomainError> {
+pub async fn status_counts(svc: &Services, org_slug: &str) -> Result<Vec<(EventStatus, i64)>, DomainError> {
     let org = orgs::row_by_slug(svc, org_slug).await?;
     Ok(store::queue::status_counts(&svc.db, org.id).await?)
 }

@@ -8,7 +8,7 @@
 
 use super::forward::{self, Target};
 use super::writer::lock_if_sqlite;
-use crate::domain::chatwoot::classify::{classify, Inbound, Skip, Source};
+use crate::domain::chatwoot::classify::{classify, Inbound, Skip};
 use crate::domain::chatwoot::config::inbox_map;
 use crate::domain::error::DomainError;
 use crate::domain::identity::phone::{whatsapp_id, without_ninth_digit, WhatsappId};
@@ -17,6 +17,7 @@ use crate::domain::store::crm::{Applied, ConversationLink, InboundWork};
 use crate::domain::store::queue::{ClaimedRow, NewStep, Outcome};
 use crate::domain::store::{self};
 use crate::domain::Services;
+use crate::model::{EventStatus, Source};
 use futures::StreamExt;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -77,7 +78,7 @@ pub struct RunReport {
 
 struct OrgCtx {
     slug: String,
-    inboxes: BTreeMap<String, String>,
+    inboxes: BTreeMap<String, Source>,
     intake: Option<(i64, i64)>,
     automation: Option<AutomationRow>,
 }
@@ -91,7 +92,7 @@ enum State {
 struct Plan {
     row: ClaimedRow,
     steps: Vec<NewStep>,
-    source: Option<&'static str>,
+    source: Option<Source>,
     state: State,
 }
 
@@ -190,7 +191,7 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
             Err(skip) => plan.step("classify", "skipped", Some(skip_detail(skip, &plan.row.event)), t),
             Ok(inbound) => {
                 let (key, alt, note) = identity_key(&inbound);
-                let source = inbound.source.as_str();
+                let source = inbound.source;
                 plan.source = Some(source);
                 let detail = format!(
                     "{source} · caixa {}{}",
@@ -267,7 +268,10 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
                 );
                 let mut id_detail = format!("contato {} · {session_key}", a.contact_id);
                 if !a.conflicts.is_empty() {
-                    id_detail.push_str(&format!(" · conflito registrado: {}", a.conflicts.join(", ")));
+                    id_detail.push_str(&format!(
+                        " · conflito registrado: {}",
+                        a.conflicts.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+                    ));
                 }
                 plan.steps.push(NewStep {
                     step: "identity",
@@ -334,15 +338,15 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
         .into_iter()
         .map(|p| {
             let (status, next, error) = match p.state {
-                State::Ignored => ("ignored", done_at, None),
-                State::Inbound { .. } => ("done", done_at, None),
-                State::Failed(e) if p.row.attempts >= cfg.max_attempts => ("dead", done_at, Some(e)),
-                State::Failed(e) => ("failed", done_at + cfg.retry_delay(p.row.attempts), Some(e)),
+                State::Ignored => (EventStatus::Ignored, done_at, None),
+                State::Inbound { .. } => (EventStatus::Done, done_at, None),
+                State::Failed(e) if p.row.attempts >= cfg.max_attempts => (EventStatus::Dead, done_at, Some(e)),
+                State::Failed(e) => (EventStatus::Failed, done_at + cfg.retry_delay(p.row.attempts), Some(e)),
             };
             match status {
-                "done" => report.done += 1,
-                "ignored" => report.ignored += 1,
-                "dead" => report.dead += 1,
+                EventStatus::Done => report.done += 1,
+                EventStatus::Ignored => report.ignored += 1,
+                EventStatus::Dead => report.dead += 1,
                 _ => report.failed += 1,
             }
             Outcome {

@@ -182,7 +182,7 @@ pub async fn runs(db: &Db, org_id: i64, limit: i64) -> Result<Vec<RunRow>, sqlx:
 }
 
 pub async fn set_status(db: &Db, id: i64, from: &[&str], to: &str, now: i64) -> Result<bool, sqlx::Error> {
-    let list = sql_strings(from);
+    let list = sql_strings(from.iter().copied());
     let finished = if matches!(to, "done" | "cancelled" | "failed") { "$2" } else { "NULL" };
     // Leaving `running` lets go of the lease: the process working the run sees at its next
     // checkpoint that the run is no longer its to work.

@@ -79,5 +79,23 @@ macro_rules! id_column {
     )*};
 }
 
-text_column!(Role, OrgStatus);
+text_column!(
+    Role,
+    OrgStatus,
+    EventStatus,
+    Source,
+    DealStatus,
+    ConflictKind,
+    ConflictStatus,
+    AuthMode,
+    ToolOutcome,
+    AutomationMode,
+    ActionKind,
+    ActionOutcome,
+    IncidentStatus,
+    RunStatus,
+    Resolution,
+    ImportStatus,
+    IssueLevel,
+);
 id_column!(OrgId, BoardId, StageId, UserId, ContactId, DealId, ApiKeyId);

@@ -3,6 +3,7 @@
 //! the rest are the paginated reads of the admin API and the portal.
 
 use super::{on_db, Db, WritePool};
+use crate::model::{ConflictKind, ConflictStatus, DealStatus, Source};
 use std::time::Instant;
 
 /// What one inbound message needs written, already classified and normalized.
@@ -10,7 +11,7 @@ use std::time::Instant;
 pub struct InboundWork {
     pub org_id: i64,
     pub event_id: i64,
-    pub source: &'static str,
+    pub source: Source,
     /// The canonical key (WhatsApp: E.164 digits with the BR ninth digit).
     pub external_id: String,
     /// Another spelling that names the same person (a BR mobile without its ninth digit,
@@ -42,7 +43,7 @@ pub struct Applied {
     pub deal_created: bool,
     pub stage_key: String,
     pub conversation: ConversationLink,
-    pub conflicts: Vec<&'static str>,
+    pub conflicts: Vec<ConflictKind>,
     pub identity_us: i64,
     pub deal_us: i64,
     pub conversation_us: i64,
@@ -92,10 +93,10 @@ pub async fn apply_inbound(
                     let other = found.iter().find(|(_, e)| *e != w.external_id).map(|(c, _)| *c);
                     if let (Some(a), Some(b)) = (exact, other) {
                         if a != b {
-                            conflicts.push("ambiguous_identity");
+                            conflicts.push(ConflictKind::AmbiguousIdentity);
                             sqlx::query(CONFLICT_SQL)
                                 .bind(w.org_id)
-                                .bind("ambiguous_identity")
+                                .bind(ConflictKind::AmbiguousIdentity)
                                 .bind(w.source)
                                 .bind(&w.external_id)
                                 .bind(a)
@@ -216,10 +217,10 @@ pub async fn apply_inbound(
                         .fetch_one(&mut *sp)
                         .await?;
                         if linked_contact != contact_id {
-                            conflicts.push("conversation_contact_mismatch");
+                            conflicts.push(ConflictKind::ConversationContactMismatch);
                             sqlx::query(CONFLICT_SQL)
                                 .bind(w.org_id)
-                                .bind("conversation_contact_mismatch")
+                                .bind(ConflictKind::ConversationContactMismatch)
                                 .bind(w.source)
                                 .bind(&w.external_id)
                                 .bind(linked_contact)
@@ -334,7 +335,7 @@ pub async fn contacts(
 pub struct IdentityRow {
     pub id: i64,
     pub contact_id: i64,
-    pub source: String,
+    pub source: Source,
     pub external_id: String,
     pub created_at: i64,
 }
@@ -342,7 +343,7 @@ pub struct IdentityRow {
 pub async fn identities(
     db: &Db,
     org_id: i64,
-    source: Option<&str>,
+    source: Option<Source>,
     contact_id: Option<i64>,
     external_id: Option<&str>,
     before: Option<i64>,
@@ -372,7 +373,7 @@ pub struct DealRow {
     pub board_key: String,
     pub stage_key: String,
     pub stage_label: String,
-    pub status: String,
+    pub status: DealStatus,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -380,7 +381,7 @@ pub struct DealRow {
 pub async fn deals(
     db: &Db,
     org_id: i64,
-    status: Option<&str>,
+    status: Option<DealStatus>,
     contact_id: Option<i64>,
     stage: Option<&str>,
     before: Option<i64>,
@@ -411,7 +412,7 @@ pub struct ConversationRow {
     pub chatwoot_conversation_id: i64,
     pub contact_id: i64,
     pub deal_id: Option<i64>,
-    pub source: String,
+    pub source: Source,
     pub session_key: Option<String>,
     pub created_at: i64,
 }
@@ -419,7 +420,7 @@ pub struct ConversationRow {
 pub async fn conversations(
     db: &Db,
     org_id: i64,
-    source: Option<&str>,
+    source: Option<Source>,
     contact_id: Option<i64>,
     before: Option<i64>,
     limit: i64,
@@ -444,14 +445,14 @@ pub async fn conversations(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ConflictRow {
     pub id: i64,
-    pub kind: String,
-    pub source: String,
+    pub kind: ConflictKind,
+    pub source: Source,
     pub external_id: String,
     pub contact_id: Option<i64>,
     pub other_contact_id: Option<i64>,
     pub event_id: Option<i64>,
     pub detail: Option<String>,
-    pub status: String,
+    pub status: ConflictStatus,
     pub created_at: i64,
 }
 
@@ -485,7 +486,7 @@ pub async fn contact(db: &Db, org_id: i64, id: i64) -> Result<Option<ContactRow>
 
 /// Closes (won/lost) or reopens an org's deal. False when it is not the org's. Reopening
 /// fails with a unique violation when the contact already has another open deal.
-pub async fn set_deal_status(db: &Db, org_id: i64, id: i64, status: &str, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn set_deal_status(db: &Db, org_id: i64, id: i64, status: DealStatus, now: i64) -> Result<bool, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query("UPDATE deals SET status = $1, updated_at = $2 WHERE organization_id = $3 AND id = $4")
             .bind(status)

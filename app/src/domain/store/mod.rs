@@ -159,10 +159,10 @@ impl WritePool for PgPool {
     }
 }
 
-/// `'a', 'b'` for an `IN (…)` of status names. Only for the domain's own constants (never
-/// user input): inlining them keeps one statement text for both engines.
-pub(crate) fn sql_strings(values: &[&str]) -> String {
-    values.iter().map(|s| format!("'{}'", s.replace('\'', ""))).collect::<Vec<_>>().join(", ")
+/// `'a', 'b'` for an `IN (…)` of states (`EventStatus::FAILURES`…). Only for the domain's
+/// own enums (never user input): inlining them keeps one statement text per list.
+pub(crate) fn sql_strings<'a>(values: impl IntoIterator<Item = &'a str>) -> String {
+    values.into_iter().map(|s| format!("'{}'", s.replace('\'', ""))).collect::<Vec<_>>().join(", ")
 }
 
 /// A `FROM` item of the integers in one JSON array bound at `param` (`[1,2,3]`), one row

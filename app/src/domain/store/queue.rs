@@ -7,6 +7,7 @@
 //! the single UPDATE … RETURNING is already atomic there.
 
 use super::{json_ids, on_db, sql_strings, Db, WritePool};
+use crate::model::{EventStatus, Source};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClaimedRow {
@@ -73,10 +74,10 @@ pub struct Outcome {
     pub event_id: i64,
     pub attempt: i64,
     /// `done`, `ignored`, `failed` or `dead`.
-    pub status: &'static str,
+    pub status: EventStatus,
     pub next_attempt_at: i64,
     pub last_error: Option<String>,
-    pub source: Option<&'static str>,
+    pub source: Option<Source>,
     pub steps: Vec<NewStep>,
 }
 
@@ -172,14 +173,14 @@ pub async fn requeue_one(
     db: &Db,
     org_id: i64,
     event_id: i64,
-    statuses: &[&str],
+    statuses: &[EventStatus],
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let sql = format!(
         "UPDATE webhook_events SET status = 'pending', attempts = 0, next_attempt_at = $1, last_error = NULL, \
             locked_by = NULL \
          WHERE organization_id = $2 AND id = $3 AND status IN ({})",
-        sql_strings(statuses)
+        sql_strings(statuses.iter().map(|s| s.as_str()))
     );
     on_db!(db, |pool| {
         sqlx::query(&sql).bind(now).bind(org_id).bind(event_id).execute(pool).await.map(|r| r.rows_affected() == 1)
@@ -190,7 +191,7 @@ pub async fn requeue_one(
 pub async fn requeue_range(
     db: &Db,
     org_id: i64,
-    statuses: &[&str],
+    statuses: &[EventStatus],
     from: i64,
     to: i64,
     now: i64,
@@ -199,7 +200,7 @@ pub async fn requeue_range(
         "UPDATE webhook_events SET status = 'pending', attempts = 0, next_attempt_at = $1, last_error = NULL, \
             locked_by = NULL \
          WHERE organization_id = $2 AND received_at >= $3 AND received_at < $4 AND status IN ({})",
-        sql_strings(statuses)
+        sql_strings(statuses.iter().map(|s| s.as_str()))
     );
     on_db!(db, |pool| {
         sqlx::query(&sql).bind(now).bind(org_id).bind(from).bind(to).execute(pool).await.map(|r| r.rows_affected())
@@ -207,9 +208,9 @@ pub async fn requeue_range(
 }
 
 /// Counts of the org's events per status (the portal's summary, later the metrics).
-pub async fn status_counts(db: &Db, org_id: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
+pub async fn status_counts(db: &Db, org_id: i64) -> Result<Vec<(EventStatus, i64)>, sqlx::Error> {
     on_db!(db, |pool| {
-        sqlx::query_as::<_, (String, i64)>(
+        sqlx::query_as::<_, (EventStatus, i64)>(
             "SELECT status, COUNT(*) FROM webhook_events WHERE organization_id = $1 GROUP BY status ORDER BY status",
         )
         .bind(org_id)

@@ -2,6 +2,7 @@
 //! the deal reads and stage move the tools perform.
 
 use super::{on_db, Db, WritePool};
+use crate::model::Source;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TokenRow {
@@ -305,9 +306,9 @@ pub async fn conversation_context(
     org_id: i64,
     session_key: Option<&str>,
     chatwoot_conversation_id: Option<i64>,
-) -> Result<Option<(i64, i64, Option<i64>, Option<String>, String)>, sqlx::Error> {
+) -> Result<Option<(i64, i64, Option<i64>, Option<String>, Source)>, sqlx::Error> {
     on_db!(db, |pool| {
-        sqlx::query_as::<_, (i64, i64, Option<i64>, Option<String>, String)>(
+        sqlx::query_as::<_, (i64, i64, Option<i64>, Option<String>, Source)>(
             "SELECT chatwoot_conversation_id, contact_id, deal_id, session_key, source FROM conversations \
              WHERE organization_id = $1 AND ($2 IS NULL OR session_key = $2) AND ($3 IS NULL OR \
              chatwoot_conversation_id = $3) \

@@ -1,6 +1,7 @@
 //! The webhook event inbox and each org's Chatwoot connection.
 
 use super::{on_db, Db, WritePool};
+use crate::model::{AuthMode, EventStatus, Source};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ChatwootConfigRow {
@@ -10,7 +11,7 @@ pub struct ChatwootConfigRow {
     pub webhook_secret_enc: Option<String>,
     pub api_token_enc: Option<String>,
     pub inbox_sources: String,
-    pub auth_mode: String,
+    pub auth_mode: AuthMode,
     pub url_token_hash: Option<String>,
     pub updated_at: i64,
 }
@@ -47,7 +48,7 @@ pub async fn put_config(db: &Db, row: &ChatwootConfigRow) -> Result<(), sqlx::Er
         .bind(&row.webhook_secret_enc)
         .bind(&row.api_token_enc)
         .bind(&row.inbox_sources)
-        .bind(&row.auth_mode)
+        .bind(row.auth_mode)
         .bind(&row.url_token_hash)
         .bind(row.updated_at)
         .execute(pool)
@@ -64,7 +65,7 @@ pub struct NewEvent {
     pub delivery_id: Option<String>,
     pub payload: String,
     pub received_at: i64,
-    pub status: &'static str,
+    pub status: EventStatus,
 }
 
 /// Stores a batch of events in one transaction, skipping known dedupe keys. Returns each
@@ -118,11 +119,11 @@ pub struct EventRow {
     pub delivery_id: Option<String>,
     pub payload: String,
     pub received_at: i64,
-    pub status: String,
+    pub status: EventStatus,
     pub attempts: i64,
     pub next_attempt_at: i64,
     pub last_error: Option<String>,
-    pub source: Option<String>,
+    pub source: Option<Source>,
 }
 
 const EVENT_COLUMNS: &str =
@@ -130,16 +131,16 @@ const EVENT_COLUMNS: &str =
         last_error, source";
 
 #[derive(Debug, Clone, Default)]
-pub struct EventFilter<'a> {
-    pub status: Option<&'a str>,
-    pub source: Option<&'a str>,
+pub struct EventFilter {
+    pub status: Option<EventStatus>,
+    pub source: Option<Source>,
     pub from: Option<i64>,
     pub to: Option<i64>,
     pub before: Option<i64>,
 }
 
 /// The org's events, newest first, filtered; `before` pages by id.
-pub async fn events_of(db: &Db, org_id: i64, f: &EventFilter<'_>, limit: i64) -> Result<Vec<EventRow>, sqlx::Error> {
+pub async fn events_of(db: &Db, org_id: i64, f: &EventFilter, limit: i64) -> Result<Vec<EventRow>, sqlx::Error> {
     let sql = format!(
         "SELECT {EVENT_COLUMNS} FROM webhook_events WHERE organization_id = $1 AND ($2 IS NULL OR status = $2) \
          AND ($3 IS NULL OR source = $3) AND ($4 IS NULL OR received_at >= $4) AND ($5 IS NULL OR received_at < $5) \

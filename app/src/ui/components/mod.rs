@@ -1,7 +1,7 @@
 //! Widgets shared by the portal's pages: error display and form field errors.
 
 use crate::i18n::*;
-use crate::model::{AppError, CurrentUser, ErrorCode, Lang, Role};
+use crate::model::{AppError, CurrentUser, ErrorCode, Lang, Role, Source};
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 use leptos_router::components::Redirect;
@@ -10,6 +10,14 @@ use leptos_router::components::Redirect;
 /// section of the locale files, through `ErrorCode::message_in`).
 pub fn error_text(i18n: I18nContext<Locale>, code: ErrorCode) -> String {
     code.message_in(lang(i18n)).to_string()
+}
+
+/// A channel's name as people write it (a brand: the same in every language).
+pub fn source_label(source: Source) -> &'static str {
+    match source {
+        Source::Whatsapp => "WhatsApp",
+        Source::Instagram => "Instagram",
+    }
 }
 
 /// The portal's current language, for texts read outside leptos_i18n's macros.
