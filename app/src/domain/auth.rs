@@ -53,8 +53,7 @@ async fn verify_password(password: String, hash: String) -> bool {
 }
 
 fn to_current(row: &UserRow) -> Result<CurrentUser, DomainError> {
-    let role = row.role.parse::<Role>().map_err(|_| DomainError::Internal(format!("bad role in db: {}", row.role)))?;
-    Ok(CurrentUser { id: UserId(row.id), email: row.email.clone(), name: row.name.clone(), role })
+    Ok(CurrentUser { id: UserId(row.id), email: row.email.clone(), name: row.name.clone(), role: row.role })
 }
 
 fn to_dto(row: &UserRow) -> Result<UserDto, DomainError> {
@@ -164,7 +163,7 @@ pub async fn create_user(
     f.finish()?;
     let (Some(email), Some(name)) = (email, name) else { return Err(DomainError::Internal("unreachable".into())) };
     let hash = hash_password(password.to_string()).await?;
-    let row = match store::users::insert(&svc.db, email.as_str(), &name, &hash, role.as_str(), svc.now()).await {
+    let row = match store::users::insert(&svc.db, email.as_str(), &name, &hash, role, svc.now()).await {
         Ok(row) => row,
         Err(e) if store::is_unique_violation(&e) => {
             return Err(DomainError::Conflict(FieldError::new("email", ErrorCode::EmailTaken)))

@@ -36,7 +36,7 @@ fn dto(r: RunRow) -> BackfillRunDto {
     let elapsed_s = (r.updated_at - r.started_at) as f64 / 1000.0;
     let rate = if elapsed_s > 0.0 { r.processed as f64 / elapsed_s } else { 0.0 };
     let eta_seconds =
-        (r.status == "running" && rate > 0.0).then(|| ((total - r.processed) as f64 / rate).ceil() as i64);
+        (r.status == RunStatus::Running && rate > 0.0).then(|| ((total - r.processed) as f64 / rate).ceil() as i64);
     BackfillRunDto {
         id: r.id,
         status: r.status,
@@ -85,7 +85,7 @@ async fn start_in_wave(
         return Err(DomainError::field("batch_size", ErrorCode::NumberInvalid));
     }
     let active = store::backfill::runs(&svc.db, org.id, 1).await?;
-    if active.first().is_some_and(|r| matches!(r.status.as_str(), "running" | "paused")) {
+    if active.first().is_some_and(|r| RunStatus::ACTIVE.contains(&r.status)) {
         return Err(DomainError::Rejected(ErrorCode::RunAlreadyActive));
     }
     let run = store::backfill::create_run(&svc.db, org.id, dry_run, batch_size, wave, &actor.0, svc.now()).await?;
@@ -213,7 +213,7 @@ fn plan(
             Candidate::Invalid { contact_id, raw } => {
                 p.tally.invalid += 1;
                 p.conflicts.push(NewConflict {
-                    kind: "invalid_phone",
+                    kind: ConflictKind::InvalidPhone,
                     external_id: raw.chars().take(64).collect(),
                     contact_id: *contact_id,
                     other_contact_id: None,
@@ -223,7 +223,7 @@ fn plan(
             }
             Candidate::Phone { contact_id, raw, key, alt } => {
                 let holder = holders.get(key).or_else(|| alt.as_ref().and_then(|a| holders.get(a))).copied();
-                let conflict = |kind: &'static str, other: Option<i64>, detail: String| NewConflict {
+                let conflict = |kind: ConflictKind, other: Option<i64>, detail: String| NewConflict {
                     kind,
                     external_id: key.clone(),
                     contact_id: *contact_id,
@@ -237,13 +237,13 @@ fn plan(
                         p.tally.conflicts += 1;
                         p.conflicts.push(if h.same_phone {
                             conflict(
-                                "duplicate_phone",
+                                ConflictKind::DuplicatePhone,
                                 Some(h.contact_id),
                                 "dois contatos da organização têm este número".into(),
                             )
                         } else {
                             conflict(
-                                "number_taken",
+                                ConflictKind::NumberTaken,
                                 Some(h.contact_id),
                                 "o número já está ligado a outro contato da organização".into(),
                             )
@@ -253,7 +253,7 @@ fn plan(
                         Some(existing) => {
                             p.tally.conflicts += 1;
                             p.conflicts.push(conflict(
-                                "normalizes_differently",
+                                ConflictKind::NormalizesDifferently,
                                 None,
                                 format!("o contato já tem outra identidade de WhatsApp: {existing}"),
                             ));
@@ -377,7 +377,7 @@ async fn work_batches(
             if !finish_write(&mut writing, &mut batches, &mut timings).await? {
                 return Ok(dto(current().await?));
             }
-            store::backfill::set_status(&svc.db, run_id, &["running"], "done", svc.now()).await?;
+            store::backfill::set_status(&svc.db, run_id, &[RunStatus::Running], RunStatus::Done, svc.now()).await?;
             tracing::info!(
                 run = run_id,
                 batches,
@@ -502,7 +502,7 @@ pub async fn overview(svc: &Services) -> Result<Vec<OrgBackfillDto>, DomainError
     Ok(store::orgs::list(&svc.db)
         .await?
         .into_iter()
-        .filter(|o| o.status != "archived")
+        .filter(|o| o.status != OrgStatus::Archived)
         .map(|o| OrgBackfillDto {
             contacts: counts.get(&o.id).copied().unwrap_or(0),
             run: latest.remove(&o.id).map(dto),
@@ -521,12 +521,8 @@ pub async fn set_status(
     action: &str,
 ) -> Result<BackfillRunDto, DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
-    let (from, to): (&[&str], &str) = match action {
-        "pause" => (&["running"], "paused"),
-        "resume" => (&["paused", "failed"], "running"),
-        "cancel" => (&["running", "paused", "failed"], "cancelled"),
-        _ => return Err(DomainError::field("action", ErrorCode::StatusInvalid)),
-    };
+    let action = action.parse::<RunAction>().map_err(|e| DomainError::field("action", e))?;
+    let (from, to) = action.transition();
     store::backfill::run(&svc.db, org.id, run_id).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
     if !store::backfill::set_status(&svc.db, run_id, from, to, svc.now()).await? {
         return Err(DomainError::Rejected(ErrorCode::RunStateInvalid));
@@ -540,7 +536,7 @@ pub async fn set_status(
         svc.now(),
     )
     .await?;
-    if to == "running" {
+    if to == RunStatus::Running {
         svc.backfill_signal.notify_waiters();
     }
     get(svc, slug, run_id).await
@@ -622,15 +618,15 @@ mod tests {
             (p.tally.created, p.tally.skipped, p.tally.conflicts, p.tally.invalid, p.tally.empty),
             (1, 1, 3, 1, 1)
         );
-        let kinds: Vec<(&str, i64, Option<i64>)> =
+        let kinds: Vec<(ConflictKind, i64, Option<i64>)> =
             p.conflicts.iter().map(|c| (c.kind, c.contact_id, c.other_contact_id)).collect();
         assert_eq!(
             kinds,
             vec![
-                ("duplicate_phone", 2, Some(1)),
-                ("number_taken", 3, Some(90)),
-                ("invalid_phone", 4, None),
-                ("normalizes_differently", 7, None),
+                (ConflictKind::DuplicatePhone, 2, Some(1)),
+                (ConflictKind::NumberTaken, 3, Some(90)),
+                (ConflictKind::InvalidPhone, 4, None),
+                (ConflictKind::NormalizesDifferently, 7, None),
             ]
         );
         assert_eq!(p.processed, 7);
@@ -641,7 +637,7 @@ mod tests {
         let owners =
             vec![Owner { external_id: "5511987654321".into(), contact_id: 9, phone: Some("11987654321".into()) }];
         let p = plan(&[phone(10, "+55 11 98765-4321")], owners, vec![], None);
-        assert_eq!(p.conflicts[0].kind, "duplicate_phone");
+        assert_eq!(p.conflicts[0].kind, ConflictKind::DuplicatePhone);
         assert_eq!(p.conflicts[0].other_contact_id, Some(9));
     }
 

@@ -98,7 +98,7 @@ fn valid_email(e: &str) -> bool {
 fn validate(line: i64, cells: &[String], columns: &[Option<Column>]) -> (Option<ContactIn>, Vec<Issue>) {
     let raw = || cells.join(",").chars().take(MAX_RAW).collect::<String>();
     let reject = |code: &'static str, message: String| {
-        (None, vec![Issue { line, level: "rejected", code, message, raw: raw() }])
+        (None, vec![Issue { line, level: IssueLevel::Rejected, code, message, raw: raw() }])
     };
     if cells.len() != columns.len() {
         return reject(
@@ -141,7 +141,7 @@ fn validate(line: i64, cells: &[String], columns: &[Option<Column>]) -> (Option<
         if normalize_phone(p) == Err(PhoneError::Invalid) {
             warnings.push(Issue {
                 line,
-                level: "warning",
+                level: IssueLevel::Warning,
                 code: "phone_invalid",
                 message: format!("telefone inválido ({p}): contato importado, sem identidade de WhatsApp"),
                 raw: raw(),
@@ -223,7 +223,7 @@ pub async fn import<R: AsyncRead + Unpin + Send>(
                         if let Some(first) = c.external_ref.as_ref().and_then(|r| batch_refs.get(r)) {
                             found = vec![Issue {
                                 line,
-                                level: "rejected",
+                                level: IssueLevel::Rejected,
                                 code: "duplicate_external_id",
                                 message: format!("id externo repetido (já na linha {first})"),
                                 raw: cells.join(",").chars().take(MAX_RAW).collect(),
@@ -250,7 +250,7 @@ pub async fn import<R: AsyncRead + Unpin + Send>(
                 counts.rejected += 1;
                 issues.push(Issue {
                     line,
-                    level: "rejected",
+                    level: IssueLevel::Rejected,
                     code: "csv_malformed",
                     message: format!("linha mal formada no CSV: {}", csv_error(&e)),
                     raw: String::new(),
@@ -263,7 +263,7 @@ pub async fn import<R: AsyncRead + Unpin + Send>(
         }
     }
     flush(svc, record.id, org.id, &mut rows, &mut issues, &mut counts).await?;
-    let status = if failure.is_some() { "failed" } else { "done" };
+    let status = if failure.is_some() { ImportStatus::Failed } else { ImportStatus::Done };
     store::contacts_import::finish(&svc.db, record.id, status, failure.as_deref(), svc.now()).await?;
     get(svc, slug, record.id).await
 }
@@ -325,7 +325,10 @@ pub async fn report_csv(svc: &Services, slug: &str, id: i64) -> Result<String, D
         let page = store::contacts_import::issues(&svc.db, id, after, 5_000).await?;
         let Some(last) = page.last().map(|p| p.0) else { break };
         for (_, i) in page {
-            let level = if i.level == "rejected" { "rejeitada" } else { "aviso" };
+            let level = match i.level {
+                IssueLevel::Rejected => "rejeitada",
+                IssueLevel::Warning => "aviso",
+            };
             report.row([i.line.to_string(), level.to_string(), i.code, i.message, i.raw])?;
         }
         after = last;
@@ -367,13 +370,13 @@ mod tests {
         let row = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let code = |v: &[&str]| validate(7, &row(v), &cols).1.first().map(|i| (i.level, i.code));
         assert_eq!(code(&["Ana", "11987654321", "ana@example.com", "x"]), None);
-        assert_eq!(code(&["Ana", "11987654321"]), Some(("rejected", "column_count")));
-        assert_eq!(code(&["", " ", "", "obs"]), Some(("rejected", "empty")));
-        assert_eq!(code(&["Ana", "", "ana@", ""]), Some(("rejected", "email_invalid")));
-        assert_eq!(code(&["Ana", "", "a b@x.com", ""]), Some(("rejected", "email_invalid")));
-        assert_eq!(code(&[&"a".repeat(201), "", "", ""]), Some(("rejected", "too_long")));
-        assert_eq!(code(&["Ana\u{7}", "", "", ""]), Some(("rejected", "control_chars")));
-        assert_eq!(code(&["Ana", "0800", "", ""]), Some(("warning", "phone_invalid")));
+        assert_eq!(code(&["Ana", "11987654321"]), Some((IssueLevel::Rejected, "column_count")));
+        assert_eq!(code(&["", " ", "", "obs"]), Some((IssueLevel::Rejected, "empty")));
+        assert_eq!(code(&["Ana", "", "ana@", ""]), Some((IssueLevel::Rejected, "email_invalid")));
+        assert_eq!(code(&["Ana", "", "a b@x.com", ""]), Some((IssueLevel::Rejected, "email_invalid")));
+        assert_eq!(code(&[&"a".repeat(201), "", "", ""]), Some((IssueLevel::Rejected, "too_long")));
+        assert_eq!(code(&["Ana\u{7}", "", "", ""]), Some((IssueLevel::Rejected, "control_chars")));
+        assert_eq!(code(&["Ana", "0800", "", ""]), Some((IssueLevel::Warning, "phone_invalid")));
         let (c, _) = validate(7, &row(&["  Ana  ", "", "ANA@Example.com", "ignored"]), &cols);
         let c = c.unwrap();
         assert_eq!((c.name.as_deref(), c.email.as_deref(), c.phone), (Some("Ana"), Some("ana@example.com"), None));

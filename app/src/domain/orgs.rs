@@ -13,12 +13,11 @@ const DEFAULT_BOARD_KEY: &str = "vendas";
 const TEMPLATE_SETTING: &str = "stage_template";
 
 fn org_summary(row: &OrgRow) -> Result<OrgSummary, DomainError> {
-    let status = row.status.parse().map_err(|_| DomainError::Internal(format!("bad org status {}", row.status)))?;
     Ok(OrgSummary {
         id: OrgId(row.id),
         slug: row.slug.clone(),
         name: row.name.clone(),
-        status,
+        status: row.status,
         created_at: row.created_at,
     })
 }
@@ -138,7 +137,7 @@ pub async fn update_org(svc: &Services, actor: &Actor, slug: &str, patch: &OrgPa
     f.finish()?;
     let name = name.flatten();
     let status = status.flatten();
-    let updated = store::orgs::update(&svc.db, row.id, name.as_deref(), status.map(|s| s.as_str()), svc.now()).await?;
+    let updated = store::orgs::update(&svc.db, row.id, name.as_deref(), status, svc.now()).await?;
     store::audit::record(
         &svc.db,
         &actor.0,

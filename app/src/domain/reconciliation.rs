@@ -15,18 +15,14 @@ use super::store::{
 use super::{orgs, Actor, Services};
 use crate::model::*;
 
-pub const RESOLUTIONS: [&str; 3] = ["kept", "linked_other", "not_same_person"];
-
 /// The resolutions a task of this shape allows.
-fn choices(t: &TaskRow) -> Vec<String> {
-    let identity_kind =
-        matches!(t.kind.as_str(), "number_taken" | "duplicate_phone" | "normalizes_differently" | "ambiguous_identity");
-    let mut out = vec!["kept".to_string()];
-    if identity_kind && t.contact_id.is_some() {
-        out.push("linked_other".into());
+fn choices(t: &TaskRow) -> Vec<Resolution> {
+    let mut out = vec![Resolution::Kept];
+    if t.kind.is_identity_clash() && t.contact_id.is_some() {
+        out.push(Resolution::LinkedOther);
     }
     if t.other_contact_id.is_some() {
-        out.push("not_same_person".into());
+        out.push(Resolution::NotSamePerson);
     }
     out
 }
@@ -55,7 +51,7 @@ async fn dto(svc: &Services, org_id: i64, t: TaskRow) -> Result<ReconciliationTa
     Ok(ReconciliationTaskDto {
         contact: card(svc, org_id, t.contact_id).await?,
         other: card(svc, org_id, t.other_contact_id).await?,
-        choices: if t.status == "open" { choices(&t) } else { Vec::new() },
+        choices: if t.status == ConflictStatus::Open { choices(&t) } else { Vec::new() },
         id: t.id,
         kind: t.kind,
         source: t.source,
@@ -83,8 +79,7 @@ pub async fn list(
     let org = orgs::row_by_slug(svc, slug).await?;
     let status = match status.unwrap_or("open") {
         "all" => None,
-        s @ ("open" | "resolved") => Some(s),
-        _ => return Err(DomainError::field("status", ErrorCode::StatusInvalid)),
+        s => Some(s.parse::<ConflictStatus>().map_err(|e| DomainError::field("status", e))?),
     };
     let limit = limit.unwrap_or(20).clamp(1, 100);
     let rows = store::reconciliation::tasks(&svc.db, org.id, status, before, limit).await?;
@@ -116,23 +111,21 @@ pub async fn resolve(
     resolution: &str,
 ) -> Result<ReconciliationTaskDto, DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
-    if !RESOLUTIONS.contains(&resolution) {
-        return Err(DomainError::field("resolution", ErrorCode::ResolutionInvalid));
-    }
+    let resolution = resolution.parse::<Resolution>().map_err(|e| DomainError::field("resolution", e))?;
     let t =
         store::reconciliation::task(&svc.db, org.id, id).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
-    if t.status != "open" {
+    if t.status != ConflictStatus::Open {
         return Err(DomainError::Rejected(ErrorCode::TaskResolved));
     }
-    if !choices(&t).iter().any(|c| c == resolution) {
+    if !choices(&t).contains(&resolution) {
         return Err(DomainError::field("resolution", ErrorCode::ResolutionInvalid));
     }
     let relink = match (resolution, t.contact_id, t.other_contact_id) {
-        ("linked_other", Some(to), Some(from)) => {
-            Some(Relink::Move { source: t.source.clone(), external_id: t.external_id.clone(), from, to })
+        (Resolution::LinkedOther, Some(to), Some(from)) => {
+            Some(Relink::Move { source: t.source, external_id: t.external_id.clone(), from, to })
         }
-        ("linked_other", Some(to), None) => {
-            Some(Relink::Add { source: t.source.clone(), external_id: t.external_id.clone(), to })
+        (Resolution::LinkedOther, Some(to), None) => {
+            Some(Relink::Add { source: t.source, external_id: t.external_id.clone(), to })
         }
         _ => None,
     };

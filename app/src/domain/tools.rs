@@ -87,7 +87,7 @@ pub async fn authenticate(svc: &Services, token: Option<&str>) -> Result<Caller,
         .await?
         .ok_or(DomainError::Rejected(ErrorCode::TokenInvalid))?;
     // An archived org's automations are switched off for good.
-    if org.status == "archived" {
+    if org.status == OrgStatus::Archived {
         return Err(DomainError::Rejected(ErrorCode::Forbidden));
     }
     Ok(Caller { org_id: org.id, org_slug: org.slug, token_id: row.id, token_name: row.name })
@@ -100,12 +100,11 @@ async fn record(
     tool: &str,
     deal_id: Option<i64>,
     input: serde_json::Value,
-    (outcome, code): (&str, Option<ErrorCode>),
+    (outcome, code): (ToolOutcome, Option<ErrorCode>),
     started: Instant,
 ) {
     let status = code.map_or(200, |c| c.status() as i64);
-    let error_code =
-        code.map(|c| serde_json::to_value(c).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default());
+    let error_code = code.map(ErrorCode::as_str);
     let call = NewCall {
         organization_id: c.org_id,
         token_id: Some(c.token_id),
@@ -164,22 +163,22 @@ pub async fn stage_move(
     let key = match check_idempotency_key(idempotency_key) {
         Ok(k) => k,
         Err(e) => {
-            record(svc, caller, TOOL, Some(input.deal_id), ids, ("error", Some(e.code())), started).await;
+            record(svc, caller, TOOL, Some(input.deal_id), ids, (ToolOutcome::Error, Some(e.code())), started).await;
             return Err(e);
         }
     };
     if let Some(k) = &key {
         if let Some((status, body)) = store::tools::idempotent_answer(&svc.db, caller.org_id, TOOL, k).await? {
-            record(svc, caller, TOOL, Some(input.deal_id), ids, ("replayed", None), started).await;
+            record(svc, caller, TOOL, Some(input.deal_id), ids, (ToolOutcome::Replayed, None), started).await;
             let body = serde_json::from_str(&body).unwrap_or(serde_json::Value::Null);
             return Ok(MoveAnswer::Replayed(status as u16, body));
         }
     }
     let result = move_once(svc, caller, input, key.as_deref()).await;
     let (outcome, code) = match &result {
-        Ok(Settled::Mine(r)) => (if r.moved { "ok" } else { "noop" }, None),
-        Ok(Settled::Theirs(..)) => ("replayed", None),
-        Err(e) => ("error", Some(e.code())),
+        Ok(Settled::Mine(r)) => (if r.moved { ToolOutcome::Ok } else { ToolOutcome::Noop }, None),
+        Ok(Settled::Theirs(..)) => (ToolOutcome::Replayed, None),
+        Err(e) => (ToolOutcome::Error, Some(e.code())),
     };
     record(svc, caller, TOOL, Some(input.deal_id), ids, (outcome, code), started).await;
     match result? {
@@ -295,8 +294,8 @@ pub async fn deal(svc: &Services, caller: &Caller, deal_id: i64) -> Result<ToolD
     let started = Instant::now();
     let result = deal_view(svc, caller.org_id, deal_id).await;
     let (outcome, code) = match &result {
-        Ok(_) => ("ok", None),
-        Err(e) => ("error", Some(e.code())),
+        Ok(_) => (ToolOutcome::Ok, None),
+        Err(e) => (ToolOutcome::Error, Some(e.code())),
     };
     record(svc, caller, "deal", Some(deal_id), json!({"deal_id": deal_id}), (outcome, code), started).await;
     result
@@ -333,8 +332,8 @@ pub async fn context(
     let started = Instant::now();
     let result = context_of(svc, caller.org_id, session_key, conversation_id).await;
     let (outcome, code) = match &result {
-        Ok(_) => ("ok", None),
-        Err(e) => ("error", Some(e.code())),
+        Ok(_) => (ToolOutcome::Ok, None),
+        Err(e) => (ToolOutcome::Error, Some(e.code())),
     };
     let deal_id = result.as_ref().ok().and_then(|c| c.deal_id);
     record(

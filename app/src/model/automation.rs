@@ -22,7 +22,7 @@ pub struct AutomationView {
     /// False until the org's automation was configured: events are processed, nothing is forwarded.
     pub configured: bool,
     /// `v2`, `fallback` or `paused`.
-    pub mode: String,
+    pub mode: AutomationMode,
     pub v2_url: Option<String>,
     pub fallback_url: Option<String>,
     pub timeout_ms: i64,
@@ -68,9 +68,9 @@ pub struct ActionStep {
 pub struct ActionReport {
     pub id: i64,
     /// `rollback` or `roll_forward`.
-    pub action: String,
+    pub action: ActionKind,
     /// `ok` when every step succeeded, `failed` otherwise (each step says which).
-    pub outcome: String,
+    pub outcome: ActionOutcome,
     pub actor: String,
     pub reason: Option<String>,
     pub steps: Vec<ActionStep>,
@@ -83,7 +83,7 @@ pub struct IncidentDto {
     pub id: i64,
     pub title: String,
     pub reason: Option<String>,
-    pub status: String,
+    pub status: IncidentStatus,
     pub opened_by: String,
     pub opened_at: i64,
     pub resolved_at: Option<i64>,
@@ -142,5 +142,12 @@ string_enum! {
     pub enum IncidentStatus(StatusInvalid) {
         Open = "open",
         Resolved = "resolved",
+    }
+}
+
+impl Default for AutomationMode {
+    /// An org hands nothing off until someone chooses where to.
+    fn default() -> Self {
+        AutomationMode::Paused
     }
 }

@@ -26,7 +26,7 @@ pub struct WaveInput {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BackfillRunDto {
     pub id: i64,
-    pub status: String,
+    pub status: RunStatus,
     pub dry_run: bool,
     pub batch_size: i64,
     pub total: i64,
@@ -82,4 +82,29 @@ string_enum! {
 impl RunStatus {
     /// At most one run per org is in one of these.
     pub const ACTIVE: &'static [RunStatus] = &[RunStatus::Running, RunStatus::Paused];
+
+    /// Whether the run has ended (it gets a finish time).
+    pub fn is_finished(self) -> bool {
+        matches!(self, RunStatus::Done | RunStatus::Cancelled | RunStatus::Failed)
+    }
+}
+
+string_enum! {
+    /// What an operator can do to a run.
+    pub enum RunAction(StatusInvalid) {
+        Pause = "pause",
+        Resume = "resume",
+        Cancel = "cancel",
+    }
+}
+
+impl RunAction {
+    /// The states the action applies to, and the state it leaves the run in.
+    pub fn transition(self) -> (&'static [RunStatus], RunStatus) {
+        match self {
+            RunAction::Pause => (&[RunStatus::Running], RunStatus::Paused),
+            RunAction::Resume => (&[RunStatus::Paused, RunStatus::Failed], RunStatus::Running),
+            RunAction::Cancel => (&[RunStatus::Running, RunStatus::Paused, RunStatus::Failed], RunStatus::Cancelled),
+        }
+    }
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportDto {
     pub id: i64,
-    pub status: String,
+    pub status: ImportStatus,
     pub filename: Option<String>,
     pub rows_read: i64,
     pub created: i64,

@@ -104,6 +104,19 @@ string_enum! {
     }
 }
 
+impl ConflictKind {
+    /// A clash over who a number belongs to: deciding it may move the number.
+    pub fn is_identity_clash(self) -> bool {
+        matches!(
+            self,
+            ConflictKind::NumberTaken
+                | ConflictKind::DuplicatePhone
+                | ConflictKind::NormalizesDifferently
+                | ConflictKind::AmbiguousIdentity
+        )
+    }
+}
+
 string_enum! {
     pub enum ConflictStatus(StatusInvalid) {
         Open = "open",

@@ -1,6 +1,6 @@
 //! Reconciliation tasks: identity conflicts decided by an operator.
 
-use super::crm::{ContactDto, ConversationDto, DealDto, IdentityDto};
+use super::crm::{ConflictKind, ConflictStatus, ContactDto, ConversationDto, DealDto, IdentityDto, Source};
 use serde::{Deserialize, Serialize};
 
 /// A contact as a reconciliation task shows it: what would move with a decision.
@@ -17,13 +17,13 @@ pub struct ContactCard {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReconciliationTaskDto {
     pub id: i64,
-    pub kind: String,
-    pub source: String,
+    pub kind: ConflictKind,
+    pub source: Source,
     pub external_id: String,
     pub phone_raw: Option<String>,
     pub detail: Option<String>,
-    pub status: String,
-    pub resolution: Option<String>,
+    pub status: ConflictStatus,
+    pub resolution: Option<Resolution>,
     pub resolved_by: Option<String>,
     pub resolved_at: Option<i64>,
     pub run_id: Option<i64>,
@@ -33,7 +33,7 @@ pub struct ReconciliationTaskDto {
     pub contact: Option<ContactCard>,
     /// The contact that holds the number, when there is one.
     pub other: Option<ContactCard>,
-    pub choices: Vec<String>,
+    pub choices: Vec<Resolution>,
 }
 
 /// `POST /api/v1/admin/orgs/{slug}/reconciliation/{id}`.

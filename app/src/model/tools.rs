@@ -104,7 +104,7 @@ pub struct ToolCallDto {
     pub tool: String,
     pub deal_id: Option<i64>,
     pub input: String,
-    pub outcome: String,
+    pub outcome: ToolOutcome,
     pub http_status: i64,
     pub error_code: Option<String>,
     pub duration_us: i64,

@@ -6,7 +6,7 @@ use super::components::{action_error, allowed, ErrorBox, FieldMessage, FormMessa
 use super::events::datetime_text;
 use crate::api::automation::{automation_page, CreateOrgToken, RevokeOrgToken, RollForwardOrg, RollbackOrg};
 use crate::i18n::*;
-use crate::model::{ActionReport, Role};
+use crate::model::{ActionKind, ActionOutcome, ActionReport, AutomationMode, IncidentStatus, Role, ToolOutcome};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -18,15 +18,46 @@ fn state_text(i18n: leptos_i18n::I18nContext<Locale>, v: Option<bool>) -> String
     }
 }
 
+pub(crate) fn mode_label(i18n: leptos_i18n::I18nContext<Locale>, mode: AutomationMode) -> String {
+    match mode {
+        AutomationMode::V2 => t_string!(i18n, automation.mode_v2).to_string(),
+        AutomationMode::Fallback => t_string!(i18n, automation.mode_fallback).to_string(),
+        AutomationMode::Paused => t_string!(i18n, automation.mode_paused).to_string(),
+    }
+}
+
+fn action_label(i18n: leptos_i18n::I18nContext<Locale>, action: ActionKind) -> String {
+    match action {
+        ActionKind::Rollback => t_string!(i18n, automation.action_rollback).to_string(),
+        ActionKind::RollForward => t_string!(i18n, automation.action_roll_forward).to_string(),
+    }
+}
+
+fn call_label(i18n: leptos_i18n::I18nContext<Locale>, outcome: ToolOutcome) -> String {
+    match outcome {
+        ToolOutcome::Ok => t_string!(i18n, automation.call_ok).to_string(),
+        ToolOutcome::Noop => t_string!(i18n, automation.call_noop).to_string(),
+        ToolOutcome::Replayed => t_string!(i18n, automation.call_replayed).to_string(),
+        ToolOutcome::Error => t_string!(i18n, automation.call_error).to_string(),
+    }
+}
+
+fn incident_label(i18n: leptos_i18n::I18nContext<Locale>, status: IncidentStatus) -> String {
+    match status {
+        IncidentStatus::Open => t_string!(i18n, automation.incident_open).to_string(),
+        IncidentStatus::Resolved => t_string!(i18n, automation.incident_resolved).to_string(),
+    }
+}
+
 #[component]
 fn Report(report: ActionReport) -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <div class="report" id="action-report" data-outcome=report.outcome.clone()>
+        <div class="report" id="action-report" data-outcome=report.outcome.as_str()>
             <p>
-                <strong>{report.action.clone()}</strong>
+                <strong>{move || action_label(i18n, report.action)}</strong>
                 " · "
-                {if report.outcome == "ok" {
+                {if report.outcome == ActionOutcome::Ok {
                     t_string!(i18n, automation.outcome_ok).to_string()
                 } else {
                     t_string!(i18n, automation.outcome_failed).to_string()
@@ -98,13 +129,13 @@ pub fn AutomationPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(p) => {
-                        let mode = p.status.automation.mode.clone();
+                        let mode = p.status.automation.mode;
                         let n8n = p.status.n8n.clone();
                         view! {
                             <section id="automation-state">
                                 <dl class="facts">
                                     <dt>{t!(i18n, automation.mode)}</dt>
-                                    <dd><span id="automation-mode" class=format!("badge {mode}") data-mode=mode.clone()>{mode.clone()}</span></dd>
+                                    <dd><span id="automation-mode" class=format!("badge {mode}") data-mode=mode.as_str()>{move || mode_label(i18n, mode)}</span></dd>
                                     <dt>"v2"</dt>
                                     <dd>{p.status.automation.v2_url.clone().unwrap_or_else(|| "—".into())}</dd>
                                     <dt>"fallback"</dt>
@@ -218,11 +249,11 @@ pub fn AutomationPage() -> impl IntoView {
                                     {p.calls
                                         .iter()
                                         .map(|c| view! {
-                                            <tr data-outcome=c.outcome.clone()>
+                                            <tr data-outcome=c.outcome.as_str()>
                                                 <td>{datetime_text(c.at)}</td>
                                                 <td><code>{c.tool.clone()}</code></td>
                                                 <td>{c.deal_id.map(|d| d.to_string()).unwrap_or_default()}</td>
-                                                <td>{c.outcome.clone()}</td>
+                                                <td>{call_label(i18n, c.outcome)}</td>
                                                 <td>{c.http_status}</td>
                                             </tr>
                                         })
@@ -234,11 +265,16 @@ pub fn AutomationPage() -> impl IntoView {
                                 {p.status
                                     .incidents
                                     .iter()
-                                    .map(|inc| view! {
-                                        <li data-status=inc.status.clone()>
-                                            {datetime_text(inc.opened_at)} " · " {inc.title.clone()} " · "
-                                            {inc.reason.clone().unwrap_or_default()}
-                                        </li>
+                                    .map(|inc| {
+                                        let status = inc.status;
+                                        view! {
+                                            <li data-status=inc.status.as_str()>
+                                                {datetime_text(inc.opened_at)} " · " {inc.title.clone()} " · "
+                                                <span class=format!("badge {status}")>{move || incident_label(i18n, status)}</span>
+                                                " · "
+                                                {inc.reason.clone().unwrap_or_default()}
+                                            </li>
+                                        }
                                     })
                                     .collect_view()}
                             </ul>

@@ -7,7 +7,7 @@ use super::components::{action_error, allowed, ErrorBox, FormMessage, ReportLink
 use super::events::datetime_text;
 use crate::api::backfill::{backfill_overview, org_backfill, BackfillRunAction, StartBackfillWave, StartOrgBackfill};
 use crate::i18n::*;
-use crate::model::{BackfillRunDto, Role};
+use crate::model::{BackfillRunDto, Role, RunAction, RunStatus};
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 use leptos_router::hooks::use_params_map;
@@ -29,14 +29,13 @@ pub(crate) fn ticker(ms: u64) -> RwSignal<u64> {
     tick
 }
 
-fn status_text(i18n: I18nContext<Locale>, status: &str) -> String {
+fn status_text(i18n: I18nContext<Locale>, status: RunStatus) -> String {
     match status {
-        "running" => t_string!(i18n, backfill.status_running).to_string(),
-        "paused" => t_string!(i18n, backfill.status_paused).to_string(),
-        "cancelled" => t_string!(i18n, backfill.status_cancelled).to_string(),
-        "done" => t_string!(i18n, backfill.status_done).to_string(),
-        "failed" => t_string!(i18n, backfill.status_failed).to_string(),
-        other => other.to_string(),
+        RunStatus::Running => t_string!(i18n, backfill.status_running).to_string(),
+        RunStatus::Paused => t_string!(i18n, backfill.status_paused).to_string(),
+        RunStatus::Cancelled => t_string!(i18n, backfill.status_cancelled).to_string(),
+        RunStatus::Done => t_string!(i18n, backfill.status_done).to_string(),
+        RunStatus::Failed => t_string!(i18n, backfill.status_failed).to_string(),
     }
 }
 
@@ -51,7 +50,7 @@ fn eta_text(seconds: Option<i64>) -> String {
 
 fn percent(r: &BackfillRunDto) -> f64 {
     if r.total <= 0 {
-        if r.status == "done" {
+        if r.status == RunStatus::Done {
             100.0
         } else {
             0.0
@@ -66,14 +65,14 @@ fn percent(r: &BackfillRunDto) -> f64 {
 pub(crate) fn RunProgress(run: BackfillRunDto) -> impl IntoView {
     let i18n = use_i18n();
     let pct = percent(&run);
-    let status = run.status.clone();
+    let status = run.status;
     view! {
-        <div class="run-progress" data-run=run.id data-status=status.clone()>
+        <div class="run-progress" data-run=run.id data-status=status.as_str()>
             <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=format!("{pct:.0}")>
                 <div class=format!("bar {status}") style=format!("width: {pct:.1}%")></div>
             </div>
             <p class="progress-line">
-                <span class=format!("badge {status}")>{status_text(i18n, &status)}</span>
+                <span class=format!("badge {status}")>{status_text(i18n, status)}</span>
                 {run.dry_run.then(|| view! { <span class="badge">{t!(i18n, backfill.dry_run)}</span> })}
                 " "
                 <span class="processed">{format!("{} / {}", run.processed, run.total)}</span>
@@ -88,7 +87,7 @@ pub(crate) fn RunProgress(run: BackfillRunDto) -> impl IntoView {
                 {t!(i18n, backfill.rate)} " " {format!("{:.0}/s", run.rate)} " · "
                 {t!(i18n, backfill.eta)} " " <span class="eta">{eta_text(run.eta_seconds)}</span>
             </p>
-            {run.last_error.clone().filter(|_| run.failures > 0 || run.status == "failed").map(|e| {
+            {run.last_error.clone().filter(|_| run.failures > 0 || run.status == RunStatus::Failed).map(|e| {
                 view! {
                     <p class="error-text run-error" role="alert">
                         {t!(i18n, backfill.last_error)} " (" {run.failures} "): " {e}
@@ -158,7 +157,7 @@ pub fn BackfillOverviewPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(orgs) => {
-                        active.set(orgs.iter().any(|o| o.run.as_ref().is_some_and(|r| r.status == "running")));
+                        active.set(orgs.iter().any(|o| o.run.as_ref().is_some_and(|r| r.status == RunStatus::Running)));
                         view! {
                         <table class="grid" id="backfill-orgs">
                             <thead>
@@ -269,7 +268,7 @@ pub fn OrgBackfillPage() -> impl IntoView {
                 match data.await {
                     Ok(page) => {
                         let current = page.runs.first().cloned();
-                        active.set(current.as_ref().is_some_and(|r| r.status == "running"));
+                        active.set(current.as_ref().is_some_and(|r| r.status == RunStatus::Running));
                         view! {
                             <p id="open-tasks" data-count=page.open_tasks>
                                 {t!(i18n, backfill.open_tasks)} " "
@@ -277,12 +276,12 @@ pub fn OrgBackfillPage() -> impl IntoView {
                             </p>
                             {current.map(|run| {
                                 let id = run.id;
-                                let status = run.status.clone();
-                                let can_pause = operator && status == "running";
-                                let can_resume = operator && matches!(status.as_str(), "paused" | "failed");
-                                let can_cancel = operator && matches!(status.as_str(), "running" | "paused" | "failed");
-                                let action = move |name: &'static str| {
-                                    act.dispatch(BackfillRunAction { slug: slug(), id, action: name.to_string() });
+                                let status = run.status;
+                                let allows = |a: RunAction| operator && a.transition().0.contains(&status);
+                                let (can_pause, can_resume, can_cancel) =
+                                    (allows(RunAction::Pause), allows(RunAction::Resume), allows(RunAction::Cancel));
+                                let action = move |a: RunAction| {
+                                    act.dispatch(BackfillRunAction { slug: slug(), id, action: a.as_str().to_string() });
                                 };
                                 view! {
                                     <section id="current-run">
@@ -290,13 +289,13 @@ pub fn OrgBackfillPage() -> impl IntoView {
                                         <RunProgress run />
                                         <div class="actions">
                                             <Show when=move || can_pause>
-                                                <button type="button" id="run-pause" on:click=move |_| action("pause")>{t!(i18n, backfill.pause)}</button>
+                                                <button type="button" id="run-pause" on:click=move |_| action(RunAction::Pause)>{t!(i18n, backfill.pause)}</button>
                                             </Show>
                                             <Show when=move || can_resume>
-                                                <button type="button" id="run-resume" on:click=move |_| action("resume")>{t!(i18n, backfill.resume)}</button>
+                                                <button type="button" id="run-resume" on:click=move |_| action(RunAction::Resume)>{t!(i18n, backfill.resume)}</button>
                                             </Show>
                                             <Show when=move || can_cancel>
-                                                <button type="button" class="danger" id="run-cancel" on:click=move |_| action("cancel")>{t!(i18n, backfill.cancel)}</button>
+                                                <button type="button" class="danger" id="run-cancel" on:click=move |_| action(RunAction::Cancel)>{t!(i18n, backfill.cancel)}</button>
                                             </Show>
                                         </div>
                                     </section>
@@ -327,7 +326,7 @@ pub fn OrgBackfillPage() -> impl IntoView {
                                                     <td>{r.id}</td>
                                                     <td>{datetime_text(r.started_at)}</td>
                                                     <td>
-                                                        <span class=format!("badge {}", r.status)>{status_text(i18n, &r.status)}</span>
+                                                        <span class=format!("badge {}", r.status)>{status_text(i18n, r.status)}</span>
                                                         {r.dry_run.then(|| view! { <span class="badge">{t!(i18n, backfill.dry_run)}</span> })}
                                                     </td>
                                                     <td>{format!("{} / {}", r.processed, r.total)}</td>

@@ -7,7 +7,7 @@ use super::components::{allowed, error_text, ErrorBox, ReportLink};
 use super::events::datetime_text;
 use crate::api::backfill::contact_imports;
 use crate::i18n::*;
-use crate::model::{ErrorCode, Role};
+use crate::model::{ErrorCode, ImportStatus, Role};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -82,10 +82,10 @@ pub fn ContactsPage() -> impl IntoView {
                                                 <td>{i.filename.clone().unwrap_or_else(|| "—".into())}</td>
                                                 <td>
                                                     <span class=format!("badge {}", i.status)>
-                                                        {match i.status.as_str() {
-                                                            "done" => t_string!(i18n, imports.status_done).to_string(),
-                                                            "failed" => t_string!(i18n, imports.status_failed).to_string(),
-                                                            _ => t_string!(i18n, imports.status_running).to_string(),
+                                                        {match i.status {
+                                                            ImportStatus::Done => t_string!(i18n, imports.status_done).to_string(),
+                                                            ImportStatus::Failed => t_string!(i18n, imports.status_failed).to_string(),
+                                                            ImportStatus::Running => t_string!(i18n, imports.status_running).to_string(),
                                                         }}
                                                     </span>
                                                     {i.error.clone().map(|e| view! { <span class="error-text">{format!(" {e}")}</span> })}

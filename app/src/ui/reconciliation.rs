@@ -6,28 +6,29 @@ use super::components::{action_error, allowed, ErrorBox, FormMessage};
 use super::events::datetime_text;
 use crate::api::backfill::{reconciliation_tasks, ResolveTask};
 use crate::i18n::*;
-use crate::model::{ContactCard, ReconciliationTaskDto, Role};
+use crate::model::{ConflictKind, ContactCard, ReconciliationTaskDto, Resolution, Role};
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 use leptos_router::hooks::use_params_map;
 
-fn kind_text(i18n: I18nContext<Locale>, kind: &str) -> String {
+pub(crate) fn kind_text(i18n: I18nContext<Locale>, kind: ConflictKind) -> String {
     match kind {
-        "number_taken" => t_string!(i18n, reconciliation.kind_number_taken).to_string(),
-        "duplicate_phone" => t_string!(i18n, reconciliation.kind_duplicate_phone).to_string(),
-        "normalizes_differently" => t_string!(i18n, reconciliation.kind_normalizes_differently).to_string(),
-        "ambiguous_identity" => t_string!(i18n, reconciliation.kind_ambiguous_identity).to_string(),
-        "conversation_contact_mismatch" => t_string!(i18n, reconciliation.kind_conversation_mismatch).to_string(),
-        other => other.to_string(),
+        ConflictKind::NumberTaken => t_string!(i18n, reconciliation.kind_number_taken).to_string(),
+        ConflictKind::DuplicatePhone => t_string!(i18n, reconciliation.kind_duplicate_phone).to_string(),
+        ConflictKind::NormalizesDifferently => t_string!(i18n, reconciliation.kind_normalizes_differently).to_string(),
+        ConflictKind::AmbiguousIdentity => t_string!(i18n, reconciliation.kind_ambiguous_identity).to_string(),
+        ConflictKind::ConversationContactMismatch => {
+            t_string!(i18n, reconciliation.kind_conversation_mismatch).to_string()
+        }
+        ConflictKind::InvalidPhone => t_string!(i18n, reconciliation.kind_invalid_phone).to_string(),
     }
 }
 
-fn resolution_text(i18n: I18nContext<Locale>, r: &str) -> String {
+fn resolution_text(i18n: I18nContext<Locale>, r: Resolution) -> String {
     match r {
-        "kept" => t_string!(i18n, reconciliation.kept).to_string(),
-        "linked_other" => t_string!(i18n, reconciliation.linked_other).to_string(),
-        "not_same_person" => t_string!(i18n, reconciliation.not_same_person).to_string(),
-        other => other.to_string(),
+        Resolution::Kept => t_string!(i18n, reconciliation.kept).to_string(),
+        Resolution::LinkedOther => t_string!(i18n, reconciliation.linked_other).to_string(),
+        Resolution::NotSamePerson => t_string!(i18n, reconciliation.not_same_person).to_string(),
     }
 }
 
@@ -91,9 +92,9 @@ fn Task(
     let i18n = use_i18n();
     let id = task.id;
     view! {
-        <article class="task" data-task=id data-kind=task.kind.clone() data-status=task.status.clone()>
+        <article class="task" data-task=id data-kind=task.kind.as_str() data-status=task.status.as_str()>
             <header>
-                <strong>{kind_text(i18n, &task.kind)}</strong>
+                <strong>{kind_text(i18n, task.kind)}</strong>
                 " · "
                 <code class="number">{task.external_id.clone()}</code>
                 {task.phone_raw.clone().filter(|r| *r != task.external_id).map(|raw| view! { <span class="muted">{format!(" ({raw})")}</span> })}
@@ -104,10 +105,10 @@ fn Task(
                 <Card card=task.contact.clone() role="this" />
                 <Card card=task.other.clone() role="other" />
             </div>
-            {match task.resolution.clone() {
+            {match task.resolution {
                 Some(r) => view! {
-                    <p class="resolution" data-resolution=r.clone()>
-                        {resolution_text(i18n, &r)}
+                    <p class="resolution" data-resolution=r.as_str()>
+                        {resolution_text(i18n, r)}
                         {format!(" · {} · {}", task.resolved_by.clone().unwrap_or_default(), task.resolved_at.map(datetime_text).unwrap_or_default())}
                     </p>
                 }
@@ -118,18 +119,17 @@ fn Task(
                             .choices
                             .iter()
                             .filter(|_| operator)
-                            .map(|choice| {
-                                let choice = choice.clone();
+                            .map(|&choice| {
                                 let slug = slug.clone();
-                                let label = resolution_text(i18n, &choice);
+                                let label = resolution_text(i18n, choice);
                                 let class = format!("resolve {choice}");
                                 view! {
                                     <button
                                         type="button"
                                         class=class
-                                        data-choice=choice.clone()
+                                        data-choice=choice.as_str()
                                         on:click=move |_| {
-                                            resolve.dispatch(ResolveTask { slug: slug.clone(), id, resolution: choice.clone() });
+                                            resolve.dispatch(ResolveTask { slug: slug.clone(), id, resolution: choice.as_str().to_string() });
                                         }
                                     >
                                         {label}

@@ -6,6 +6,7 @@ use crate::common::chatwoot::*;
 use crate::common::*;
 use app::domain::ingest::pipeline;
 use app::domain::{backfill, Actor};
+use app::model::RunStatus;
 
 async fn contact(app: &TestApp, slug: &str, name: &str, phone: Option<&str>) -> i64 {
     backfill::add_contact(&app.services, slug, Some(name), phone).await.unwrap()
@@ -91,7 +92,7 @@ async fn conflicts_invalid_and_empty_phones_are_kept_for_review(engine: Engine) 
 async fn wait_done(app: &TestApp, slug: &str, id: i64) -> backfill::BackfillRunDto {
     eventually("the run to finish", || async {
         let r = backfill::get(&app.services, slug, id).await.unwrap();
-        if r.status == "done" {
+        if r.status == RunStatus::Done {
             Ok(r)
         } else {
             Err(r)
@@ -336,7 +337,7 @@ async fn a_stopped_run_resumes_after_its_checkpoint(engine: Engine) {
     // Pause / resume / cancel.
     let r = backfill::start(&app.services, &Actor::cli(), "coronel", false, 10).await.unwrap();
     let paused = backfill::set_status(&app.services, &Actor::cli(), "coronel", r.id, "pause").await.unwrap();
-    assert_eq!(paused.status, "paused");
+    assert_eq!(paused.status, RunStatus::Paused);
     let second = backfill::start(&app.services, &Actor::cli(), "coronel", false, 10).await;
     assert!(
         matches!(second, Err(app::domain::DomainError::Rejected(app::model::ErrorCode::RunAlreadyActive))),
@@ -347,7 +348,7 @@ async fn a_stopped_run_resumes_after_its_checkpoint(engine: Engine) {
     assert!(backfill::set_status(&app.services, &Actor::cli(), "coronel", r.id, "pause").await.is_err());
     backfill::set_status(&app.services, &Actor::cli(), "coronel", r.id, "resume").await.unwrap();
     let cancelled = backfill::set_status(&app.services, &Actor::cli(), "coronel", r.id, "cancel").await.unwrap();
-    assert_eq!(cancelled.status, "cancelled");
+    assert_eq!(cancelled.status, RunStatus::Cancelled);
 }
 
 async fn a_dry_run_writes_no_identity_and_one_org_never_touches_another(engine: Engine) {

@@ -10,20 +10,19 @@ use super::store::{self, automation::AutomationRow};
 use super::{orgs, Actor, Services};
 use crate::model::*;
 
-pub const MODES: [&str; 3] = ["v2", "fallback", "paused"];
 const DEFAULT_TIMEOUT_MS: i64 = 10_000;
 
 fn view(row: Option<&AutomationRow>) -> AutomationView {
     match row {
         None => AutomationView {
             configured: false,
-            mode: "paused".into(),
+            mode: AutomationMode::Paused,
             timeout_ms: DEFAULT_TIMEOUT_MS,
             ..Default::default()
         },
         Some(r) => AutomationView {
             configured: true,
-            mode: r.mode.clone(),
+            mode: r.mode,
             v2_url: r.v2_url.clone(),
             fallback_url: r.fallback_url.clone(),
             timeout_ms: r.timeout_ms,
@@ -55,10 +54,8 @@ pub async fn put(
     let current = store::automation::get(&svc.db, org.id).await?;
     let mut f = Fields::default();
     let mode = match input.mode.as_deref().map(str::trim) {
-        None => current.as_ref().map(|c| c.mode.clone()).unwrap_or_else(|| "paused".into()),
-        Some(m) => {
-            f.check("mode", MODES.contains(&m).then(|| m.to_string()).ok_or(ErrorCode::ModeInvalid)).unwrap_or_default()
-        }
+        None => current.as_ref().map(|c| c.mode).unwrap_or_default(),
+        Some(m) => f.check("mode", m.parse::<AutomationMode>()).unwrap_or_default(),
     };
     let v2_url = url_field(&mut f, "v2_url", &input.v2_url, current.as_ref().and_then(|c| c.v2_url.clone()));
     let fallback_url =
@@ -70,10 +67,12 @@ pub async fn put(
             .unwrap_or(0),
     };
     // The active mode must have somewhere to send to.
-    if mode == "v2" && v2_url.is_none() && input.v2_url.as_deref().is_none_or(|u| u.trim().is_empty()) {
+    if mode == AutomationMode::V2 && v2_url.is_none() && input.v2_url.as_deref().is_none_or(|u| u.trim().is_empty()) {
         f.check::<()>("v2_url", Err(ErrorCode::Required));
     }
-    if mode == "fallback" && fallback_url.is_none() && input.fallback_url.as_deref().is_none_or(|u| u.trim().is_empty())
+    if mode == AutomationMode::Fallback
+        && fallback_url.is_none()
+        && input.fallback_url.as_deref().is_none_or(|u| u.trim().is_empty())
     {
         f.check::<()>("fallback_url", Err(ErrorCode::Required));
     }
@@ -289,7 +288,7 @@ pub async fn install(
     let current = store::automation::get(&svc.db, org.id).await?;
     let automation = AutomationRow {
         organization_id: org.id,
-        mode: current.as_ref().map_or("paused".into(), |c| c.mode.clone()),
+        mode: current.as_ref().map_or(AutomationMode::Paused, |c| c.mode),
         v2_url: Some(format!("{base}/webhook/{v2_path}")),
         fallback_url: fallback_url.or_else(|| current.as_ref().and_then(|c| c.fallback_url.clone())),
         timeout_ms: current.as_ref().map_or(DEFAULT_TIMEOUT_MS, |c| c.timeout_ms),
@@ -355,16 +354,17 @@ pub async fn rollback(
     }
     let current = store::automation::get(&svc.db, org.id).await?;
     let has_fallback_url = current.as_ref().is_some_and(|c| c.fallback_url.is_some());
-    let mode = if has_fallback_url && steps.0.get(1).is_some_and(|s| s.ok) { "fallback" } else { "paused" };
+    let fallback_on = has_fallback_url && steps.0.get(1).is_some_and(|s| s.ok);
+    let mode = if fallback_on { AutomationMode::Fallback } else { AutomationMode::Paused };
     let mut automation = current.unwrap_or(AutomationRow {
         organization_id: org.id,
-        mode: "paused".into(),
+        mode: AutomationMode::Paused,
         v2_url: None,
         fallback_url: None,
         timeout_ms: DEFAULT_TIMEOUT_MS,
         updated_at: svc.now(),
     });
-    automation.mode = mode.into();
+    automation.mode = mode;
     automation.updated_at = svc.now();
     steps.push(
         "set_mode",
@@ -374,7 +374,7 @@ pub async fn rollback(
     let incident = store::n8n::open_incident(&svc.db, org.id, &title, reason.as_deref(), &actor.0, svc.now()).await;
     let incident_id = incident.as_ref().ok().copied();
     steps.push("open_incident", incident.map(|id| format!("incidente {id} aberto")).map_err(|e| e.to_string()));
-    finish_action(svc, actor, org.id, "rollback", reason, steps, incident_id).await
+    finish_action(svc, actor, org.id, ActionKind::Rollback, reason, steps, incident_id).await
 }
 
 /// Roll forward: deactivate the fallback, activate v2, hand events to v2.
@@ -399,7 +399,7 @@ pub async fn roll_forward(svc: &Services, actor: &Actor, slug: &str) -> Result<A
     if v2_on {
         let mut automation =
             store::automation::get(&svc.db, org.id).await?.ok_or(DomainError::Rejected(ErrorCode::V2NotInstalled))?;
-        automation.mode = "v2".into();
+        automation.mode = AutomationMode::V2;
         automation.updated_at = svc.now();
         steps.push(
             "set_mode",
@@ -411,19 +411,19 @@ pub async fn roll_forward(svc: &Services, actor: &Actor, slug: &str) -> Result<A
     } else {
         steps.push("set_mode", Err("modo não alterado: o v2 não foi ativado".into()));
     }
-    finish_action(svc, actor, org.id, "roll_forward", None, steps, None).await
+    finish_action(svc, actor, org.id, ActionKind::RollForward, None, steps, None).await
 }
 
 async fn finish_action(
     svc: &Services,
     actor: &Actor,
     org_id: i64,
-    action: &str,
+    action: ActionKind,
     reason: Option<String>,
     steps: Steps,
     incident_id: Option<i64>,
 ) -> Result<ActionReport, DomainError> {
-    let outcome = if steps.ok() { "ok" } else { "failed" };
+    let outcome = if steps.ok() { ActionOutcome::Ok } else { ActionOutcome::Failed };
     let stored = serde_json::json!({"steps": steps.0, "incident_id": incident_id}).to_string();
     let now = svc.now();
     let id = store::n8n::record_action(
@@ -448,15 +448,6 @@ async fn finish_action(
         now,
     )
     .await?;
-    tracing::warn!(org_id, action, outcome, "automation switched");
-    Ok(ActionReport {
-        id,
-        action: action.into(),
-        outcome: outcome.into(),
-        actor: actor.0.clone(),
-        reason,
-        steps: steps.0,
-        incident_id,
-        at: now,
-    })
+    tracing::warn!(org_id, action = action.as_str(), outcome = outcome.as_str(), "automation switched");
+    Ok(ActionReport { id, action, outcome, actor: actor.0.clone(), reason, steps: steps.0, incident_id, at: now })
 }

@@ -6,13 +6,14 @@
 use crate::domain::chatwoot::classify::Inbound;
 use crate::domain::store::automation::AutomationRow;
 use crate::domain::store::crm::Applied;
+use crate::model::AutomationMode;
 use serde_json::{json, Value};
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
-    /// `v2` or `fallback`.
-    pub kind: &'static str,
+    /// `v2` or `fallback` (never `paused`: a paused org has no target).
+    pub kind: AutomationMode,
     pub url: String,
     pub timeout: Duration,
 }
@@ -38,11 +39,12 @@ impl NoTarget {
 pub fn target(cfg: Option<&AutomationRow>) -> Result<Target, NoTarget> {
     let cfg = cfg.ok_or(NoTarget::NotConfigured)?;
     let timeout = Duration::from_millis(cfg.timeout_ms.clamp(100, 120_000) as u64);
-    let (kind, url) = match cfg.mode.as_str() {
-        "v2" => ("v2", cfg.v2_url.as_ref()),
-        "fallback" => ("fallback", cfg.fallback_url.as_ref()),
-        _ => return Err(NoTarget::Paused),
+    let url = match cfg.mode {
+        AutomationMode::V2 => cfg.v2_url.as_ref(),
+        AutomationMode::Fallback => cfg.fallback_url.as_ref(),
+        AutomationMode::Paused => return Err(NoTarget::Paused),
     };
+    let kind = cfg.mode;
     let url = url.ok_or(NoTarget::MissingUrl)?.clone();
     Ok(Target { kind, url, timeout })
 }
@@ -117,10 +119,10 @@ pub async fn post(client: &reqwest::Client, target: &Target, event_id: i64, body
 mod tests {
     use super::*;
 
-    fn cfg(mode: &str, v2: Option<&str>, fb: Option<&str>) -> AutomationRow {
+    fn cfg(mode: AutomationMode, v2: Option<&str>, fb: Option<&str>) -> AutomationRow {
         AutomationRow {
             organization_id: 1,
-            mode: mode.into(),
+            mode,
             v2_url: v2.map(Into::into),
             fallback_url: fb.map(Into::into),
             timeout_ms: 5000,
@@ -131,11 +133,11 @@ mod tests {
     #[test]
     fn the_mode_picks_the_url_and_paused_or_missing_forward_nothing() {
         assert_eq!(target(None), Err(NoTarget::NotConfigured));
-        let both = cfg("v2", Some("http://n8n/v2"), Some("http://n8n/fb"));
+        let both = cfg(AutomationMode::V2, Some("http://n8n/v2"), Some("http://n8n/fb"));
         assert_eq!(target(Some(&both)).unwrap().url, "http://n8n/v2");
-        let fb = cfg("fallback", Some("http://n8n/v2"), Some("http://n8n/fb"));
-        assert_eq!(target(Some(&fb)).unwrap().kind, "fallback");
-        assert_eq!(target(Some(&cfg("paused", Some("http://x"), None))), Err(NoTarget::Paused));
-        assert_eq!(target(Some(&cfg("fallback", Some("http://x"), None))), Err(NoTarget::MissingUrl));
+        let fb = cfg(AutomationMode::Fallback, Some("http://n8n/v2"), Some("http://n8n/fb"));
+        assert_eq!(target(Some(&fb)).unwrap().kind, AutomationMode::Fallback);
+        assert_eq!(target(Some(&cfg(AutomationMode::Paused, Some("http://x"), None))), Err(NoTarget::Paused));
+        assert_eq!(target(Some(&cfg(AutomationMode::Fallback, Some("http://x"), None))), Err(NoTarget::MissingUrl));
     }
 }

@@ -17,7 +17,7 @@ use crate::domain::store::crm::{Applied, ConversationLink, InboundWork};
 use crate::domain::store::queue::{ClaimedRow, NewStep, Outcome};
 use crate::domain::store::{self};
 use crate::domain::Services;
-use crate::model::{EventStatus, Source};
+use crate::model::{AutomationMode, EventStatus, Source};
 use futures::StreamExt;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -314,7 +314,7 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
 
     // 4. Hand-offs, concurrently, with no transaction open.
     let client = &svc.http;
-    let results: Vec<(usize, &'static str, Result<u16, String>, Instant)> = futures::stream::iter(jobs)
+    let results: Vec<(usize, AutomationMode, Result<u16, String>, Instant)> = futures::stream::iter(jobs)
         .map(|(i, event_id, target, body)| async move {
             let t = Instant::now();
             let r = forward::post(client, &target, event_id, &body).await;

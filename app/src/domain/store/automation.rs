@@ -1,11 +1,12 @@
 //! Where each org's enriched events are handed off.
 
 use super::{on_db, Db};
+use crate::model::AutomationMode;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AutomationRow {
     pub organization_id: i64,
-    pub mode: String,
+    pub mode: AutomationMode,
     pub v2_url: Option<String>,
     pub fallback_url: Option<String>,
     pub timeout_ms: i64,

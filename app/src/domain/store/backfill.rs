@@ -1,13 +1,14 @@
 //! WhatsApp identity backfill: runs with their checkpoint, and the batch write.
 
 use super::{json_rows, json_values, on_db, sql_strings, Db, WritePool};
+use crate::model::{ConflictKind, RunStatus};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RunRow {
     pub id: i64,
     pub organization_id: i64,
-    pub status: String,
+    pub status: RunStatus,
     pub dry_run: bool,
     pub batch_size: i64,
     pub cursor: i64,
@@ -77,7 +78,7 @@ pub async fn claim(db: &Db, id: i64, owner: &str, now: i64, lease_ms: i64) -> Re
 /// a row the run stops as `failed`. True when it did.
 pub async fn record_failure(db: &Db, id: i64, error: &str, max: i64, now: i64) -> Result<bool, sqlx::Error> {
     on_db!(db, |pool| {
-        sqlx::query_scalar::<_, String>(
+        sqlx::query_scalar::<_, RunStatus>(
             "UPDATE backfill_runs SET failures = failures + 1, last_error = $1, locked_by = NULL, lease_until = NULL, \
              updated_at = $2, \
              status = CASE WHEN failures + 1 >= $3 THEN 'failed' ELSE status END, \
@@ -90,7 +91,7 @@ pub async fn record_failure(db: &Db, id: i64, error: &str, max: i64, now: i64) -
         .bind(id)
         .fetch_optional(pool)
         .await
-        .map(|s| s.as_deref() == Some("failed"))
+        .map(|s| s == Some(RunStatus::Failed))
     })
 }
 
@@ -181,12 +182,12 @@ pub async fn runs(db: &Db, org_id: i64, limit: i64) -> Result<Vec<RunRow>, sqlx:
     on_db!(db, |pool| sqlx::query_as::<_, RunRow>(&sql).bind(org_id).bind(limit).fetch_all(pool).await)
 }
 
-pub async fn set_status(db: &Db, id: i64, from: &[&str], to: &str, now: i64) -> Result<bool, sqlx::Error> {
-    let list = sql_strings(from.iter().copied());
-    let finished = if matches!(to, "done" | "cancelled" | "failed") { "$2" } else { "NULL" };
+pub async fn set_status(db: &Db, id: i64, from: &[RunStatus], to: RunStatus, now: i64) -> Result<bool, sqlx::Error> {
+    let list = sql_strings(from.iter().map(|s| s.as_str()));
+    let finished = if to.is_finished() { "$2" } else { "NULL" };
     // Leaving `running` lets go of the lease: the process working the run sees at its next
     // checkpoint that the run is no longer its to work.
-    let failures = if to == "running" { ", failures = 0" } else { "" };
+    let failures = if to == RunStatus::Running { ", failures = 0" } else { "" };
     let sql = format!(
         "UPDATE backfill_runs SET status = $1, updated_at = $2, finished_at = {finished}, locked_by = NULL, \
             lease_until = NULL{failures} \
@@ -220,7 +221,7 @@ pub async fn contacts_after(
 /// `identity_conflicts_once`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewConflict {
-    pub kind: &'static str,
+    pub kind: ConflictKind,
     /// The normalized number (the raw phone when it is invalid).
     pub external_id: String,
     pub contact_id: i64,
@@ -385,7 +386,7 @@ pub async fn apply(
                     plan.tally.created -= 1;
                     plan.tally.conflicts += 1;
                     plan.conflicts.push(NewConflict {
-                        kind: "number_taken",
+                        kind: ConflictKind::NumberTaken,
                         external_id: number.clone(),
                         contact_id: *contact_id,
                         other_contact_id: owner,

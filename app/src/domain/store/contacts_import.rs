@@ -3,13 +3,14 @@
 //! or e-mail), so importing the same file twice creates nothing the second time.
 
 use super::{json_rows, json_values, on_db, Db, WritePool};
+use crate::model::{ImportStatus, IssueLevel};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ImportRow {
     pub id: i64,
     pub organization_id: i64,
-    pub status: String,
+    pub status: ImportStatus,
     pub filename: Option<String>,
     pub rows_read: i64,
     pub created: i64,
@@ -52,7 +53,7 @@ pub async fn list(db: &Db, org_id: i64, limit: i64) -> Result<Vec<ImportRow>, sq
     on_db!(db, |pool| sqlx::query_as::<_, ImportRow>(&sql).bind(org_id).bind(limit).fetch_all(pool).await)
 }
 
-pub async fn finish(db: &Db, id: i64, status: &str, error: Option<&str>, now: i64) -> Result<(), sqlx::Error> {
+pub async fn finish(db: &Db, id: i64, status: ImportStatus, error: Option<&str>, now: i64) -> Result<(), sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query("UPDATE contact_imports SET status = $1, error = $2, finished_at = $3 WHERE id = $4")
             .bind(status)
@@ -96,7 +97,7 @@ pub struct ContactIn {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issue {
     pub line: i64,
-    pub level: &'static str,
+    pub level: IssueLevel,
     pub code: &'static str,
     pub message: String,
     pub raw: String,
@@ -258,7 +259,7 @@ pub async fn apply_batch(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct IssueRow {
     pub line: i64,
-    pub level: String,
+    pub level: IssueLevel,
     pub code: String,
     pub message: String,
     pub raw: String,

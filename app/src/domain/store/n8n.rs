@@ -2,6 +2,7 @@
 //! incidents.
 
 use super::{on_db, Db};
+use crate::model::{ActionKind, ActionOutcome, IncidentStatus};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct N8nRow {
@@ -53,11 +54,11 @@ pub async fn put(db: &Db, r: &N8nRow) -> Result<(), sqlx::Error> {
 
 pub struct NewAction<'a> {
     pub organization_id: i64,
-    pub action: &'a str,
+    pub action: ActionKind,
     pub actor: &'a str,
     pub reason: Option<&'a str>,
     pub steps: &'a str,
-    pub outcome: &'a str,
+    pub outcome: ActionOutcome,
     pub at: i64,
 }
 
@@ -82,11 +83,11 @@ pub async fn record_action(db: &Db, a: &NewAction<'_>) -> Result<i64, sqlx::Erro
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ActionRow {
     pub id: i64,
-    pub action: String,
+    pub action: ActionKind,
     pub actor: String,
     pub reason: Option<String>,
     pub steps: String,
-    pub outcome: String,
+    pub outcome: ActionOutcome,
     pub at: i64,
 }
 
@@ -131,7 +132,7 @@ pub struct IncidentRow {
     pub id: i64,
     pub title: String,
     pub reason: Option<String>,
-    pub status: String,
+    pub status: IncidentStatus,
     pub opened_by: String,
     pub opened_at: i64,
     pub resolved_at: Option<i64>,

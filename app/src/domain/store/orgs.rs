@@ -1,13 +1,14 @@
 //! Organizations, their boards and the boards' stages.
 
 use super::{on_db, Db};
+use crate::model::OrgStatus;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OrgRow {
     pub id: i64,
     pub slug: String,
     pub name: String,
-    pub status: String,
+    pub status: OrgStatus,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -102,7 +103,7 @@ pub async fn update(
     db: &Db,
     id: i64,
     name: Option<&str>,
-    status: Option<&str>,
+    status: Option<OrgStatus>,
     now: i64,
 ) -> Result<OrgRow, sqlx::Error> {
     let sql = format!(

@@ -2,12 +2,13 @@
 //! resolution (with the identity change it implies) in one transaction.
 
 use super::{on_db, Db, WritePool};
+use crate::model::{ConflictKind, ConflictStatus, Resolution, Source};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TaskRow {
     pub id: i64,
-    pub kind: String,
-    pub source: String,
+    pub kind: ConflictKind,
+    pub source: Source,
     pub external_id: String,
     pub contact_id: Option<i64>,
     pub other_contact_id: Option<i64>,
@@ -15,8 +16,8 @@ pub struct TaskRow {
     pub event_id: Option<i64>,
     pub phone_raw: Option<String>,
     pub detail: Option<String>,
-    pub status: String,
-    pub resolution: Option<String>,
+    pub status: ConflictStatus,
+    pub resolution: Option<Resolution>,
     pub resolved_by: Option<String>,
     pub resolved_at: Option<i64>,
     pub created_at: i64,
@@ -33,7 +34,7 @@ const TASK_KINDS: &str = "kind <> 'invalid_phone'";
 pub async fn tasks(
     db: &Db,
     org_id: i64,
-    status: Option<&str>,
+    status: Option<ConflictStatus>,
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<TaskRow>, sqlx::Error> {
@@ -64,9 +65,9 @@ pub async fn open_count(db: &Db, org_id: i64) -> Result<i64, sqlx::Error> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Relink {
     /// Move the number from `from` to `to` (it must still be `from`'s).
-    Move { source: String, external_id: String, from: i64, to: i64 },
+    Move { source: Source, external_id: String, from: i64, to: i64 },
     /// Give `to` the number as one more identity (it must still be free).
-    Add { source: String, external_id: String, to: i64 },
+    Add { source: Source, external_id: String, to: i64 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +82,7 @@ pub async fn resolve(
     db: &Db,
     org_id: i64,
     id: i64,
-    resolution: &str,
+    resolution: Resolution,
     relink: Option<&Relink>,
     actor: &str,
     now: i64,
@@ -149,7 +150,7 @@ pub async fn resolve(
                      ON CONFLICT DO NOTHING",
                 )
                 .bind(org_id)
-                .bind("number_taken")
+                .bind(ConflictKind::NumberTaken)
                 .bind(source)
                 .bind(external_id)
                 .bind(from)

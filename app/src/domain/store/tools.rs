@@ -2,7 +2,7 @@
 //! the deal reads and stage move the tools perform.
 
 use super::{on_db, Db, WritePool};
-use crate::model::Source;
+use crate::model::{Source, ToolOutcome};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TokenRow {
@@ -89,7 +89,7 @@ pub struct NewCall<'a> {
     pub tool: &'a str,
     pub deal_id: Option<i64>,
     pub input: &'a str,
-    pub outcome: &'a str,
+    pub outcome: ToolOutcome,
     pub http_status: i64,
     pub error_code: Option<&'a str>,
     pub duration_us: i64,
@@ -125,7 +125,7 @@ pub struct CallRow {
     pub tool: String,
     pub deal_id: Option<i64>,
     pub input: String,
-    pub outcome: String,
+    pub outcome: ToolOutcome,
     pub http_status: i64,
     pub error_code: Option<String>,
     pub duration_us: i64,

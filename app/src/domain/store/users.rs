@@ -1,6 +1,7 @@
 //! Portal users.
 
 use super::{on_db, Db};
+use crate::model::Role;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
@@ -8,7 +9,7 @@ pub struct UserRow {
     pub email: String,
     pub name: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub disabled: bool,
     pub created_at: i64,
 }
@@ -24,7 +25,7 @@ pub async fn insert(
     email: &str,
     name: &str,
     password_hash: &str,
-    role: &str,
+    role: Role,
     now: i64,
 ) -> Result<UserRow, sqlx::Error> {
     let sql = format!(
