@@ -1,14 +1,13 @@
-//! The portal's pages for bringing existing clients in: the backfill overview (waves of
-//! orgs), an org's backfill runs, its reconciliation tasks, and its contact imports.
+//! The portal's backfill pages: the overview (waves of orgs) and an org's runs.
 
-use crate::model::{AppError, BackfillRunDto, ImportDto, OrgBackfillDto, Page, ReconciliationTaskDto, WaveStart};
+use crate::model::{AppError, BackfillRunDto, OrgBackfillDto, WaveStart};
 use leptos::server;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use super::ctx::{self, OrReject};
 #[cfg(feature = "ssr")]
-use crate::domain::{backfill, contacts_import, reconciliation, Actor};
+use crate::domain::{backfill, reconciliation, Actor};
 #[cfg(feature = "ssr")]
 use crate::model::Role;
 
@@ -58,26 +57,4 @@ pub async fn start_org_backfill(
 pub async fn backfill_run_action(slug: String, id: i64, action: String) -> Result<BackfillRunDto, AppError> {
     let (svc, user) = ctx::require(Role::Operator).await?;
     backfill::set_status(&svc, &Actor::user(&user.email), &slug, id, &action).await.or_reject()
-}
-
-#[server(endpoint = "reconciliation_tasks")]
-pub async fn reconciliation_tasks(
-    slug: String,
-    status: String,
-    before: Option<i64>,
-) -> Result<Page<ReconciliationTaskDto>, AppError> {
-    let (svc, _) = ctx::require(Role::Viewer).await?;
-    reconciliation::list(&svc, &slug, Some(&status), before, Some(20)).await.or_reject()
-}
-
-#[server(endpoint = "resolve_task")]
-pub async fn resolve_task(slug: String, id: i64, resolution: String) -> Result<ReconciliationTaskDto, AppError> {
-    let (svc, user) = ctx::require(Role::Operator).await?;
-    reconciliation::resolve(&svc, &Actor::user(&user.email), &slug, id, &resolution).await.or_reject()
-}
-
-#[server(endpoint = "contact_imports")]
-pub async fn contact_imports(slug: String) -> Result<Vec<ImportDto>, AppError> {
-    let (svc, _) = ctx::require(Role::Viewer).await?;
-    contacts_import::history(&svc, &slug).await.or_reject()
 }

@@ -4,8 +4,10 @@
 pub mod auth;
 pub mod automation;
 pub mod backfill;
+pub mod contacts;
 pub mod events;
 pub mod orgs;
+pub mod reconciliation;
 
 #[cfg(feature = "ssr")]
 pub mod ctx;

@@ -5,7 +5,7 @@
 
 use super::components::{allowed, error_text, ErrorBox, ReportLink};
 use super::events::datetime_text;
-use crate::api::backfill::contact_imports;
+use crate::api::contacts::contact_imports;
 use crate::i18n::*;
 use crate::model::{ErrorCode, ImportStatus, Role};
 use leptos::prelude::*;

@@ -4,7 +4,7 @@
 
 use super::components::{action_error, allowed, ErrorBox, FormMessage};
 use super::events::datetime_text;
-use crate::api::backfill::{reconciliation_tasks, ResolveTask};
+use crate::api::reconciliation::{reconciliation_tasks, ResolveTask};
 use crate::i18n::*;
 use crate::model::{ConflictKind, ContactCard, ReconciliationTaskDto, Resolution, Role};
 use leptos::prelude::*;

@@ -47,6 +47,8 @@ pub fn routes() -> Router<AppState> {
         .route("/stage-template", get(get_template).put(put_template))
         .route("/users", get(list_users).post(create_user))
         .merge(super::backfill::admin_routes())
+        .merge(super::reconciliation::admin_routes())
+        .merge(super::contacts::admin_routes())
 }
 
 async fn list_orgs(State(s): State<AppState>, _: AdminKey) -> ApiResult<Json<Vec<OrgSummary>>> {

@@ -3,9 +3,11 @@
 
 pub mod admin;
 pub mod backfill;
+pub mod contacts;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod reconciliation;
 pub mod tools;
 pub mod webhooks;
 
@@ -69,6 +71,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .nest("/api/v1", api_v1)
         .nest("/webhooks", webhooks::routes())
         .merge(backfill::portal_routes())
+        .merge(contacts::portal_routes())
         .leptos_routes_with_context(&state, routes, context, move || app::shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(axum::middleware::map_response(server_fn_status))
@@ -79,7 +82,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .layer(RequestBodyLimitLayer::new(config.body_limit_bytes));
     // File uploads (a client's whole contact base) are read as a stream: their own, larger
     // limit and a longer timeout, the rest of the layers shared.
-    let uploads = backfill::upload_routes()
+    let uploads = contacts::upload_routes()
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(config.upload_timeout_secs),
@@ -141,4 +144,27 @@ async fn json_body_limit(res: Response<Body>) -> Response<Body> {
         return out;
     }
     res
+}
+
+/// A numeric id from the path; anything else names nothing ("not found", like an id of
+/// another org).
+pub(crate) fn path_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse().map_err(|_| ApiError::code(ErrorCode::NotFound))
+}
+
+/// A CSV report as a download.
+pub(crate) fn csv_file(name: String, body: String) -> axum::response::Response {
+    let disposition = format!("attachment; filename=\"{name}\"");
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
+            ),
+        ],
+        // A BOM so that spreadsheets in pt-BR open accents right.
+        format!("\u{feff}{body}"),
+    )
+        .into_response()
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::Semaphore;
 
 const DEFAULT_PAYLOAD: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../server/tests/fixtures/chatwoot/whatsapp_message_created.json");
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../server/tests/fixtures/chatwoot/whatsapp_message_created.json");
 /// Ponte refuses signatures older than this (its replay window is 300 s).
 const SIGNATURE_WINDOW_SECS: f64 = 290.0;
 const SINK_POLL: Duration = Duration::from_millis(100);

@@ -120,7 +120,7 @@ mod tests {
     use std::collections::HashSet;
 
     const FIXTURE: &str =
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../server/tests/fixtures/chatwoot/whatsapp_message_created.json");
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../server/tests/fixtures/chatwoot/whatsapp_message_created.json");
 
     fn template() -> Value {
         serde_json::from_slice(&std::fs::read(FIXTURE).unwrap()).unwrap()
