@@ -113,7 +113,7 @@ async fn record(
         input: &input.to_string(),
         outcome,
         http_status: status,
-        error_code: error_code.as_deref(),
+        error_code,
         duration_us: started.elapsed().as_micros().min(i64::MAX as u128) as i64,
         at: svc.now(),
     };

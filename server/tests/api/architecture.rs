@@ -75,7 +75,7 @@ fn code_of(text: &str) -> String {
             }
             i += 1;
             out.push(' ');
-        } else if c == '\'' && chars.get(i + 2) == Some(&'\'') || c == '\'' && next == Some('\\') {
+        } else if c == '\'' && (chars.get(i + 2) == Some(&'\'') || next == Some('\\')) {
             // A char literal ('x' or '\n'); lifetimes ('a) are left alone.
             i += 1;
             while i < chars.len() && chars[i] != '\'' {

@@ -34,7 +34,7 @@ pub async fn put(db: &Db, row: &AutomationRow) -> Result<(), sqlx::Error> {
              updated_at = excluded.updated_at",
         )
         .bind(row.organization_id)
-        .bind(&row.mode)
+        .bind(row.mode)
         .bind(&row.v2_url)
         .bind(&row.fallback_url)
         .bind(row.timeout_ms)
