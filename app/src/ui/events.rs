@@ -1,11 +1,11 @@
 //! "Eventos" of an org: recent webhook events with status and channel filters, one event's
 //! record (payload, steps, errors), and reprocessing for operators.
 
-use super::components::{action_error, source_label, ErrorBox, FormMessage};
+use super::components::{action_error, allowed, source_label, ErrorBox, FormMessage};
 use super::orgs::date_text;
 use crate::api::events::{get_event, list_events, ReprocessEvent, ReprocessFailed};
 use crate::i18n::*;
-use crate::model::{AuthMode, CurrentUser, EventStatus, EventView, Role, Source};
+use crate::model::{AuthMode, EventStatus, EventView, Role, Source};
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 use leptos_router::components::Form;
@@ -30,10 +30,6 @@ fn status_label(i18n: I18nContext<Locale>, status: EventStatus) -> String {
     }
 }
 
-fn can_operate() -> bool {
-    use_context::<CurrentUser>().is_some_and(|m| m.role.allows(Role::Operator))
-}
-
 fn duration_text(us: i64) -> String {
     if us >= 1000 {
         format!("{:.1} ms", us as f64 / 1000.0)
@@ -56,7 +52,7 @@ pub fn EventsPage() -> impl IntoView {
         move || (slug(), filter(), bulk.version().get()),
         |(slug, (status, source, before), _)| list_events(slug, status, source, before),
     );
-    let operator = can_operate();
+    let operator = allowed(Role::Operator);
     view! {
         <div class="page-head">
             <h1>{t!(i18n, events.title)}</h1>
@@ -225,7 +221,7 @@ pub fn EventPage() -> impl IntoView {
     let reprocess = ServerAction::<ReprocessEvent>::new();
     let err = action_error(reprocess.value());
     let event = Resource::new(move || (slug(), id(), reprocess.version().get()), |(slug, id, _)| get_event(slug, id));
-    let operator = can_operate();
+    let operator = allowed(Role::Operator);
     view! {
         <div class="page-head">
             <h1>{t!(i18n, events.event)} " #" {id}</h1>
