@@ -414,10 +414,9 @@ pub async fn apply(
         }
         let t = plan.tally;
         let moved = sqlx::query(
-            "UPDATE backfill_runs SET cursor = $1, processed = processed + $2, created = created + $3, skipped = \
-                skipped + $4, \
-             conflicts = conflicts + $5, invalid = invalid + $6, empty = empty + $7, updated_at = $8, lease_until = \
-             $9, failures = 0 \
+            "UPDATE backfill_runs SET cursor = $1, processed = processed + $2, created = created + $3, \
+             skipped = skipped + $4, conflicts = conflicts + $5, invalid = invalid + $6, empty = empty + $7, \
+             updated_at = $8, lease_until = $9, failures = 0 \
              WHERE id = $10 AND status = 'running' AND locked_by = $11",
         )
         .bind(plan.cursor)
