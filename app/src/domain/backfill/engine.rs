@@ -84,7 +84,7 @@ async fn work_batches(
         store::backfill::release(&svc.db, run_id, owner).await?;
         return Err(DomainError::Rejected(ErrorCode::NotFound));
     }
-    let db = &svc.pipeline_db;
+    let db = &svc.ingest.pipeline_db;
     let mut dry_seen: HashMap<String, i64> = HashMap::new();
     let mut batches = 0usize;
     let mut timings = Timings::default();
@@ -161,7 +161,7 @@ async fn work_batches(
         }
         pending = p.identities.iter().map(|(contact, number)| (number.clone(), *contact)).collect();
         let (db, gate, run_row, owner, now) =
-            (db.clone(), svc.write_gate.clone(), run.clone(), owner.to_string(), svc.now());
+            (db.clone(), svc.ingest.write_gate.clone(), run.clone(), owner.to_string(), svc.now());
         writing = Some(tokio::spawn(async move {
             let t = std::time::Instant::now();
             // On SQLite the batch takes its turn with the webhook writer and the pipeline.

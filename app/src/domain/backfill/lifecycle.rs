@@ -48,7 +48,7 @@ async fn start_in_wave(
         svc.now(),
     )
     .await?;
-    svc.backfill_signal.notify_waiters();
+    svc.backfill.wake();
     Ok(dto(run))
 }
 
@@ -132,7 +132,7 @@ pub async fn set_status(
     )
     .await?;
     if to == RunStatus::Running {
-        svc.backfill_signal.notify_waiters();
+        svc.backfill.wake();
     }
     get(svc, slug, run_id).await
 }

@@ -19,12 +19,31 @@ pub use lifecycle::{add_contact, get, history, overview, report_csv, set_status,
 
 use super::store::backfill::RunRow;
 use crate::model::RunStatus;
+use std::sync::Arc;
 
 /// How long a run stays a process's after its last checkpoint.
 pub const LEASE_MS: i64 = 30_000;
 pub const DEFAULT_BATCH_SIZE: i64 = 10_000;
 /// Batches refused in a row after which a run stops as `failed`.
 pub const MAX_FAILURES: i64 = 10;
+
+/// What the background runners share with the rest of the process: starting or resuming
+/// a run wakes them (they also poll, for runs started by other replicas).
+#[derive(Clone, Default)]
+pub struct Runners {
+    wake: Arc<tokio::sync::Notify>,
+}
+
+impl Runners {
+    pub(crate) fn wake(&self) {
+        self.wake.notify_waiters();
+    }
+
+    /// Waits until a run is started or resumed in this process.
+    pub async fn woken(&self) {
+        self.wake.notified().await
+    }
+}
 
 fn dto(r: RunRow) -> BackfillRunDto {
     // Counted at the start; contacts created meanwhile (live messages) are handled too.
