@@ -9,6 +9,7 @@ pub mod chatwoot;
 pub mod clock;
 pub mod contacts_import;
 pub mod crm;
+pub mod deals;
 pub mod error;
 pub mod identity;
 pub mod ingest;
