@@ -218,12 +218,12 @@ fn plan(
                     contact_id: *contact_id,
                     other_contact_id: None,
                     phone_raw: raw.clone(),
-                    detail: "telefone fora do plano de numeração: nenhuma identidade criada".into(),
+                    detail: Note::new(NoteCode::PhoneOffPlan),
                 });
             }
             Candidate::Phone { contact_id, raw, key, alt } => {
                 let holder = holders.get(key).or_else(|| alt.as_ref().and_then(|a| holders.get(a))).copied();
-                let conflict = |kind: ConflictKind, other: Option<i64>, detail: String| NewConflict {
+                let conflict = |kind: ConflictKind, other: Option<i64>, detail: Note| NewConflict {
                     kind,
                     external_id: key.clone(),
                     contact_id: *contact_id,
@@ -239,14 +239,10 @@ fn plan(
                             conflict(
                                 ConflictKind::DuplicatePhone,
                                 Some(h.contact_id),
-                                "dois contatos da organização têm este número".into(),
+                                Note::new(NoteCode::DuplicatePhone),
                             )
                         } else {
-                            conflict(
-                                ConflictKind::NumberTaken,
-                                Some(h.contact_id),
-                                "o número já está ligado a outro contato da organização".into(),
-                            )
+                            conflict(ConflictKind::NumberTaken, Some(h.contact_id), Note::new(NoteCode::NumberTaken))
                         });
                     }
                     None => match has_whatsapp.get(contact_id) {
@@ -255,7 +251,7 @@ fn plan(
                             p.conflicts.push(conflict(
                                 ConflictKind::NormalizesDifferently,
                                 None,
-                                format!("o contato já tem outra identidade de WhatsApp: {existing}"),
+                                Note::new(NoteCode::OtherWhatsapp).with("number", existing),
                             ));
                         }
                         None => {
@@ -315,7 +311,12 @@ async fn work(
 ) -> Result<BackfillRunDto, DomainError> {
     let result = work_batches(svc, org_id, run_id, owner, max_batches).await;
     if let Err(err) = &result {
-        match store::backfill::record_failure(&svc.db, run_id, &err.to_string(), MAX_FAILURES, svc.now()).await {
+        // The database's own words go to the log (the caller logs `err`), not to the run.
+        let note = Note::new(match err {
+            DomainError::Storage(_) => NoteCode::StorageFailed,
+            _ => NoteCode::InternalFailed,
+        });
+        match store::backfill::record_failure(&svc.db, run_id, &note, MAX_FAILURES, svc.now()).await {
             Ok(true) => {
                 tracing::error!(error = %err, run = run_id, "backfill run failed {MAX_FAILURES} batches in a row; \
                     stopped")
@@ -566,7 +567,7 @@ pub async fn report_csv(svc: &Services, slug: &str, run_id: i64) -> Result<Strin
             l.other_contact_id.map(|i| i.to_string()).unwrap_or_default(),
             l.phone_raw.unwrap_or_default(),
             l.external_id,
-            l.detail.unwrap_or_default(),
+            l.detail.map(|d| d.message()).unwrap_or_default(),
             l.status,
         ])?;
     }
