@@ -1,5 +1,6 @@
 //! An org's automation: hand-off mode, n8n, rollback and roll-forward, incidents.
 
+use super::notes::Note;
 use serde::{Deserialize, Serialize};
 
 /// `PUT /api/v1/admin/orgs/{slug}/automation`: omitted fields keep their value, an empty
@@ -51,7 +52,7 @@ pub struct N8nView {
     pub v2_template_version: Option<String>,
     pub fallback_workflow_id: Option<String>,
     /// None when n8n answered; the reason otherwise.
-    pub connection_error: Option<String>,
+    pub connection_error: Option<Note>,
     pub v2_active: Option<bool>,
     pub fallback_active: Option<bool>,
 }
@@ -60,7 +61,7 @@ pub struct N8nView {
 pub struct ActionStep {
     pub step: String,
     pub ok: bool,
-    pub detail: String,
+    pub detail: Note,
 }
 
 /// A rollback or roll-forward, step by step.
@@ -81,7 +82,7 @@ pub struct ActionReport {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IncidentDto {
     pub id: i64,
-    pub title: String,
+    pub title: Note,
     pub reason: Option<String>,
     pub status: IncidentStatus,
     pub opened_by: String,

@@ -1,5 +1,6 @@
 //! Contacts, their identities, deals and conversations.
 
+use super::notes::Note;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,7 +57,7 @@ pub struct ConflictDto {
     pub contact_id: Option<i64>,
     pub other_contact_id: Option<i64>,
     pub event_id: Option<i64>,
-    pub detail: Option<String>,
+    pub detail: Option<Note>,
     pub status: ConflictStatus,
     pub created_at: i64,
 }

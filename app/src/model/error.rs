@@ -2,12 +2,12 @@
 //! (pt-BR) and, for forms, one error per field. The portal translates codes through
 //! i18n; the JSON APIs send the message as is.
 
+use super::texts::{section, Lang};
 use serde::{Deserialize, Serialize};
 use server_fn::codec::JsonEncoding;
 use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::OnceLock;
 
 string_enum! {
     /// Every refusal Ponte can answer, as a stable machine code (its text is the i18n key
@@ -117,30 +117,11 @@ impl ErrorCode {
     }
 }
 
-/// The portal's languages, for texts read outside leptos_i18n's macros.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lang {
-    PtBr,
-    En,
-}
-
-/// The error texts of one locale: the `errors` section of `locales/<locale>.json`, read once.
-/// A new code needs its variant and one line per locale file, nothing else (a test checks
-/// that every code has a text in every locale).
+/// The error texts of one locale: the `errors` section of `locales/<locale>.json`. A new
+/// code needs its variant and one line per locale file, nothing else (a test checks that
+/// every code has a text in every locale).
 fn catalog(lang: Lang) -> &'static HashMap<String, String> {
-    static PT_BR: OnceLock<HashMap<String, String>> = OnceLock::new();
-    static EN: OnceLock<HashMap<String, String>> = OnceLock::new();
-    let (cell, text) = match lang {
-        Lang::PtBr => (&PT_BR, include_str!("../../locales/pt-BR.json")),
-        Lang::En => (&EN, include_str!("../../locales/en.json")),
-    };
-    cell.get_or_init(|| {
-        let file: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
-        file.get("errors")
-            .and_then(|e| e.as_object())
-            .map(|errors| errors.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string()))).collect())
-            .unwrap_or_default()
-    })
+    section(lang, "errors")
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,7 @@
 //! Webhook events as operators and scripts read them, and reprocessing.
 
 use super::crm::Source;
+use super::notes::Note;
 use serde::{Deserialize, Serialize};
 
 /// The answer to an accepted webhook delivery.
@@ -21,7 +22,7 @@ pub struct EventStep {
     pub step: String,
     /// e.g. `created`, `resolved`, `ensured`, `forwarded`, `skipped`, `failed`.
     pub outcome: String,
-    pub detail: Option<String>,
+    pub detail: Option<Note>,
     pub duration_us: i64,
     pub at: i64,
 }
@@ -37,7 +38,7 @@ pub struct EventView {
     pub received_at: i64,
     pub attempts: i64,
     pub next_attempt_at: Option<i64>,
-    pub last_error: Option<String>,
+    pub last_error: Option<Note>,
     pub steps: Vec<EventStep>,
     /// The raw payload; left out of lists unless asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]

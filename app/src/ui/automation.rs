@@ -2,7 +2,7 @@
 //! workflows, the last tool calls, and the rollback / roll-forward buttons (confirmed
 //! before they run; each step's outcome shown after).
 
-use super::components::{action_error, allowed, ErrorBox, FieldMessage, FormMessage};
+use super::components::{action_error, allowed, note_text, ErrorBox, FieldMessage, FormMessage};
 use super::events::datetime_text;
 use crate::api::automation::{automation_page, CreateOrgToken, RevokeOrgToken, RollForwardOrg, RollbackOrg};
 use crate::i18n::*;
@@ -72,7 +72,7 @@ fn Report(report: ActionReport) -> impl IntoView {
                             <li data-step=s.step.clone() data-ok=s.ok.to_string() class=if s.ok { "ok" } else { "error-text" }>
                                 <code>{s.step.clone()}</code>
                                 " — "
-                                {s.detail.clone()}
+                                {note_text(i18n, Some(s.detail.clone()))}
                             </li>
                         }
                     })
@@ -146,7 +146,7 @@ pub fn AutomationPage() -> impl IntoView {
                                             None => t_string!(i18n, automation.n8n_missing).to_string(),
                                             Some(n) => match &n.connection_error {
                                                 None => format!("{} · {}", n.base_url, t_string!(i18n, automation.connected)),
-                                                Some(e) => format!("{} · {e}", n.base_url),
+                                                Some(e) => format!("{} · {}", n.base_url, note_text(i18n, Some(e.clone()))()),
                                             },
                                         }}
                                     </dd>
@@ -269,7 +269,7 @@ pub fn AutomationPage() -> impl IntoView {
                                         let status = inc.status;
                                         view! {
                                             <li data-status=inc.status.as_str()>
-                                                {datetime_text(inc.opened_at)} " · " {inc.title.clone()} " · "
+                                                {datetime_text(inc.opened_at)} " · " {note_text(i18n, Some(inc.title.clone()))} " · "
                                                 <span class=format!("badge {status}")>{move || incident_label(i18n, status)}</span>
                                                 " · "
                                                 {inc.reason.clone().unwrap_or_default()}

@@ -3,7 +3,7 @@
 //! with rate and ETA, history with the report to download). Both refresh every second and
 //! a half by polling, so an operator watches a run without reloading.
 
-use super::components::{action_error, allowed, ErrorBox, FormMessage, ReportLink};
+use super::components::{action_error, allowed, note_text, ErrorBox, FormMessage, ReportLink};
 use super::events::datetime_text;
 use crate::api::backfill::{backfill_overview, org_backfill, BackfillRunAction, StartBackfillWave, StartOrgBackfill};
 use crate::i18n::*;
@@ -90,7 +90,7 @@ pub(crate) fn RunProgress(run: BackfillRunDto) -> impl IntoView {
             {run.last_error.clone().filter(|_| run.failures > 0 || run.status == RunStatus::Failed).map(|e| {
                 view! {
                     <p class="error-text run-error" role="alert">
-                        {t!(i18n, backfill.last_error)} " (" {run.failures} "): " {e}
+                        {t!(i18n, backfill.last_error)} " (" {run.failures} "): " {note_text(i18n, Some(e))}
                     </p>
                 }
             })}

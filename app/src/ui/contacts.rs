@@ -3,7 +3,7 @@
 //! (the file streams to the server; no script needed), which answers by sending the
 //! browser back here with `?importacao=ID` or `?erro=CODE`.
 
-use super::components::{allowed, error_text, ErrorBox, ReportLink};
+use super::components::{allowed, error_text, note_text, ErrorBox, ReportLink};
 use super::events::datetime_text;
 use crate::api::contacts::contact_imports;
 use crate::i18n::*;
@@ -88,7 +88,7 @@ pub fn ContactsPage() -> impl IntoView {
                                                             ImportStatus::Running => t_string!(i18n, imports.status_running).to_string(),
                                                         }}
                                                     </span>
-                                                    {i.error.clone().map(|e| view! { <span class="error-text">{format!(" {e}")}</span> })}
+                                                    {i.error.clone().map(|e| view! { <span class="error-text">" " {note_text(i18n, Some(e))}</span> })}
                                                 </td>
                                                 <td class="rows">{i.rows_read}</td>
                                                 <td class="created">{i.created}</td>

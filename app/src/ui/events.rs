@@ -1,7 +1,7 @@
 //! "Eventos" of an org: recent webhook events with status and channel filters, one event's
 //! record (payload, steps, errors), and reprocessing for operators.
 
-use super::components::{action_error, allowed, source_label, ErrorBox, FormMessage};
+use super::components::{action_error, allowed, note_text, source_label, ErrorBox, FormMessage};
 use super::orgs::date_text;
 use crate::api::events::{get_event, list_events, ReprocessEvent, ReprocessFailed};
 use crate::i18n::*;
@@ -207,7 +207,7 @@ fn EventRow(slug: String, e: EventView) -> impl IntoView {
                 <span class=format!("badge {}", e.status)>{move || status_label(i18n, status)}</span>
             </td>
             <td>{e.attempts}</td>
-            <td class="error-text">{e.last_error.clone().unwrap_or_default()}</td>
+            <td class="error-text">{note_text(i18n, e.last_error.clone())}</td>
         </tr>
     }
 }
@@ -260,7 +260,7 @@ pub fn EventPage() -> impl IntoView {
                                 })}
                                 {e.last_error.clone().map(|err| view! {
                                     <dt>{t!(i18n, events.error)}</dt>
-                                    <dd class="error-text" id="event-error">{err}</dd>
+                                    <dd class="error-text" id="event-error">{note_text(i18n, Some(err))}</dd>
                                 })}
                             </dl>
                             <Show when=move || operator && reprocessable>
@@ -290,7 +290,7 @@ pub fn EventPage() -> impl IntoView {
                                                 <td>{s.attempt}</td>
                                                 <td>{s.step.clone()}</td>
                                                 <td>{s.outcome.clone()}</td>
-                                                <td>{s.detail.clone().unwrap_or_default()}</td>
+                                                <td>{note_text(i18n, s.detail.clone())}</td>
                                                 <td>{duration_text(s.duration_us)}</td>
                                             </tr>
                                         })

@@ -2,7 +2,7 @@
 //! contacts side by side (identities, deals, conversations) with the resolutions its kind
 //! allows; resolved tasks show who decided what, and when.
 
-use super::components::{action_error, allowed, ErrorBox, FormMessage};
+use super::components::{action_error, allowed, note_text, ErrorBox, FormMessage};
 use super::events::datetime_text;
 use crate::api::reconciliation::{reconciliation_tasks, ResolveTask};
 use crate::i18n::*;
@@ -100,7 +100,7 @@ fn Task(
                 {task.phone_raw.clone().filter(|r| *r != task.external_id).map(|raw| view! { <span class="muted">{format!(" ({raw})")}</span> })}
                 <span class="muted">{format!(" · {}", datetime_text(task.created_at))}</span>
             </header>
-            {task.detail.clone().map(|d| view! { <p class="muted">{d}</p> })}
+            {task.detail.clone().map(|d| view! { <p class="muted">{note_text(i18n, Some(d))}</p> })}
             <div class="side-by-side">
                 <Card card=task.contact.clone() role="this" />
                 <Card card=task.other.clone() role="other" />

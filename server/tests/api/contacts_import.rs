@@ -310,7 +310,7 @@ async fn an_interrupted_import_is_marked_failed(engine: Engine) {
     let url = app.url(&format!("/api/v1/admin/orgs/{slug}/contacts/imports/{}", stuck.id));
     let r = json(http().get(url).bearer_auth(&key).send().await.unwrap()).await;
     assert_eq!(r["status"], "failed");
-    assert!(r["error"].as_str().unwrap().contains("interrompida"));
+    assert!(r["error"]["message"].as_str().unwrap().contains("interrompida"));
 }
 
 both_engines!(

@@ -98,7 +98,29 @@ fn n8n_client<'a>(svc: &'a Services, row: &store::n8n::N8nRow) -> Result<n8n::N8
 }
 
 fn n8n_failed(e: n8n::N8nError) -> DomainError {
-    DomainError::Detailed(ErrorCode::N8nFailed, serde_json::json!({"n8n": e.to_string()}))
+    tracing::warn!(error = %e, "n8n refused or did not answer");
+    DomainError::Detailed(ErrorCode::N8nFailed, serde_json::json!({"n8n": e.note()}))
+}
+
+/// An n8n failure as an operator reads it; its full text goes to the log.
+fn n8n_note(org_id: i64, e: n8n::N8nError) -> Note {
+    tracing::warn!(org_id, error = %e, "n8n refused or did not answer");
+    e.note()
+}
+
+/// A write Ponte could not make during an action: logged, shown as a storage failure.
+fn storage_note(org_id: i64, e: sqlx::Error) -> Note {
+    tracing::error!(org_id, error = %e, "automation action could not be stored");
+    Note::new(NoteCode::StorageFailed)
+}
+
+/// The mode an action left the org in.
+fn mode_note(mode: AutomationMode) -> Note {
+    Note::new(match mode {
+        AutomationMode::V2 => NoteCode::ModeSetV2,
+        AutomationMode::Fallback => NoteCode::ModeSetFallback,
+        AutomationMode::Paused => NoteCode::ModeSetPaused,
+    })
 }
 
 /// The org's n8n connection: URL and API key (checked live before saving), and optionally
@@ -167,12 +189,13 @@ async fn n8n_view(svc: &Services, row: &store::n8n::N8nRow) -> N8nView {
     let client = match n8n_client(svc, row) {
         Ok(c) => c,
         Err(e) => {
-            view.connection_error = Some(e.to_string());
+            tracing::error!(org_id = row.organization_id, error = %e, "the stored n8n API key cannot be read");
+            view.connection_error = Some(Note::new(NoteCode::N8nKeyUnreadable));
             return view;
         }
     };
     if let Err(e) = client.check().await {
-        view.connection_error = Some(e.to_string());
+        view.connection_error = Some(n8n_note(row.organization_id, e));
         return view;
     }
     if let Some(id) = &row.v2_workflow_id {
@@ -310,7 +333,7 @@ pub async fn install(
 struct Steps(Vec<ActionStep>);
 
 impl Steps {
-    fn push(&mut self, step: &str, result: Result<String, String>) {
+    fn push(&mut self, step: &str, result: Result<Note, Note>) {
         let (ok, detail) = match result {
             Ok(d) => (true, d),
             Err(d) => (false, d),
@@ -320,6 +343,14 @@ impl Steps {
     fn ok(&self) -> bool {
         self.0.iter().all(|s| s.ok)
     }
+}
+
+fn activated(workflow: &str) -> Note {
+    Note::new(NoteCode::WorkflowActivated).with("workflow", workflow)
+}
+
+fn deactivated(workflow: &str) -> Note {
+    Note::new(NoteCode::WorkflowDeactivated).with("workflow", workflow)
 }
 
 /// Rollback, in this order: deactivate v2 in n8n, activate the fallback, switch Ponte's
@@ -338,19 +369,15 @@ pub async fn rollback(
     let mut steps = Steps(Vec::new());
     let client = row.as_ref().map(|r| n8n_client(svc, r)).transpose()?;
     match (&client, row.as_ref().and_then(|r| r.v2_workflow_id.as_ref())) {
-        (Some(c), Some(id)) => steps.push(
-            "deactivate_v2",
-            c.deactivate(id).await.map(|_| format!("workflow {id} desativado")).map_err(|e| e.to_string()),
-        ),
-        _ => steps.push("deactivate_v2", Ok("sem workflow v2 no n8n".into())),
+        (Some(c), Some(id)) => steps
+            .push("deactivate_v2", c.deactivate(id).await.map(|_| deactivated(id)).map_err(|e| n8n_note(org.id, e))),
+        _ => steps.push("deactivate_v2", Ok(Note::new(NoteCode::NoV2Workflow))),
     }
     let fallback_id = row.as_ref().and_then(|r| r.fallback_workflow_id.clone());
     match (&client, &fallback_id) {
-        (Some(c), Some(id)) => steps.push(
-            "activate_fallback",
-            c.activate(id).await.map(|_| format!("workflow {id} ativado")).map_err(|e| e.to_string()),
-        ),
-        _ => steps.push("activate_fallback", Ok("sem workflow de fallback".into())),
+        (Some(c), Some(id)) => steps
+            .push("activate_fallback", c.activate(id).await.map(|_| activated(id)).map_err(|e| n8n_note(org.id, e))),
+        _ => steps.push("activate_fallback", Ok(Note::new(NoteCode::NoFallbackWorkflow))),
     }
     let current = store::automation::get(&svc.db, org.id).await?;
     let has_fallback_url = current.as_ref().is_some_and(|c| c.fallback_url.is_some());
@@ -368,12 +395,20 @@ pub async fn rollback(
     automation.updated_at = svc.now();
     steps.push(
         "set_mode",
-        store::automation::put(&svc.db, &automation).await.map(|_| format!("modo {mode}")).map_err(|e| e.to_string()),
+        store::automation::put(&svc.db, &automation)
+            .await
+            .map(|_| mode_note(mode))
+            .map_err(|e| storage_note(org.id, e)),
     );
-    let title = format!("Rollback da automação de {}", org.name);
+    let title = Note::new(NoteCode::IncidentRollback).with("org", &org.name);
     let incident = store::n8n::open_incident(&svc.db, org.id, &title, reason.as_deref(), &actor.0, svc.now()).await;
     let incident_id = incident.as_ref().ok().copied();
-    steps.push("open_incident", incident.map(|id| format!("incidente {id} aberto")).map_err(|e| e.to_string()));
+    steps.push(
+        "open_incident",
+        incident
+            .map(|id| Note::new(NoteCode::IncidentOpened).with("incident", id))
+            .map_err(|e| storage_note(org.id, e)),
+    );
     finish_action(svc, actor, org.id, ActionKind::Rollback, reason, steps, incident_id).await
 }
 
@@ -387,14 +422,13 @@ pub async fn roll_forward(svc: &Services, actor: &Actor, slug: &str) -> Result<A
     match &row.fallback_workflow_id {
         Some(id) => steps.push(
             "deactivate_fallback",
-            client.deactivate(id).await.map(|_| format!("workflow {id} desativado")).map_err(|e| e.to_string()),
+            client.deactivate(id).await.map(|_| deactivated(id)).map_err(|e| n8n_note(org.id, e)),
         ),
-        None => steps.push("deactivate_fallback", Ok("sem workflow de fallback".into())),
+        None => steps.push("deactivate_fallback", Ok(Note::new(NoteCode::NoFallbackWorkflow))),
     }
-    let activated =
-        client.activate(&v2_id).await.map(|_| format!("workflow {v2_id} ativado")).map_err(|e| e.to_string());
-    let v2_on = activated.is_ok();
-    steps.push("activate_v2", activated);
+    let v2 = client.activate(&v2_id).await.map(|_| activated(&v2_id)).map_err(|e| n8n_note(org.id, e));
+    let v2_on = v2.is_ok();
+    steps.push("activate_v2", v2);
     // Events go to v2 only once n8n has it active; otherwise the mode is left as it was.
     if v2_on {
         let mut automation =
@@ -405,11 +439,11 @@ pub async fn roll_forward(svc: &Services, actor: &Actor, slug: &str) -> Result<A
             "set_mode",
             store::automation::put(&svc.db, &automation)
                 .await
-                .map(|_| "modo v2".to_string())
-                .map_err(|e| e.to_string()),
+                .map(|_| mode_note(AutomationMode::V2))
+                .map_err(|e| storage_note(org.id, e)),
         );
     } else {
-        steps.push("set_mode", Err("modo não alterado: o v2 não foi ativado".into()));
+        steps.push("set_mode", Err(Note::new(NoteCode::ModeUnchanged)));
     }
     finish_action(svc, actor, org.id, ActionKind::RollForward, None, steps, None).await
 }

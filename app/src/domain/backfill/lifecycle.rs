@@ -161,7 +161,7 @@ pub async fn report_csv(svc: &Services, slug: &str, run_id: i64) -> Result<Strin
             l.other_contact_id.map(|i| i.to_string()).unwrap_or_default(),
             l.phone_raw.unwrap_or_default(),
             l.external_id,
-            l.detail.unwrap_or_default(),
+            l.detail.map(|d| d.message()).unwrap_or_default(),
             l.status,
         ])?;
     }

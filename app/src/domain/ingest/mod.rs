@@ -14,7 +14,8 @@ use super::error::DomainError;
 use super::store::{self, webhooks::EventFilter, webhooks::NewEvent};
 use super::{orgs, Actor, Services};
 use crate::model::{
-    AuthMode, ErrorCode, EventStatus, EventStep, EventView, OrgId, Page, ReprocessResult, Source, WebhookAck,
+    AuthMode, ErrorCode, EventStatus, EventStep, EventView, Note, NoteCode, OrgId, Page, ReprocessResult, Source,
+    WebhookAck,
 };
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
@@ -215,7 +216,7 @@ fn event_view(r: store::webhooks::EventRow, mut steps: Vec<EventStep>, with_payl
             attempt: 0,
             step: "received".into(),
             outcome: "stored".into(),
-            detail: r.delivery_id.clone().map(|d| format!("entrega {d}")),
+            detail: r.delivery_id.clone().map(|d| Note::new(NoteCode::Delivery).with("delivery", d)),
             duration_us: 0,
             at: r.received_at,
         },

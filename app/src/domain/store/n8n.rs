@@ -2,7 +2,7 @@
 //! incidents.
 
 use super::{on_db, Db};
-use crate::model::{ActionKind, ActionOutcome, IncidentStatus};
+use crate::model::{ActionKind, ActionOutcome, IncidentStatus, Note};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct N8nRow {
@@ -107,7 +107,7 @@ pub async fn actions(db: &Db, org_id: i64, limit: i64) -> Result<Vec<ActionRow>,
 pub async fn open_incident(
     db: &Db,
     org_id: i64,
-    title: &str,
+    title: &Note,
     reason: Option<&str>,
     by: &str,
     now: i64,
@@ -130,7 +130,7 @@ pub async fn open_incident(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct IncidentRow {
     pub id: i64,
-    pub title: String,
+    pub title: Note,
     pub reason: Option<String>,
     pub status: IncidentStatus,
     pub opened_by: String,

@@ -7,7 +7,7 @@
 //! the single UPDATE … RETURNING is already atomic there.
 
 use super::{json_ids, on_db, sql_strings, Db, WritePool};
-use crate::model::{EventStatus, Source};
+use crate::model::{EventStatus, Note, Source};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClaimedRow {
@@ -64,7 +64,7 @@ pub async fn claim(
 pub struct NewStep {
     pub step: &'static str,
     pub outcome: &'static str,
-    pub detail: Option<String>,
+    pub detail: Option<Note>,
     pub duration_us: i64,
 }
 
@@ -76,7 +76,7 @@ pub struct Outcome {
     /// `done`, `ignored`, `failed` or `dead`.
     pub status: EventStatus,
     pub next_attempt_at: i64,
-    pub last_error: Option<String>,
+    pub last_error: Option<Note>,
     pub source: Option<Source>,
     pub steps: Vec<NewStep>,
 }
@@ -118,7 +118,7 @@ pub async fn finish(db: &Db, worker: &str, outcomes: &[Outcome], now: i64) -> Re
                     .push_bind(o.attempt)
                     .push_bind(s.step)
                     .push_bind(s.outcome)
-                    .push_bind(s.detail.as_deref())
+                    .push_bind(s.detail.as_ref())
                     .push_bind(s.duration_us)
                     .push_bind(now);
             });
@@ -149,7 +149,7 @@ pub struct StepRow {
     pub attempt: i64,
     pub step: String,
     pub outcome: String,
-    pub detail: Option<String>,
+    pub detail: Option<Note>,
     pub duration_us: i64,
     pub at: i64,
 }

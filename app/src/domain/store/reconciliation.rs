@@ -2,7 +2,7 @@
 //! resolution (with the identity change it implies) in one transaction.
 
 use super::{on_db, Db, WritePool};
-use crate::model::{ConflictKind, ConflictStatus, Resolution, Source};
+use crate::model::{ConflictKind, ConflictStatus, Note, NoteCode, Resolution, Source};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TaskRow {
@@ -15,7 +15,7 @@ pub struct TaskRow {
     pub run_id: Option<i64>,
     pub event_id: Option<i64>,
     pub phone_raw: Option<String>,
-    pub detail: Option<String>,
+    pub detail: Option<Note>,
     pub status: ConflictStatus,
     pub resolution: Option<Resolution>,
     pub resolved_by: Option<String>,
@@ -145,8 +145,7 @@ pub async fn resolve(
                     "INSERT INTO identity_conflicts (organization_id, kind, source, external_id, contact_id, \
                         other_contact_id, \
                      detail, status, resolution, resolved_by, resolved_at, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, 'o número passou ao outro contato numa reconciliação', \
-                     'resolved', 'kept', $7, $8, $8) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $9, 'resolved', 'kept', $7, $8, $8) \
                      ON CONFLICT DO NOTHING",
                 )
                 .bind(org_id)
@@ -157,6 +156,7 @@ pub async fn resolve(
                 .bind(to)
                 .bind(actor)
                 .bind(now)
+                .bind(Note::new(NoteCode::MovedByReconciliation))
                 .execute(&mut *tx)
                 .await?;
             }

@@ -1,7 +1,7 @@
 //! The webhook event inbox and each org's Chatwoot connection.
 
 use super::{on_db, Db, WritePool};
-use crate::model::{AuthMode, EventStatus, Source};
+use crate::model::{AuthMode, EventStatus, Note, Source};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ChatwootConfigRow {
@@ -122,7 +122,7 @@ pub struct EventRow {
     pub status: EventStatus,
     pub attempts: i64,
     pub next_attempt_at: i64,
-    pub last_error: Option<String>,
+    pub last_error: Option<Note>,
     pub source: Option<Source>,
 }
 

@@ -1,7 +1,7 @@
-//! Widgets shared by the portal's pages: error display and form field errors.
+//! Widgets shared by the portal's pages: error display, form field errors, domain notes.
 
 use crate::i18n::*;
-use crate::model::{AppError, CurrentUser, ErrorCode, Lang, Role, Source};
+use crate::model::{AppError, CurrentUser, ErrorCode, Lang, Note, Role, Source};
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 use leptos_router::components::Redirect;
@@ -10,6 +10,13 @@ use leptos_router::components::Redirect;
 /// section of the locale files, through `ErrorCode::message_in`).
 pub fn error_text(i18n: I18nContext<Locale>, code: ErrorCode) -> String {
     code.message_in(lang(i18n)).to_string()
+}
+
+/// A note of the domain (a step's detail, an error, an action's report…) in the current
+/// language, following language switches (the `notes` section of the locale files,
+/// through `Note::text_in`); empty without a note.
+pub fn note_text(i18n: I18nContext<Locale>, note: Option<Note>) -> impl Fn() -> String + Clone + Send + Sync + 'static {
+    move || note.as_ref().map(|n| n.text_in(lang(i18n))).unwrap_or_default()
 }
 
 /// A channel's name as people write it (a brand: the same in every language).
