@@ -120,11 +120,7 @@ pub(super) fn plan(
                                 Note::new(NoteCode::DuplicatePhone),
                             )
                         } else {
-                            conflict(
-                                ConflictKind::NumberTaken,
-                                Some(h.contact_id),
-                                Note::new(NoteCode::NumberTaken),
-                            )
+                            conflict(ConflictKind::NumberTaken, Some(h.contact_id), Note::new(NoteCode::NumberTaken))
                         });
                     }
                     None => match has_whatsapp.get(contact_id) {
