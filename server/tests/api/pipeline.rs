@@ -344,6 +344,16 @@ async fn dead_letter_and_reprocess(engine: Engine) {
     assert_eq!(json(res).await["status"], "pending");
     assert_eq!(process(&app).await.done, 1);
     assert_eq!(sink.accepted().len(), 1);
+    // The reprocessed attempt is numbered after the earlier ones (a fresh retry budget, not
+    // a fresh history): the count and the step rows agree, no attempt number repeats.
+    let ev = event(&app, &key, "coronel", &ack["event_id"]).await;
+    assert_eq!(ev["attempts"], max + 1, "{ev}");
+    let steps = ev["steps"].as_array().unwrap();
+    let last = steps.iter().map(|s| s["attempt"].as_i64().unwrap()).max().unwrap();
+    assert_eq!(last, max + 1);
+    let forwards: Vec<i64> =
+        steps.iter().filter(|s| s["step"] == "forward").map(|s| s["attempt"].as_i64().unwrap()).collect();
+    assert_eq!(forwards, (1..=max + 1).collect::<Vec<_>>(), "one hand-off per attempt, numbered in order");
     // A done event is not reprocessed (it would reach the automation twice).
     let res = http().post(&url).bearer_auth(&key).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::CONFLICT);

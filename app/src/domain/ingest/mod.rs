@@ -229,7 +229,8 @@ fn event_view(r: store::webhooks::EventRow, mut steps: Vec<EventStep>, with_payl
         source: r.source,
         delivery_id: r.delivery_id,
         received_at: r.received_at,
-        attempts: r.attempts,
+        // Every attempt it has had, reprocessed rounds included (as its step rows number them).
+        attempts: r.attempts_before + r.attempts,
         next_attempt_at: retrying.then_some(r.next_attempt_at),
         last_error: r.last_error,
         steps,

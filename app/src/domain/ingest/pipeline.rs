@@ -368,7 +368,7 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
             }
             Outcome {
                 event_id: p.row.id,
-                attempt: p.row.attempts,
+                attempt: p.row.attempt_number(),
                 status,
                 next_attempt_at: next,
                 last_error: error,
