@@ -14,7 +14,7 @@
 use super::error::DomainError;
 use super::identity::phone::{normalize_phone, without_ninth_digit, PhoneError};
 use super::ingest::writer::lock_if_sqlite;
-use super::report::CsvReport;
+use super::report::{self, CsvReport};
 use super::store::{
     self,
     backfill::{BatchPlan, NewConflict, Owner, RunRow},
@@ -544,13 +544,15 @@ pub async fn set_status(
 }
 
 /// A run's report as CSV: each conflict and invalid phone it recorded, then the org's
-/// contacts without a phone. Opens in a spreadsheet (`;`-free, quoted where needed).
+/// contacts without a phone. Opens in a spreadsheet (`;`-free, quoted where needed); the
+/// kind and status read in pt-BR, the kind's code stays beside them for scripts.
 pub async fn report_csv(svc: &Services, slug: &str, run_id: i64) -> Result<String, DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
     store::backfill::run(&svc.db, org.id, run_id).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
     let lines = store::backfill::report(&svc.db, org.id, run_id).await?;
     let mut report = CsvReport::new(&[
         "tipo",
+        "codigo",
         "contato_id",
         "contato",
         "outro_contato_id",
@@ -561,6 +563,7 @@ pub async fn report_csv(svc: &Services, slug: &str, run_id: i64) -> Result<Strin
     ])?;
     for l in lines {
         report.row([
+            report::kind_label(&l.kind).to_string(),
             l.kind,
             l.contact_id.map(|i| i.to_string()).unwrap_or_default(),
             l.contact_name.unwrap_or_default(),
@@ -568,7 +571,7 @@ pub async fn report_csv(svc: &Services, slug: &str, run_id: i64) -> Result<Strin
             l.phone_raw.unwrap_or_default(),
             l.external_id,
             l.detail.map(|d| d.message()).unwrap_or_default(),
-            l.status,
+            report::status_label(l.status).to_string(),
         ])?;
     }
     report.finish()
