@@ -52,7 +52,7 @@ pub fn spawn_processors(services: Services, n: usize) -> Vec<JoinHandle<()>> {
                     // (which shares the CPUs and, on SQLite, the one writer) waits and catches up
                     // after the burst. Accepted events are safe in the queue meanwhile.
                     // A batch still runs every half second, so a sustained overload cannot starve it.
-                    let busy = services.accepting.load(std::sync::atomic::Ordering::Relaxed);
+                    let busy = services.ingest.accepting.load(std::sync::atomic::Ordering::Relaxed);
                     if busy >= ACCEPT_PRESSURE && yielded < 100 {
                         yielded += 1;
                         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -70,7 +70,8 @@ pub fn spawn_processors(services: Services, n: usize) -> Vec<JoinHandle<()>> {
                         }
                         Ok(_) => {
                             let _ =
-                                tokio::time::timeout(Duration::from_secs(1), services.queue_signal.notified()).await;
+                                tokio::time::timeout(Duration::from_secs(1), services.ingest.queue_signal.notified())
+                                    .await;
                         }
                         Err(e) => {
                             // The database is down or refusing: keep trying, slower.
@@ -100,8 +101,7 @@ pub fn spawn_backfill_runners(services: Services, n: usize) -> Vec<JoinHandle<()
                     match backfill::run_next(&services, &owner).await {
                         Ok(true) => backoff = Duration::from_millis(200),
                         Ok(false) => {
-                            let _ =
-                                tokio::time::timeout(Duration::from_secs(2), services.backfill_signal.notified()).await;
+                            let _ = tokio::time::timeout(Duration::from_secs(2), services.backfill.woken()).await;
                         }
                         // Logged by run_next; the run goes on from its checkpoint, later each
                         // time while the database keeps refusing.

@@ -9,6 +9,7 @@ pub mod chatwoot;
 pub mod clock;
 pub mod contacts_import;
 pub mod crm;
+pub mod deals;
 pub mod error;
 pub mod identity;
 pub mod ingest;
@@ -53,33 +54,20 @@ impl Default for DomainConfig {
 #[derive(Clone)]
 pub struct Services {
     pub db: Db,
-    /// The processing pipeline's handle (see `Db::relaxed`): the same pool unless set.
-    pub pipeline_db: Db,
     pub config: Arc<DomainConfig>,
     pub clock: Arc<Clock>,
     pub secrets: Arc<secrets::MasterKey>,
-    /// Group commit of accepted webhooks.
-    pub writer: Arc<ingest::writer::EventWriter>,
-    /// Wakes the processing workers when an event is queued (they also poll, for events
-    /// queued by other replicas and for retries coming due).
-    pub queue_signal: Arc<tokio::sync::Notify>,
-    /// On SQLite, the hot-path writers (webhook inserts, the pipeline) take turns here.
-    pub write_gate: Arc<tokio::sync::Mutex<()>>,
     /// Outgoing HTTP (automation hand-offs): one pool of keep-alive connections.
     pub http: reqwest::Client,
-    /// Webhook authentication of each org, for a few seconds.
-    pub auth_cache: Arc<ingest::AuthCache>,
-    /// Deliveries being accepted right now: processing steps aside while many are.
-    pub accepting: Arc<std::sync::atomic::AtomicUsize>,
-    /// Wakes the backfill runners when a run is started or resumed.
-    pub backfill_signal: Arc<tokio::sync::Notify>,
+    /// Webhooks: acceptance and the processing pipeline.
+    pub ingest: ingest::Ingest,
+    /// The backfill runners' wake-up.
+    pub backfill: backfill::Runners,
 }
 
 impl Services {
     pub fn new(db: Db, config: DomainConfig, secrets: secrets::MasterKey) -> Self {
-        let write_gate = Arc::new(tokio::sync::Mutex::new(()));
-        let writer =
-            Arc::new(ingest::writer::EventWriter::new(db.clone(), write_gate.clone(), config.pipeline.writer_batch));
+        let ingest = ingest::Ingest::new(db.clone(), config.pipeline.writer_batch);
         // Hand-offs never follow redirects: a workflow URL that moved is a configuration error to see.
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -89,24 +77,19 @@ impl Services {
             .build()
             .unwrap_or_default();
         Services {
-            pipeline_db: db.clone(),
             db,
             config: Arc::new(config),
             clock: Arc::new(Clock::default()),
             secrets: Arc::new(secrets),
-            writer,
-            queue_signal: Arc::new(tokio::sync::Notify::new()),
-            write_gate,
             http,
-            auth_cache: Arc::new(ingest::AuthCache::default()),
-            accepting: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
-            backfill_signal: Arc::new(tokio::sync::Notify::new()),
+            ingest,
+            backfill: backfill::Runners::default(),
         }
     }
 
     /// Uses `db` for the processing pipeline (a `Db::relaxed` handle).
     pub fn with_pipeline_db(mut self, db: Db) -> Self {
-        self.pipeline_db = db;
+        self.ingest.pipeline_db = db;
         self
     }
 

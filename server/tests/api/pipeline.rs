@@ -704,7 +704,7 @@ async fn processing_steps_aside_during_a_burst_but_is_never_starved(engine: Engi
     let key = app.admin_key().await;
     setup_org(&app, &key, "coronel").await;
     // Pretend a burst is being accepted.
-    app.services.accepting.fetch_add(100, std::sync::atomic::Ordering::Relaxed);
+    app.services.ingest.accepting.fetch_add(100, std::sync::atomic::Ordering::Relaxed);
     let accepted = std::time::Instant::now();
     let (_, ack) = deliver(&app, "coronel", &fixture_json("whatsapp_message_created.json"), "d-1").await;
     until("the event processed despite the burst (never starved)", || async {
@@ -713,7 +713,7 @@ async fn processing_steps_aside_during_a_burst_but_is_never_starved(engine: Engi
     .await;
     // The worker yields a hundred times 5 ms before it runs a batch under pressure.
     assert!(accepted.elapsed() >= std::time::Duration::from_millis(400), "processing waits during a burst");
-    app.services.accepting.fetch_sub(100, std::sync::atomic::Ordering::Relaxed);
+    app.services.ingest.accepting.fetch_sub(100, std::sync::atomic::Ordering::Relaxed);
 }
 
 #[test]

@@ -114,7 +114,7 @@ pub async fn put(
         updated_at: svc.now(),
     };
     store::webhooks::put_config(&svc.db, &row).await?;
-    svc.auth_cache.clear();
+    svc.ingest.auth_cache.clear();
     let changed: Vec<&str> = [
         ("base_url", input.base_url.is_some()),
         ("account_id", input.account_id.is_some()),
@@ -160,7 +160,7 @@ pub async fn new_url_token(svc: &Services, actor: &Actor, slug: &str) -> Result<
     row.url_token_hash = Some(crate::domain::auth::token_hash(&token));
     row.updated_at = svc.now();
     store::webhooks::put_config(&svc.db, &row).await?;
-    svc.auth_cache.clear();
+    svc.ingest.auth_cache.clear();
     store::audit::record(
         &svc.db,
         &actor.0,

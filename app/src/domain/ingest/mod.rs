@@ -17,6 +17,8 @@ use crate::model::{
     AuthMode, ErrorCode, EventStatus, EventStep, EventView, Note, NoteCode, OrgId, Page, PipelineStep, ReprocessResult,
     Source, StepOutcome, WebhookAck,
 };
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
 
 /// One delivery as received: headers of interest, the URL token if any, the raw body.
 pub struct Delivery<'a> {
@@ -26,6 +28,40 @@ pub struct Delivery<'a> {
     /// The token of `/webhooks/chatwoot/{org}/{token}` (orgs in `url_token` mode).
     pub url_token: Option<&'a str>,
     pub body: &'a [u8],
+}
+
+/// The webhook path's machinery, built once at start and shared by every clone of the
+/// services: what accepts deliveries and what processes them (reached as `svc.ingest`).
+#[derive(Clone)]
+pub struct Ingest {
+    /// The processing pipeline's handle (see `Db::relaxed`): the service's pool unless set.
+    pub pipeline_db: store::Db,
+    /// Group commit of accepted webhooks.
+    pub writer: Arc<writer::EventWriter>,
+    /// Wakes the processing workers when an event is queued (they also poll, for events
+    /// queued by other replicas and for retries coming due).
+    pub queue_signal: Arc<tokio::sync::Notify>,
+    /// On SQLite, the hot-path writers (webhook inserts, the pipeline, backfill batches)
+    /// take turns here.
+    pub write_gate: Arc<tokio::sync::Mutex<()>>,
+    /// Webhook authentication of each org, for a few seconds.
+    pub auth_cache: Arc<AuthCache>,
+    /// Deliveries being accepted right now: processing steps aside while many are.
+    pub accepting: Arc<AtomicUsize>,
+}
+
+impl Ingest {
+    pub fn new(db: store::Db, writer_batch: usize) -> Self {
+        let write_gate = Arc::new(tokio::sync::Mutex::new(()));
+        Ingest {
+            writer: Arc::new(writer::EventWriter::new(db.clone(), write_gate.clone(), writer_batch)),
+            pipeline_db: db,
+            queue_signal: Arc::new(tokio::sync::Notify::new()),
+            write_gate,
+            auth_cache: Arc::default(),
+            accepting: Arc::default(),
+        }
+    }
 }
 
 /// Constant-time equality of two hex digests (both are hashes of secrets).
@@ -90,8 +126,8 @@ impl Drop for InFlight<'_> {
 }
 
 pub async fn accept(svc: &Services, org_slug: &str, d: &Delivery<'_>) -> Result<WebhookAck, DomainError> {
-    let _in_flight = InFlight::enter(&svc.accepting);
-    let org = svc.auth_cache.get(svc, org_slug).await?;
+    let _in_flight = InFlight::enter(&svc.ingest.accepting);
+    let org = svc.ingest.auth_cache.get(svc, org_slug).await?;
     let auth = org.auth.clone().ok_or(DomainError::Rejected(ErrorCode::WebhookNotConfigured))?;
     if auth.mode == AuthMode::UrlToken {
         let expected = auth.url_token_hash.as_deref().ok_or(DomainError::Rejected(ErrorCode::WebhookNotConfigured))?;
@@ -130,6 +166,7 @@ pub async fn accept(svc: &Services, org_slug: &str, d: &Delivery<'_>) -> Result<
     let dedupe_key = envelope.dedupe_key(d.body);
     let status = if envelope.is_handled() { EventStatus::Pending } else { EventStatus::Ignored };
     let (event_id, new) = svc
+        .ingest
         .writer
         .write(NewEvent {
             organization_id: org.org_id,
@@ -142,7 +179,7 @@ pub async fn accept(svc: &Services, org_slug: &str, d: &Delivery<'_>) -> Result<
         })
         .await?;
     if new && status == EventStatus::Pending {
-        svc.queue_signal.notify_one();
+        svc.ingest.queue_signal.notify_one();
     }
     tracing::debug!(org = %org.slug, event_id, event = %envelope.event, duplicate = !new, "webhook accepted");
     Ok(WebhookAck { event_id, duplicate: !new, status })
@@ -251,7 +288,7 @@ pub async fn reprocess_one(svc: &Services, actor: &Actor, org_slug: &str, id: i6
         svc.now(),
     )
     .await?;
-    svc.queue_signal.notify_one();
+    svc.ingest.queue_signal.notify_one();
     get_event(svc, org_slug, id).await
 }
 
@@ -278,7 +315,7 @@ pub async fn reprocess_range(
     )
     .await?;
     if n > 0 {
-        svc.queue_signal.notify_one();
+        svc.ingest.queue_signal.notify_one();
     }
     Ok(ReprocessResult { requeued: n })
 }

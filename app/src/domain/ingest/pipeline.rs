@@ -10,10 +10,11 @@ use super::forward::{self, Target};
 use super::writer::lock_if_sqlite;
 use crate::domain::chatwoot::classify::{classify, Inbound, Skip};
 use crate::domain::chatwoot::config::inbox_map;
+use crate::domain::deals::ConversationLink;
 use crate::domain::error::DomainError;
 use crate::domain::identity::phone::{whatsapp_id, without_ninth_digit, WhatsappId};
 use crate::domain::store::automation::AutomationRow;
-use crate::domain::store::crm::{Applied, ConversationLink, InboundWork};
+use crate::domain::store::crm::{Applied, InboundWork};
 use crate::domain::store::queue::{ClaimedRow, NewStep, Outcome};
 use crate::domain::store::{self};
 use crate::domain::Services;
@@ -151,8 +152,8 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
     let cfg = &svc.config.pipeline;
     let now = svc.now();
     let claimed = {
-        let _g = lock_if_sqlite(&svc.pipeline_db, &svc.write_gate).await;
-        store::queue::claim(&svc.pipeline_db, worker, now, now + cfg.lease_ms, cfg.batch_size).await?
+        let _g = lock_if_sqlite(&svc.ingest.pipeline_db, &svc.ingest.write_gate).await;
+        store::queue::claim(&svc.ingest.pipeline_db, worker, now, now + cfg.lease_ms, cfg.batch_size).await?
     };
     if claimed.is_empty() {
         return Ok(RunReport::default());
@@ -232,8 +233,8 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
     let applied: Vec<Result<Applied, Note>> = if works.is_empty() {
         Vec::new()
     } else {
-        let _g = lock_if_sqlite(&svc.pipeline_db, &svc.write_gate).await;
-        match store::crm::apply_inbound(&svc.pipeline_db, &works, now).await {
+        let _g = lock_if_sqlite(&svc.ingest.pipeline_db, &svc.ingest.write_gate).await;
+        match store::crm::apply_inbound(&svc.ingest.pipeline_db, &works, now).await {
             Ok(v) => v
                 .into_iter()
                 .zip(&works)
@@ -253,7 +254,7 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
     };
     let inbound_ids: Vec<i64> =
         plans.iter().filter(|p| matches!(p.state, State::Inbound { .. })).map(|p| p.row.id).collect();
-    let forwarded_before = store::queue::already_forwarded(&svc.pipeline_db, &inbound_ids).await?;
+    let forwarded_before = store::queue::already_forwarded(&svc.ingest.pipeline_db, &inbound_ids).await?;
 
     // 3. Record the CRM steps and prepare the hand-offs.
     let mut jobs: Vec<(usize, i64, Target, Value)> = Vec::new();
@@ -384,8 +385,8 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
         })
         .collect();
     {
-        let _g = lock_if_sqlite(&svc.pipeline_db, &svc.write_gate).await;
-        store::queue::finish(&svc.pipeline_db, worker, &outcomes, done_at).await?;
+        let _g = lock_if_sqlite(&svc.ingest.pipeline_db, &svc.ingest.write_gate).await;
+        store::queue::finish(&svc.ingest.pipeline_db, worker, &outcomes, done_at).await?;
     }
     if report.failed + report.dead > 0 {
         let orgs: Vec<&str> = orgs.values().flatten().map(|o| o.slug.as_str()).collect();

@@ -1,8 +1,11 @@
 //! The CRM side of ingestion: contacts, their messaging identities, deals, conversations,
-//! and the identity conflicts kept for review. `apply_inbound` is the race-safe write path;
+//! and the identity conflicts kept for review. `apply_inbound` is the race-safe write path
+//! (the statements; what their results mean is decided in `identity::resolve` and `deals`);
 //! the rest are the paginated reads of the admin API and the portal.
 
 use super::{on_db, Db, WritePool};
+use crate::domain::deals::{choose_deal, link_conversation, ConversationLink, DealChoice};
+use crate::domain::identity::resolve::{resolve, Creation};
 use crate::model::{ConflictKind, ConflictStatus, DealStatus, Source};
 use std::time::Instant;
 
@@ -23,16 +26,6 @@ pub struct InboundWork {
     pub first_stage_id: i64,
     pub chatwoot_conversation_id: i64,
     pub session_key: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConversationLink {
-    Created,
-    Linked,
-    /// Same contact, now pointing at its current open deal (the old one was closed).
-    Relinked,
-    /// Chatwoot's conversation is linked to another contact: left alone, conflict logged.
-    Conflict,
 }
 
 #[derive(Debug, Clone)]
@@ -60,9 +53,10 @@ const CONFLICT_SQL: &str = "INSERT INTO identity_conflicts (organization_id, kin
      NOTHING";
 
 /// Applies a batch of inbound messages in one transaction (one commit for the batch), each
-/// inside its own savepoint so one bad item does not undo the others. The identity and
-/// the open deal are created with `ON CONFLICT DO NOTHING` and read back, so two workers
-/// (or replicas) meeting the same new person end with one contact and one deal.
+/// inside its own savepoint so one bad item does not undo the others. The statements are
+/// here; what each result means is decided by `identity::resolve` and `deals`. The
+/// identity and the open deal are created with `ON CONFLICT DO NOTHING` and read back, so
+/// two workers (or replicas) meeting the same new person end with one contact and one deal.
 pub async fn apply_inbound(
     db: &Db,
     items: &[InboundWork],
@@ -73,199 +67,199 @@ pub async fn apply_inbound(
         let mut out = Vec::with_capacity(items.len());
         for w in items {
             let mut sp = sqlx::Connection::begin(&mut *tx).await?;
-            let result: Result<Applied, sqlx::Error> =
-                async {
-                    let mut conflicts = Vec::new();
-                    // 1. Identity → contact.
-                    let t = Instant::now();
-                    let alt = w.alt_external_id.as_deref().unwrap_or(&w.external_id);
-                    let found: Vec<(i64, String)> = sqlx::query_as(
-                        "SELECT contact_id, external_id FROM messaging_contact_identities \
-                     WHERE organization_id = $1 AND source = $2 AND (external_id = $3 OR external_id = $4) ORDER BY id",
-                    )
-                    .bind(w.org_id)
-                    .bind(w.source)
-                    .bind(&w.external_id)
-                    .bind(alt)
-                    .fetch_all(&mut *sp)
-                    .await?;
-                    let exact = found.iter().find(|(_, e)| *e == w.external_id).map(|(c, _)| *c);
-                    let other = found.iter().find(|(_, e)| *e != w.external_id).map(|(c, _)| *c);
-                    if let (Some(a), Some(b)) = (exact, other) {
-                        if a != b {
-                            conflicts.push(ConflictKind::AmbiguousIdentity);
-                            sqlx::query(CONFLICT_SQL)
-                                .bind(w.org_id)
-                                .bind(ConflictKind::AmbiguousIdentity)
-                                .bind(w.source)
-                                .bind(&w.external_id)
-                                .bind(a)
-                                .bind(b)
-                                .bind(w.event_id)
-                                .bind(format!("o mesmo número está ligado a dois contatos ({} e {alt})", w.external_id))
-                                .bind(now)
-                                .execute(&mut *sp)
-                                .await?;
-                        }
-                    }
-                    let (contact_id, contact_created) = match exact.or(other) {
-                        Some(c) => (c, false),
-                        None => {
-                            let mut inner = sqlx::Connection::begin(&mut *sp).await?;
-                            let cid: i64 = sqlx::query_scalar(
+            let result: Result<Applied, sqlx::Error> = async {
+                let mut conflicts = Vec::new();
+                // 1. Identity → contact.
+                let t = Instant::now();
+                let alt = w.alt_external_id.as_deref().unwrap_or(&w.external_id);
+                let found: Vec<(i64, String)> = sqlx::query_as(
+                    "SELECT contact_id, external_id FROM messaging_contact_identities WHERE organization_id = $1 AND \
+                     source = $2 AND (external_id = $3 OR external_id = $4) ORDER BY id",
+                )
+                .bind(w.org_id)
+                .bind(w.source)
+                .bind(&w.external_id)
+                .bind(alt)
+                .fetch_all(&mut *sp)
+                .await?;
+                let matched = resolve(&found, &w.external_id);
+                if let Some(clash) = matched.clash(&w.external_id, alt) {
+                    conflicts.push(clash.kind);
+                    sqlx::query(CONFLICT_SQL)
+                        .bind(w.org_id)
+                        .bind(clash.kind)
+                        .bind(w.source)
+                        .bind(&w.external_id)
+                        .bind(clash.contact_id)
+                        .bind(clash.other_contact_id)
+                        .bind(w.event_id)
+                        .bind(&clash.detail)
+                        .bind(now)
+                        .execute(&mut *sp)
+                        .await?;
+                }
+                let (contact_id, contact_created) = match matched.contact() {
+                    Some(c) => (c, false),
+                    None => {
+                        let mut inner = sqlx::Connection::begin(&mut *sp).await?;
+                        let cid: i64 = sqlx::query_scalar(
                             "INSERT INTO contacts (organization_id, name, phone, created_at) VALUES ($1, $2, $3, $4) \
-                                RETURNING id",
+                             RETURNING id",
                         )
-                        .bind(w.org_id).bind(&w.name).bind(&w.phone).bind(now)
-                        .fetch_one(&mut *inner).await?;
-                            let linked: Option<i64> = sqlx::query_scalar(
-                                "INSERT INTO messaging_contact_identities (organization_id, contact_id, source, \
-                                external_id, created_at) \
-                             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (organization_id, source, external_id) DO \
-                             NOTHING RETURNING contact_id",
-                            )
-                            .bind(w.org_id)
-                            .bind(cid)
-                            .bind(w.source)
-                            .bind(&w.external_id)
-                            .bind(now)
-                            .fetch_optional(&mut *inner)
-                            .await?;
-                            if linked.is_some() {
+                        .bind(w.org_id)
+                        .bind(&w.name)
+                        .bind(&w.phone)
+                        .bind(now)
+                        .fetch_one(&mut *inner)
+                        .await?;
+                        let linked: Option<i64> = sqlx::query_scalar(
+                            "INSERT INTO messaging_contact_identities (organization_id, contact_id, source, \
+                             external_id, created_at) VALUES ($1, $2, $3, $4, $5) \
+                             ON CONFLICT (organization_id, source, external_id) DO NOTHING RETURNING contact_id",
+                        )
+                        .bind(w.org_id)
+                        .bind(cid)
+                        .bind(w.source)
+                        .bind(&w.external_id)
+                        .bind(now)
+                        .fetch_optional(&mut *inner)
+                        .await?;
+                        match Creation::of(linked.is_some()) {
+                            Creation::Ours => {
                                 inner.commit().await?;
                                 (cid, true)
-                            } else {
-                                // Someone else created this person first: drop our contact, use theirs.
+                            }
+                            Creation::TheirsFirst => {
                                 inner.rollback().await?;
                                 let c: i64 = sqlx::query_scalar(
-                                "SELECT contact_id FROM messaging_contact_identities WHERE organization_id = $1 AND \
-                                    source = $2 AND external_id = $3",
-                            )
-                            .bind(w.org_id).bind(w.source).bind(&w.external_id)
-                            .fetch_one(&mut *sp).await?;
+                                    "SELECT contact_id FROM messaging_contact_identities WHERE organization_id = $1 \
+                                     AND source = $2 AND external_id = $3",
+                                )
+                                .bind(w.org_id)
+                                .bind(w.source)
+                                .bind(&w.external_id)
+                                .fetch_one(&mut *sp)
+                                .await?;
                                 (c, false)
                             }
                         }
-                    };
-                    let identity_us = micros(t);
+                    }
+                };
+                let identity_us = micros(t);
 
-                    // 2. One open deal on the org's board.
-                    let t = Instant::now();
-                    let select_deal = "SELECT d.id, s.key FROM deals d JOIN stages s ON s.id = d.stage_id \
+                // 2. The deal.
+                let t = Instant::now();
+                let select_deal = "SELECT d.id, s.key FROM deals d JOIN stages s ON s.id = d.stage_id \
                                    WHERE d.contact_id = $1 AND d.board_id = $2 AND d.status = 'open'";
-                    let open: Option<(i64, String)> =
-                        sqlx::query_as(select_deal).bind(contact_id).bind(w.board_id).fetch_optional(&mut *sp).await?;
-                    let (deal_id, stage_key, deal_created) = match open {
-                        Some((id, key)) => (id, key, false),
-                        None => {
-                            let created: Option<i64> = sqlx::query_scalar(
+                let open: Option<(i64, String)> =
+                    sqlx::query_as(select_deal).bind(contact_id).bind(w.board_id).fetch_optional(&mut *sp).await?;
+                let (deal_id, stage_key, deal_created) = match choose_deal(open) {
+                    DealChoice::Existing { id, stage_key } => (id, stage_key, false),
+                    DealChoice::Open => {
+                        let created: Option<i64> = sqlx::query_scalar(
                             "INSERT INTO deals (organization_id, contact_id, board_id, stage_id, status, created_at, \
-                                updated_at) \
-                             VALUES ($1, $2, $3, $4, 'open', $5, $5) \
+                             updated_at) VALUES ($1, $2, $3, $4, 'open', $5, $5) \
                              ON CONFLICT (contact_id, board_id) WHERE status = 'open' DO NOTHING RETURNING id",
                         )
-                        .bind(w.org_id).bind(contact_id).bind(w.board_id).bind(w.first_stage_id).bind(now)
-                        .fetch_optional(&mut *sp).await?;
-                            if let Some(id) = created {
-                                sqlx::query(
-                                    "INSERT INTO stage_moves (deal_id, from_stage_id, to_stage_id, actor, at) \
-                                VALUES ($1, NULL, $2, 'ingest', $3)",
-                                )
-                                .bind(id)
-                                .bind(w.first_stage_id)
-                                .bind(now)
-                                .execute(&mut *sp)
-                                .await?;
-                            }
-                            let (id, key): (i64, String) = sqlx::query_as(select_deal)
-                                .bind(contact_id)
-                                .bind(w.board_id)
-                                .fetch_one(&mut *sp)
-                                .await?;
-                            (id, key, created.is_some())
+                        .bind(w.org_id)
+                        .bind(contact_id)
+                        .bind(w.board_id)
+                        .bind(w.first_stage_id)
+                        .bind(now)
+                        .fetch_optional(&mut *sp)
+                        .await?;
+                        if let Some(id) = created {
+                            sqlx::query(
+                                "INSERT INTO stage_moves (deal_id, from_stage_id, to_stage_id, actor, at) \
+                                 VALUES ($1, NULL, $2, 'ingest', $3)",
+                            )
+                            .bind(id)
+                            .bind(w.first_stage_id)
+                            .bind(now)
+                            .execute(&mut *sp)
+                            .await?;
                         }
-                    };
-                    let deal_us = micros(t);
+                        // Ours, or the one another worker opened meanwhile.
+                        let (id, key): (i64, String) =
+                            sqlx::query_as(select_deal).bind(contact_id).bind(w.board_id).fetch_one(&mut *sp).await?;
+                        (id, key, created.is_some())
+                    }
+                };
+                let deal_us = micros(t);
 
-                    // 3. Chatwoot conversation → contact, deal, source.
-                    let t = Instant::now();
-                    let inserted = sqlx::query(
-                        "INSERT INTO conversations (organization_id, chatwoot_conversation_id, contact_id, deal_id, \
-                        source, \
-                     session_key, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+                // 3. Chatwoot conversation → contact, deal, source.
+                let t = Instant::now();
+                let inserted = sqlx::query(
+                    "INSERT INTO conversations (organization_id, chatwoot_conversation_id, contact_id, deal_id, \
+                     source, session_key, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
                      ON CONFLICT (organization_id, chatwoot_conversation_id) DO NOTHING",
+                )
+                .bind(w.org_id)
+                .bind(w.chatwoot_conversation_id)
+                .bind(contact_id)
+                .bind(deal_id)
+                .bind(w.source)
+                .bind(&w.session_key)
+                .bind(now)
+                .execute(&mut *sp)
+                .await?
+                .rows_affected();
+                let conversation = if inserted == 1 {
+                    ConversationLink::Created
+                } else {
+                    let linked: (i64, Option<i64>) = sqlx::query_as(
+                        "SELECT contact_id, deal_id FROM conversations WHERE organization_id = $1 AND \
+                         chatwoot_conversation_id = $2",
                     )
                     .bind(w.org_id)
                     .bind(w.chatwoot_conversation_id)
-                    .bind(contact_id)
-                    .bind(deal_id)
-                    .bind(w.source)
-                    .bind(&w.session_key)
-                    .bind(now)
-                    .execute(&mut *sp)
-                    .await?
-                    .rows_affected();
-                    let conversation = if inserted == 1 {
-                        ConversationLink::Created
-                    } else {
-                        let (linked_contact, linked_deal): (i64, Option<i64>) = sqlx::query_as(
-                            "SELECT contact_id, deal_id FROM conversations WHERE organization_id = $1 AND \
-                            chatwoot_conversation_id = $2",
-                        )
-                        .bind(w.org_id)
-                        .bind(w.chatwoot_conversation_id)
-                        .fetch_one(&mut *sp)
-                        .await?;
-                        if linked_contact != contact_id {
-                            conflicts.push(ConflictKind::ConversationContactMismatch);
-                            sqlx::query(CONFLICT_SQL)
-                                .bind(w.org_id)
-                                .bind(ConflictKind::ConversationContactMismatch)
-                                .bind(w.source)
-                                .bind(&w.external_id)
-                                .bind(linked_contact)
-                                .bind(contact_id)
-                                .bind(w.event_id)
-                                .bind(format!(
-                                    "a conversa {} do Chatwoot já está ligada a outro \
-                                contato",
-                                    w.chatwoot_conversation_id
-                                ))
-                                .bind(now)
-                                .execute(&mut *sp)
-                                .await?;
-                            ConversationLink::Conflict
-                        } else if linked_deal != Some(deal_id) {
-                            sqlx::query(
-                                "UPDATE conversations SET deal_id = $1, session_key = $2, updated_at = $3 \
-                             WHERE organization_id = $4 AND chatwoot_conversation_id = $5",
-                            )
-                            .bind(deal_id)
-                            .bind(&w.session_key)
-                            .bind(now)
+                    .fetch_one(&mut *sp)
+                    .await?;
+                    let (link, clash) = link_conversation(w.chatwoot_conversation_id, linked, contact_id, deal_id);
+                    if let Some(clash) = clash {
+                        conflicts.push(clash.kind);
+                        sqlx::query(CONFLICT_SQL)
                             .bind(w.org_id)
-                            .bind(w.chatwoot_conversation_id)
+                            .bind(clash.kind)
+                            .bind(w.source)
+                            .bind(&w.external_id)
+                            .bind(clash.contact_id)
+                            .bind(clash.other_contact_id)
+                            .bind(w.event_id)
+                            .bind(&clash.detail)
+                            .bind(now)
                             .execute(&mut *sp)
                             .await?;
-                            ConversationLink::Relinked
-                        } else {
-                            ConversationLink::Linked
-                        }
-                    };
-                    Ok(Applied {
-                        contact_id,
-                        contact_created,
-                        deal_id,
-                        deal_created,
-                        stage_key,
-                        conversation,
-                        conflicts,
-                        identity_us,
-                        deal_us,
-                        conversation_us: micros(t),
-                    })
-                }
-                .await;
+                    }
+                    if link == ConversationLink::Relinked {
+                        sqlx::query(
+                            "UPDATE conversations SET deal_id = $1, session_key = $2, updated_at = $3 \
+                             WHERE organization_id = $4 AND chatwoot_conversation_id = $5",
+                        )
+                        .bind(deal_id)
+                        .bind(&w.session_key)
+                        .bind(now)
+                        .bind(w.org_id)
+                        .bind(w.chatwoot_conversation_id)
+                        .execute(&mut *sp)
+                        .await?;
+                    }
+                    link
+                };
+                Ok(Applied {
+                    contact_id,
+                    contact_created,
+                    deal_id,
+                    deal_created,
+                    stage_key,
+                    conversation,
+                    conflicts,
+                    identity_us,
+                    deal_us,
+                    conversation_us: micros(t),
+                })
+            }
+            .await;
             match result {
                 Ok(applied) => {
                     sp.commit().await?;

@@ -1,0 +1,87 @@
+//! The deal a message lands on and how its conversation is linked: a contact has at most
+//! one open deal per board (the database's partial unique index keeps it so under races);
+//! Chatwoot's conversation points at its contact's current open deal and never changes
+//! contact.
+
+use super::identity::conflict::Clash;
+
+/// Which deal a message of the contact goes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DealChoice {
+    /// The contact's open deal on the board, at its stage.
+    Existing { id: i64, stage_key: String },
+    /// None is open (never was, or the last one was won or lost): a new one opens on the
+    /// board's first stage, with that stage as its first move.
+    Open,
+}
+
+/// `open` is the contact's open deal on the board and its stage key, if any.
+pub fn choose_deal(open: Option<(i64, String)>) -> DealChoice {
+    match open {
+        Some((id, stage_key)) => DealChoice::Existing { id, stage_key },
+        None => DealChoice::Open,
+    }
+}
+
+/// What happened to the link between Chatwoot's conversation and Ponte's contact and deal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConversationLink {
+    Created,
+    Linked,
+    /// Same contact, now pointing at its current open deal (the old one was closed).
+    Relinked,
+    /// Chatwoot's conversation is linked to another contact: left alone, conflict logged.
+    Conflict,
+}
+
+/// Decides the link of a conversation Ponte already knows (`linked_contact`,
+/// `linked_deal`) for a message of `contact` whose open deal is `deal`; a conflict carries
+/// the clash to record.
+pub fn link_conversation(
+    conversation: i64,
+    (linked_contact, linked_deal): (i64, Option<i64>),
+    contact: i64,
+    deal: i64,
+) -> (ConversationLink, Option<Clash>) {
+    if linked_contact != contact {
+        (ConversationLink::Conflict, Some(Clash::conversation_contact_mismatch(conversation, linked_contact, contact)))
+    } else if linked_deal != Some(deal) {
+        (ConversationLink::Relinked, None)
+    } else {
+        (ConversationLink::Linked, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ConflictKind;
+
+    #[test]
+    fn an_open_deal_is_used_and_none_open_opens_one() {
+        assert_eq!(choose_deal(Some((4, "novo".into()))), DealChoice::Existing { id: 4, stage_key: "novo".into() });
+        assert_eq!(choose_deal(None), DealChoice::Open);
+    }
+
+    #[test]
+    fn a_known_conversation_of_the_same_contact_and_deal_is_linked() {
+        assert_eq!(link_conversation(42, (5, Some(8)), 5, 8), (ConversationLink::Linked, None));
+    }
+
+    #[test]
+    fn a_conversation_whose_deal_was_closed_moves_to_the_open_one() {
+        assert_eq!(link_conversation(42, (5, Some(8)), 5, 9), (ConversationLink::Relinked, None));
+        assert_eq!(link_conversation(42, (5, None), 5, 9), (ConversationLink::Relinked, None));
+    }
+
+    #[test]
+    fn a_conversation_of_another_contact_is_left_alone_and_recorded() {
+        let (link, clash) = link_conversation(42, (5, Some(8)), 6, 9);
+        assert_eq!(link, ConversationLink::Conflict);
+        let clash = clash.expect("a clash to record");
+        assert_eq!(
+            (clash.kind, clash.contact_id, clash.other_contact_id),
+            (ConflictKind::ConversationContactMismatch, 5, 6)
+        );
+    }
+}
