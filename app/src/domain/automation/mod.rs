@@ -353,7 +353,8 @@ fn deactivated(workflow: &str) -> Note {
     Note::new(NoteCode::WorkflowDeactivated).with("workflow", workflow)
 }
 
-/// Rollback, in this order: deactivate v2 in n8n, activate the fallback, switch Ponte's
+/// Refused (`nothing_to_roll_back`) when the org has no v2 workflow installed and does not
+/// hand events to v2. Rollback, in this order: deactivate v2 in n8n, activate the fallback, switch Ponte's
 /// hand-off to the fallback (or pause it when there is none), open an incident. Ponte's
 /// own switch runs even when n8n fails, so the v2 workflow stops receiving events whatever
 /// n8n says; every step's outcome is recorded and returned.
@@ -366,6 +367,13 @@ pub async fn rollback(
     let org = orgs::row_by_slug(svc, slug).await?;
     let reason = input.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
     let row = store::n8n::get(&svc.db, org.id).await?;
+    // Nothing to cut off: no v2 workflow in n8n and no hand-off to v2. A rollback would
+    // report success and open an empty incident.
+    let v2_installed = row.as_ref().is_some_and(|r| r.v2_workflow_id.is_some());
+    let mode = store::automation::get(&svc.db, org.id).await?.map(|a| a.mode);
+    if !v2_installed && mode != Some(AutomationMode::V2) {
+        return Err(DomainError::Rejected(ErrorCode::NothingToRollBack));
+    }
     let mut steps = Steps(Vec::new());
     let client = row.as_ref().map(|r| n8n_client(svc, r)).transpose()?;
     match (&client, row.as_ref().and_then(|r| r.v2_workflow_id.as_ref())) {
