@@ -52,7 +52,7 @@ test("an operator rolls an org's automation back and forward from the portal, wi
   await expect(page.locator("#tokens tbody tr")).toHaveCount(2);
 
   // And forward again.
-  await page.getByRole("button", { name: "Ativar v2 (roll forward)" }).click();
+  await page.getByRole("button", { name: "Reativar o v2" }).click();
   await expect(page.locator("#automation-mode")).toHaveAttribute("data-mode", "v2");
   await expect(page.locator("#v2-state")).toHaveAttribute("data-active", "true");
 });

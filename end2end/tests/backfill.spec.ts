@@ -88,7 +88,7 @@ test("an operator imports a client's base, runs the backfill and reconciles a cl
   await expect(progress.locator(".conflicts")).toHaveText("2");
   await expect(progress.locator(".invalid")).toHaveText("1");
   await expect(page.locator("#open-tasks")).toHaveAttribute("data-count", "2");
-  const runReport = await page.request.get((await page.locator("#backfill-history .report-link").getAttribute("href"))!);
+  const runReport = await page.request.get((await page.locator("#backfill-history .report-link").first().getAttribute("href"))!);
   expect(await runReport.text()).toContain("duplicate_phone");
 
   // Reconciliation: both contacts side by side; link the number to the second one.

@@ -87,7 +87,7 @@ test("an operator sees a failed event, its steps and error, and reprocesses it a
   // Filter by status (a GET form: works with and without JavaScript).
   await page.locator("select[name=status]").selectOption("done");
   await page.getByRole("button", { name: "Filtrar" }).click();
-  await expect(page.locator("#no-events")).toHaveText("Nenhum evento com estes filtros.");
+  await expect(page.locator("#no-events .empty-title")).toHaveText("Nenhum evento com estes filtros.");
   await page.locator("select[name=status]").selectOption("failed");
   await page.getByRole("button", { name: "Filtrar" }).click();
   await expect(page.locator(`tr[data-event="${eventId}"]`)).toBeVisible();
