@@ -88,7 +88,7 @@ pub async fn conflicts(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page
             contact_id: r.contact_id,
             other_contact_id: r.other_contact_id,
             event_id: r.event_id,
-            detail: r.detail.as_deref().map(Note::from_stored),
+            detail: r.detail,
             status: r.status,
             created_at: r.created_at,
         })

@@ -59,7 +59,7 @@ pub struct N8nView {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionStep {
-    pub step: String,
+    pub step: ActionStepKind,
     pub ok: bool,
     pub detail: Note,
 }
@@ -129,6 +129,19 @@ string_enum! {
     pub enum ActionKind(ValueInvalid) {
         Rollback = "rollback",
         RollForward = "roll_forward",
+    }
+}
+
+string_enum! {
+    /// One step of a rollback or roll-forward, in n8n or in Ponte.
+    pub enum ActionStepKind(ValueInvalid) {
+        DeactivateV2 = "deactivate_v2",
+        ActivateFallback = "activate_fallback",
+        DeactivateFallback = "deactivate_fallback",
+        ActivateV2 = "activate_v2",
+        /// Ponte's own hand-off mode.
+        SetMode = "set_mode",
+        OpenIncident = "open_incident",
     }
 }
 

@@ -18,10 +18,8 @@ pub struct WebhookAck {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventStep {
     pub attempt: i64,
-    /// `received`, `classify`, `identity`, `deal`, `conversation`, `forward`.
-    pub step: String,
-    /// e.g. `created`, `resolved`, `ensured`, `forwarded`, `skipped`, `failed`.
-    pub outcome: String,
+    pub step: PipelineStep,
+    pub outcome: StepOutcome,
     pub detail: Option<Note>,
     pub duration_us: i64,
     pub at: i64,
@@ -57,6 +55,41 @@ pub struct ReprocessRange {
     /// Epoch milliseconds or RFC 3339.
     pub from: serde_json::Value,
     pub to: serde_json::Value,
+}
+
+string_enum! {
+    /// A stage of an event's processing, as its steps record it (in this order).
+    pub enum PipelineStep(ValueInvalid) {
+        /// The delivery was stored (the event row itself, shown as the first step).
+        Received = "received",
+        /// Customer message or not, which channel.
+        Classify = "classify",
+        Identity = "identity",
+        Deal = "deal",
+        Conversation = "conversation",
+        /// The hand-off to the org's automation.
+        Forward = "forward",
+    }
+}
+
+string_enum! {
+    /// How a step ended.
+    pub enum StepOutcome(ValueInvalid) {
+        Stored = "stored",
+        /// A customer message, processed further.
+        Inbound = "inbound",
+        Skipped = "skipped",
+        Created = "created",
+        /// The contact already existed.
+        Resolved = "resolved",
+        /// The open deal already existed.
+        Ensured = "ensured",
+        Linked = "linked",
+        Relinked = "relinked",
+        Conflict = "conflict",
+        Forwarded = "forwarded",
+        Failed = "failed",
+    }
 }
 
 string_enum! {

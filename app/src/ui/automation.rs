@@ -6,7 +6,9 @@ use super::components::time::Time;
 use super::components::{action_error, allowed, note_text, EmptyState, ErrorBox, FieldMessage, FormMessage, PageHead};
 use crate::api::automation::{automation_page, CreateOrgToken, RevokeOrgToken, RollForwardOrg, RollbackOrg};
 use crate::i18n::*;
-use crate::model::{ActionKind, ActionOutcome, ActionReport, AutomationMode, IncidentStatus, Role, ToolOutcome};
+use crate::model::{
+    ActionKind, ActionOutcome, ActionReport, ActionStepKind, AutomationMode, IncidentStatus, Role, ToolOutcome,
+};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -30,6 +32,17 @@ fn action_label(i18n: leptos_i18n::I18nContext<Locale>, action: ActionKind) -> S
     match action {
         ActionKind::Rollback => t_string!(i18n, automation.action_rollback).to_string(),
         ActionKind::RollForward => t_string!(i18n, automation.action_roll_forward).to_string(),
+    }
+}
+
+fn step_label(i18n: leptos_i18n::I18nContext<Locale>, step: ActionStepKind) -> String {
+    match step {
+        ActionStepKind::DeactivateV2 => t_string!(i18n, automation.step_deactivate_v2).to_string(),
+        ActionStepKind::ActivateFallback => t_string!(i18n, automation.step_activate_fallback).to_string(),
+        ActionStepKind::DeactivateFallback => t_string!(i18n, automation.step_deactivate_fallback).to_string(),
+        ActionStepKind::ActivateV2 => t_string!(i18n, automation.step_activate_v2).to_string(),
+        ActionStepKind::SetMode => t_string!(i18n, automation.step_set_mode).to_string(),
+        ActionStepKind::OpenIncident => t_string!(i18n, automation.step_open_incident).to_string(),
     }
 }
 
@@ -69,8 +82,8 @@ fn Report(report: ActionReport) -> impl IntoView {
                     .into_iter()
                     .map(|s| {
                         view! {
-                            <li data-step=s.step.clone() data-ok=s.ok.to_string() class=if s.ok { "ok" } else { "error-text" }>
-                                <code>{s.step.clone()}</code>
+                            <li data-step=s.step.as_str() data-ok=s.ok.to_string() class=if s.ok { "ok" } else { "error-text" }>
+                                {let step = s.step; move || step_label(i18n, step)}
                                 " — "
                                 {note_text(i18n, Some(s.detail.clone()))}
                             </li>

@@ -5,7 +5,7 @@ use super::components::time::Time;
 use super::components::{action_error, allowed, note_text, source_label, EmptyState, ErrorBox, FormMessage, PageHead};
 use crate::api::events::{get_event, list_events, ReprocessEvent, ReprocessFailed};
 use crate::i18n::*;
-use crate::model::{AuthMode, EventStatus, EventView, Role, Source};
+use crate::model::{AuthMode, EventStatus, EventView, PipelineStep, Role, Source, StepOutcome};
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
@@ -30,6 +30,33 @@ fn status_label(i18n: I18nContext<Locale>, status: EventStatus) -> String {
         EventStatus::Ignored => t_string!(i18n, events.status_ignored).to_string(),
         EventStatus::Failed => t_string!(i18n, events.status_failed).to_string(),
         EventStatus::Dead => t_string!(i18n, events.status_dead).to_string(),
+    }
+}
+
+fn step_label(i18n: I18nContext<Locale>, step: PipelineStep) -> String {
+    match step {
+        PipelineStep::Received => t_string!(i18n, events.step_received).to_string(),
+        PipelineStep::Classify => t_string!(i18n, events.step_classify).to_string(),
+        PipelineStep::Identity => t_string!(i18n, events.step_identity).to_string(),
+        PipelineStep::Deal => t_string!(i18n, events.step_deal).to_string(),
+        PipelineStep::Conversation => t_string!(i18n, events.step_conversation).to_string(),
+        PipelineStep::Forward => t_string!(i18n, events.step_forward).to_string(),
+    }
+}
+
+fn outcome_label(i18n: I18nContext<Locale>, outcome: StepOutcome) -> String {
+    match outcome {
+        StepOutcome::Stored => t_string!(i18n, events.outcome_stored).to_string(),
+        StepOutcome::Inbound => t_string!(i18n, events.outcome_inbound).to_string(),
+        StepOutcome::Skipped => t_string!(i18n, events.outcome_skipped).to_string(),
+        StepOutcome::Created => t_string!(i18n, events.outcome_created).to_string(),
+        StepOutcome::Resolved => t_string!(i18n, events.outcome_resolved).to_string(),
+        StepOutcome::Ensured => t_string!(i18n, events.outcome_ensured).to_string(),
+        StepOutcome::Linked => t_string!(i18n, events.outcome_linked).to_string(),
+        StepOutcome::Relinked => t_string!(i18n, events.outcome_relinked).to_string(),
+        StepOutcome::Conflict => t_string!(i18n, events.outcome_conflict).to_string(),
+        StepOutcome::Forwarded => t_string!(i18n, events.outcome_forwarded).to_string(),
+        StepOutcome::Failed => t_string!(i18n, events.outcome_failed).to_string(),
     }
 }
 
@@ -324,10 +351,10 @@ pub fn EventPage() -> impl IntoView {
                                     {e.steps
                                         .iter()
                                         .map(|s| view! {
-                                            <tr data-step=s.step.clone() data-outcome=s.outcome.clone()>
+                                            <tr data-step=s.step.as_str() data-outcome=s.outcome.as_str()>
                                                 <td>{s.attempt}</td>
-                                                <td>{s.step.clone()}</td>
-                                                <td>{s.outcome.clone()}</td>
+                                                <td>{let step = s.step; move || step_label(i18n, step)}</td>
+                                                <td>{let outcome = s.outcome; move || outcome_label(i18n, outcome)}</td>
                                                 <td>{note_text(i18n, s.detail.clone())}</td>
                                                 <td>{duration_text(s.duration_us)}</td>
                                             </tr>

@@ -304,9 +304,18 @@ async fn a_wave_of_orgs_runs_and_is_watched(engine: Engine) {
     assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
     let csv = res.text().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert!(lines[0].contains("tipo,contato_id"), "{csv}");
+    assert!(lines[0].contains("tipo,codigo,contato_id"), "{csv}");
+    assert!(lines[0].ends_with(",detalhe,situacao"), "{csv}");
     assert!(csv.contains("duplicate_phone") && csv.contains("invalid_phone") && csv.contains("empty_phone"), "{csv}");
     assert!(csv.contains("Sem telefone") && csv.contains(",abc,"), "{csv}");
+    // The values people read are Portuguese: the kind, the detail and the status.
+    assert!(csv.contains("Dois contatos com o mesmo número,duplicate_phone,"), "{csv}");
+    assert!(
+        csv.contains("Telefone inválido,invalid_phone,") && csv.contains("Contato sem telefone,empty_phone,"),
+        "{csv}"
+    );
+    assert!(csv.contains("dois contatos da organização têm este número"), "{csv}");
+    assert!(lines[1..].iter().all(|l| l.ends_with(",aberta") || l.ends_with(",resolvida")), "{csv}");
     let res = http()
         .get(app.url(&format!("/api/v1/admin/orgs/coronel/backfill/{}/report", r.id)))
         .bearer_auth(&key)

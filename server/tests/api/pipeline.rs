@@ -679,6 +679,8 @@ async fn an_existing_link_is_never_overwritten(engine: Engine) {
     let conflicts = list(&app, &key, "coronel", "identity-conflicts").await;
     assert_eq!(conflicts.len(), 1);
     assert_eq!(conflicts[0]["kind"], "conversation_contact_mismatch");
+    assert_eq!(conflicts[0]["detail"]["code"], "conversation_linked_elsewhere", "{}", conflicts[0]);
+    assert!(conflicts[0]["detail"]["message"].as_str().unwrap().contains("já está ligada a outro contato"));
     assert_eq!(conflicts[0]["contact_id"], first);
     assert_eq!(conflicts[0]["status"], "open");
 }

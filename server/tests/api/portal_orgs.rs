@@ -228,7 +228,25 @@ async fn automation_page_roles(engine: Engine) {
     let html = res.text().await.unwrap();
     assert!(html.contains("Automação") && !html.contains("rollback-start"), "viewers see no rollback button");
     let operator = app.logged_in(Role::Operator).await;
-    // Without n8n a rollback still pauses the hand-off and opens an incident.
+    // With no v2 workflow and no hand-off to v2 there is nothing to roll back: refused,
+    // and no incident is opened.
+    let res = app.server_fn(&operator, "rollback_org", &[("slug", "coronel"), ("reason", "teste")]).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let body = json(res).await;
+    assert_eq!(error_code(&body), "nothing_to_roll_back");
+    assert!(body["message"].as_str().unwrap().starts_with("Não há o que reverter"), "{body}");
+    let page = json(app.server_fn(&operator, "automation_page", &[("slug", "coronel")]).await).await;
+    assert!(page["status"]["incidents"].as_array().unwrap().is_empty(), "{page}");
+    // Without n8n a rollback of an org handing events to v2 still pauses the hand-off and
+    // opens an incident.
+    let (status, _) = crate::common::chatwoot::set_automation(
+        &app,
+        &key,
+        "coronel",
+        serde_json::json!({"mode": "v2", "v2_url": "http://127.0.0.1:9/v2"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
     let res = app.server_fn(&operator, "rollback_org", &[("slug", "coronel"), ("reason", "teste")]).await;
     assert_eq!(res.status(), StatusCode::OK);
     let report = json(res).await;

@@ -333,12 +333,12 @@ pub async fn install(
 struct Steps(Vec<ActionStep>);
 
 impl Steps {
-    fn push(&mut self, step: &str, result: Result<Note, Note>) {
+    fn push(&mut self, step: ActionStepKind, result: Result<Note, Note>) {
         let (ok, detail) = match result {
             Ok(d) => (true, d),
             Err(d) => (false, d),
         };
-        self.0.push(ActionStep { step: step.into(), ok, detail });
+        self.0.push(ActionStep { step, ok, detail });
     }
     fn ok(&self) -> bool {
         self.0.iter().all(|s| s.ok)
@@ -353,7 +353,8 @@ fn deactivated(workflow: &str) -> Note {
     Note::new(NoteCode::WorkflowDeactivated).with("workflow", workflow)
 }
 
-/// Rollback, in this order: deactivate v2 in n8n, activate the fallback, switch Ponte's
+/// Refused (`nothing_to_roll_back`) when the org has no v2 workflow installed and does not
+/// hand events to v2. Rollback, in this order: deactivate v2 in n8n, activate the fallback, switch Ponte's
 /// hand-off to the fallback (or pause it when there is none), open an incident. Ponte's
 /// own switch runs even when n8n fails, so the v2 workflow stops receiving events whatever
 /// n8n says; every step's outcome is recorded and returned.
@@ -366,18 +367,29 @@ pub async fn rollback(
     let org = orgs::row_by_slug(svc, slug).await?;
     let reason = input.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
     let row = store::n8n::get(&svc.db, org.id).await?;
+    // Nothing to cut off: no v2 workflow in n8n and no hand-off to v2. A rollback would
+    // report success and open an empty incident.
+    let v2_installed = row.as_ref().is_some_and(|r| r.v2_workflow_id.is_some());
+    let mode = store::automation::get(&svc.db, org.id).await?.map(|a| a.mode);
+    if !v2_installed && mode != Some(AutomationMode::V2) {
+        return Err(DomainError::Rejected(ErrorCode::NothingToRollBack));
+    }
     let mut steps = Steps(Vec::new());
     let client = row.as_ref().map(|r| n8n_client(svc, r)).transpose()?;
     match (&client, row.as_ref().and_then(|r| r.v2_workflow_id.as_ref())) {
-        (Some(c), Some(id)) => steps
-            .push("deactivate_v2", c.deactivate(id).await.map(|_| deactivated(id)).map_err(|e| n8n_note(org.id, e))),
-        _ => steps.push("deactivate_v2", Ok(Note::new(NoteCode::NoV2Workflow))),
+        (Some(c), Some(id)) => steps.push(
+            ActionStepKind::DeactivateV2,
+            c.deactivate(id).await.map(|_| deactivated(id)).map_err(|e| n8n_note(org.id, e)),
+        ),
+        _ => steps.push(ActionStepKind::DeactivateV2, Ok(Note::new(NoteCode::NoV2Workflow))),
     }
     let fallback_id = row.as_ref().and_then(|r| r.fallback_workflow_id.clone());
     match (&client, &fallback_id) {
-        (Some(c), Some(id)) => steps
-            .push("activate_fallback", c.activate(id).await.map(|_| activated(id)).map_err(|e| n8n_note(org.id, e))),
-        _ => steps.push("activate_fallback", Ok(Note::new(NoteCode::NoFallbackWorkflow))),
+        (Some(c), Some(id)) => steps.push(
+            ActionStepKind::ActivateFallback,
+            c.activate(id).await.map(|_| activated(id)).map_err(|e| n8n_note(org.id, e)),
+        ),
+        _ => steps.push(ActionStepKind::ActivateFallback, Ok(Note::new(NoteCode::NoFallbackWorkflow))),
     }
     let current = store::automation::get(&svc.db, org.id).await?;
     let has_fallback_url = current.as_ref().is_some_and(|c| c.fallback_url.is_some());
@@ -394,7 +406,7 @@ pub async fn rollback(
     automation.mode = mode;
     automation.updated_at = svc.now();
     steps.push(
-        "set_mode",
+        ActionStepKind::SetMode,
         store::automation::put(&svc.db, &automation)
             .await
             .map(|_| mode_note(mode))
@@ -404,7 +416,7 @@ pub async fn rollback(
     let incident = store::n8n::open_incident(&svc.db, org.id, &title, reason.as_deref(), &actor.0, svc.now()).await;
     let incident_id = incident.as_ref().ok().copied();
     steps.push(
-        "open_incident",
+        ActionStepKind::OpenIncident,
         incident
             .map(|id| Note::new(NoteCode::IncidentOpened).with("incident", id))
             .map_err(|e| storage_note(org.id, e)),
@@ -421,14 +433,14 @@ pub async fn roll_forward(svc: &Services, actor: &Actor, slug: &str) -> Result<A
     let mut steps = Steps(Vec::new());
     match &row.fallback_workflow_id {
         Some(id) => steps.push(
-            "deactivate_fallback",
+            ActionStepKind::DeactivateFallback,
             client.deactivate(id).await.map(|_| deactivated(id)).map_err(|e| n8n_note(org.id, e)),
         ),
-        None => steps.push("deactivate_fallback", Ok(Note::new(NoteCode::NoFallbackWorkflow))),
+        None => steps.push(ActionStepKind::DeactivateFallback, Ok(Note::new(NoteCode::NoFallbackWorkflow))),
     }
     let v2 = client.activate(&v2_id).await.map(|_| activated(&v2_id)).map_err(|e| n8n_note(org.id, e));
     let v2_on = v2.is_ok();
-    steps.push("activate_v2", v2);
+    steps.push(ActionStepKind::ActivateV2, v2);
     // Events go to v2 only once n8n has it active; otherwise the mode is left as it was.
     if v2_on {
         let mut automation =
@@ -436,14 +448,14 @@ pub async fn roll_forward(svc: &Services, actor: &Actor, slug: &str) -> Result<A
         automation.mode = AutomationMode::V2;
         automation.updated_at = svc.now();
         steps.push(
-            "set_mode",
+            ActionStepKind::SetMode,
             store::automation::put(&svc.db, &automation)
                 .await
                 .map(|_| mode_note(AutomationMode::V2))
                 .map_err(|e| storage_note(org.id, e)),
         );
     } else {
-        steps.push("set_mode", Err(Note::new(NoteCode::ModeUnchanged)));
+        steps.push(ActionStepKind::SetMode, Err(Note::new(NoteCode::ModeUnchanged)));
     }
     finish_action(svc, actor, org.id, ActionKind::RollForward, None, steps, None).await
 }

@@ -14,8 +14,8 @@ use super::error::DomainError;
 use super::store::{self, webhooks::EventFilter, webhooks::NewEvent};
 use super::{orgs, Actor, Services};
 use crate::model::{
-    AuthMode, ErrorCode, EventStatus, EventStep, EventView, Note, NoteCode, OrgId, Page, ReprocessResult, Source,
-    WebhookAck,
+    AuthMode, ErrorCode, EventStatus, EventStep, EventView, Note, NoteCode, OrgId, Page, PipelineStep, ReprocessResult,
+    Source, StepOutcome, WebhookAck,
 };
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
@@ -214,8 +214,8 @@ fn event_view(r: store::webhooks::EventRow, mut steps: Vec<EventStep>, with_payl
         0,
         EventStep {
             attempt: 0,
-            step: "received".into(),
-            outcome: "stored".into(),
+            step: PipelineStep::Received,
+            outcome: StepOutcome::Stored,
             detail: r.delivery_id.clone().map(|d| Note::new(NoteCode::Delivery).with("delivery", d)),
             duration_us: 0,
             at: r.received_at,

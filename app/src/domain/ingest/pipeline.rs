@@ -18,7 +18,7 @@ use crate::domain::store::crm::{Applied, InboundWork};
 use crate::domain::store::queue::{ClaimedRow, NewStep, Outcome};
 use crate::domain::store::{self};
 use crate::domain::Services;
-use crate::model::{AutomationMode, ConflictKind, EventStatus, Note, NoteCode, Source};
+use crate::model::{AutomationMode, ConflictKind, EventStatus, Note, NoteCode, PipelineStep, Source, StepOutcome};
 use futures::StreamExt;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -98,13 +98,13 @@ struct Plan {
 }
 
 impl Plan {
-    fn step(&mut self, step: &'static str, outcome: &'static str, detail: Option<Note>, started: Instant) {
+    fn step(&mut self, step: PipelineStep, outcome: StepOutcome, detail: Option<Note>, started: Instant) {
         let duration_us = started.elapsed().as_micros().min(i64::MAX as u128) as i64;
         self.steps.push(NewStep { step, outcome, detail, duration_us });
     }
 
-    fn fail(&mut self, step: &'static str, error: Note, started: Instant) {
-        self.step(step, "failed", Some(error.clone()), started);
+    fn fail(&mut self, step: PipelineStep, error: Note, started: Instant) {
+        self.step(step, StepOutcome::Failed, Some(error.clone()), started);
         self.state = State::Failed(error);
     }
 }
@@ -172,28 +172,30 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
         let t = Instant::now();
         let mut plan = Plan { row, steps: Vec::new(), source: None, state: State::Ignored };
         let Some(ctx) = orgs.get(&plan.row.organization_id).and_then(Option::as_ref) else {
-            plan.fail("classify", Note::new(NoteCode::OrgNotFound), t);
+            plan.fail(PipelineStep::Classify, Note::new(NoteCode::OrgNotFound), t);
             plans.push(plan);
             continue;
         };
         let payload: Value = match serde_json::from_str(&plan.row.payload) {
             Ok(v) => v,
             Err(_) => {
-                plan.fail("classify", Note::new(NoteCode::PayloadUnreadable), t);
+                plan.fail(PipelineStep::Classify, Note::new(NoteCode::PayloadUnreadable), t);
                 plans.push(plan);
                 continue;
             }
         };
         match classify(&payload, &ctx.inboxes) {
-            Err(skip) => plan.step("classify", "skipped", Some(skip_note(skip, &plan.row.event)), t),
+            Err(skip) => {
+                plan.step(PipelineStep::Classify, StepOutcome::Skipped, Some(skip_note(skip, &plan.row.event)), t)
+            }
             Ok(inbound) => {
                 let (key, alt, note) = identity_key(&inbound);
                 let source = inbound.source;
                 plan.source = Some(source);
                 let detail = Note::new(note).with("source", source).with("inbox", inbound.inbox_id);
-                plan.step("classify", "inbound", Some(detail), t);
+                plan.step(PipelineStep::Classify, StepOutcome::Inbound, Some(detail), t);
                 match ctx.intake {
-                    None => plan.fail("deal", Note::new(NoteCode::NoDefaultBoard), t),
+                    None => plan.fail(PipelineStep::Deal, Note::new(NoteCode::NoDefaultBoard), t),
                     Some((board_id, first_stage_id)) => {
                         let session_key = format!("{source}:{key}");
                         let phone = match (inbound.source, &alt) {
@@ -263,12 +265,12 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
         match &applied[*work] {
             Err(e) => {
                 let e = e.clone();
-                plan.fail("identity", e, t);
+                plan.fail(PipelineStep::Identity, e, t);
             }
             Ok(a) => {
                 let (identity, deal) = (
-                    if a.contact_created { "created" } else { "resolved" },
-                    if a.deal_created { "created" } else { "ensured" },
+                    if a.contact_created { StepOutcome::Created } else { StepOutcome::Resolved },
+                    if a.deal_created { StepOutcome::Created } else { StepOutcome::Ensured },
                 );
                 // A conflict is named on the step it concerns: two contacts for the number
                 // on the identity, a conversation of another contact on the conversation.
@@ -279,28 +281,28 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
                 };
                 let id_detail = Note::new(id_code).with("contact", a.contact_id).with("session", session_key);
                 plan.steps.push(NewStep {
-                    step: "identity",
+                    step: PipelineStep::Identity,
                     outcome: identity,
                     detail: Some(id_detail),
                     duration_us: a.identity_us,
                 });
                 plan.steps.push(NewStep {
-                    step: "deal",
+                    step: PipelineStep::Deal,
                     outcome: deal,
                     detail: Some(Note::new(NoteCode::Deal).with("deal", a.deal_id).with("stage", &a.stage_key)),
                     duration_us: a.deal_us,
                 });
                 let link = match a.conversation {
-                    ConversationLink::Created => "created",
-                    ConversationLink::Linked => "linked",
-                    ConversationLink::Relinked => "relinked",
-                    ConversationLink::Conflict => "conflict",
+                    ConversationLink::Created => StepOutcome::Created,
+                    ConversationLink::Linked => StepOutcome::Linked,
+                    ConversationLink::Relinked => StepOutcome::Relinked,
+                    ConversationLink::Conflict => StepOutcome::Conflict,
                 };
                 plan.steps.push(NewStep {
-                    step: "conversation",
+                    step: PipelineStep::Conversation,
                     outcome: link,
                     detail: Some(
-                        Note::new(if link == "conflict" {
+                        Note::new(if link == StepOutcome::Conflict {
                             NoteCode::ConversationConflict
                         } else {
                             NoteCode::Conversation
@@ -310,11 +312,16 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
                     duration_us: a.conversation_us,
                 });
                 if forwarded_before.contains(&plan.row.id) {
-                    plan.step("forward", "skipped", Some(Note::new(NoteCode::AlreadyForwarded)), t);
+                    plan.step(
+                        PipelineStep::Forward,
+                        StepOutcome::Skipped,
+                        Some(Note::new(NoteCode::AlreadyForwarded)),
+                        t,
+                    );
                     continue;
                 }
                 match forward::target(ctx.automation.as_ref()) {
-                    Err(why) => plan.step("forward", "skipped", Some(why.note()), t),
+                    Err(why) => plan.step(PipelineStep::Forward, StepOutcome::Skipped, Some(why.note()), t),
                     Ok(target) => {
                         let body = forward::body(&ctx.slug, plan.row.id, payload, inbound, session_key, a);
                         jobs.push((i, plan.row.id, target, body));
@@ -339,12 +346,12 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
         let plan = &mut plans[i];
         match r {
             Ok(status) => plan.step(
-                "forward",
-                "forwarded",
+                PipelineStep::Forward,
+                StepOutcome::Forwarded,
                 Some(Note::new(NoteCode::Forwarded).with("target", kind).with("status", status)),
                 t,
             ),
-            Err(e) => plan.fail("forward", e, t),
+            Err(e) => plan.fail(PipelineStep::Forward, e, t),
         }
     }
 

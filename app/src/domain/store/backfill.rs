@@ -1,7 +1,7 @@
 //! WhatsApp identity backfill: runs with their checkpoint, and the batch write.
 
 use super::{json_rows, json_values, on_db, sql_strings, Db, WritePool};
-use crate::model::{ConflictKind, Note, NoteCode, RunStatus};
+use crate::model::{ConflictKind, ConflictStatus, Note, NoteCode, RunStatus};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -148,7 +148,7 @@ pub struct ReportLine {
     pub phone_raw: Option<String>,
     pub external_id: String,
     pub detail: Option<Note>,
-    pub status: String,
+    pub status: ConflictStatus,
 }
 
 /// The run's report lines: what it recorded, then the org's contacts without a phone.

@@ -84,6 +84,8 @@ text_column!(
     Role,
     OrgStatus,
     EventStatus,
+    PipelineStep,
+    StepOutcome,
     Source,
     DealStatus,
     ConflictKind,

@@ -6,7 +6,7 @@
 use super::{on_db, Db, WritePool};
 use crate::domain::deals::{choose_deal, link_conversation, ConversationLink, DealChoice};
 use crate::domain::identity::resolve::{resolve, Creation};
-use crate::model::{ConflictKind, ConflictStatus, DealStatus, Source};
+use crate::model::{ConflictKind, ConflictStatus, DealStatus, Note, Source};
 use std::time::Instant;
 
 /// What one inbound message needs written, already classified and normalized.
@@ -445,7 +445,7 @@ pub struct ConflictRow {
     pub contact_id: Option<i64>,
     pub other_contact_id: Option<i64>,
     pub event_id: Option<i64>,
-    pub detail: Option<String>,
+    pub detail: Option<Note>,
     pub status: ConflictStatus,
     pub created_at: i64,
 }

@@ -7,7 +7,7 @@
 //! the single UPDATE … RETURNING is already atomic there.
 
 use super::{json_ids, on_db, sql_strings, Db, WritePool};
-use crate::model::{EventStatus, Note, Source};
+use crate::model::{EventStatus, Note, PipelineStep, Source, StepOutcome};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClaimedRow {
@@ -73,8 +73,8 @@ pub async fn claim(
 /// One step of one attempt, as recorded.
 #[derive(Debug, Clone)]
 pub struct NewStep {
-    pub step: &'static str,
-    pub outcome: &'static str,
+    pub step: PipelineStep,
+    pub outcome: StepOutcome,
     pub detail: Option<Note>,
     pub duration_us: i64,
 }
@@ -158,8 +158,8 @@ pub async fn already_forwarded(db: &Db, ids: &[i64]) -> Result<Vec<i64>, sqlx::E
 pub struct StepRow {
     pub event_id: i64,
     pub attempt: i64,
-    pub step: String,
-    pub outcome: String,
+    pub step: PipelineStep,
+    pub outcome: StepOutcome,
     pub detail: Option<Note>,
     pub duration_us: i64,
     pub at: i64,
