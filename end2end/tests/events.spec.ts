@@ -102,6 +102,18 @@ test("an operator sees a failed event, its steps and error, and reprocesses it a
   await expect(page.locator('#steps tr[data-step="identity"]').first()).toHaveAttribute("data-outcome", "created");
   await expect(page.locator('#steps tr[data-step="forward"]').first()).toHaveAttribute("data-outcome", "failed");
   await expect(page.locator("#payload")).toContainText("Oi, quero reservar uma mesa");
+  // The contact and deal a step names are links to the contact's page.
+  const contactLink = page.locator('#steps tr[data-step="identity"] a[data-param="contact"]').first();
+  await expect(page.locator('#steps tr[data-step="deal"] a[data-param="deal"]').first()).toHaveAttribute(
+    "href",
+    new RegExp(`/orgs/${slug}/contacts/\\d+#deal-\\d+$`),
+  );
+  await contactLink.click();
+  await expect(page).toHaveURL(new RegExp(`/orgs/${slug}/contacts/\\d+$`));
+  await expect(page.locator("#contact-identities")).toContainText("5511987654321");
+  await expect(page.locator("#contact-deals tbody tr")).toHaveCount(1);
+  await page.goBack();
+  await waitForHydration(page);
 
   // Roll the automation back to paused, then reprocess from the portal.
   res = await request.put(`/api/v1/admin/orgs/${slug}/automation`, { headers: auth, data: { mode: "paused" } });

@@ -32,7 +32,7 @@ pub use crm::*;
 pub use error::{AppError, ErrorCode, FieldError};
 pub use events::*;
 pub use ids::*;
-pub use notes::{Note, NoteCode};
+pub use notes::{Note, NoteCode, NotePiece};
 pub use orgs::*;
 pub use page::*;
 pub use reconciliation::*;

@@ -78,6 +78,13 @@ string_enum! {
     }
 }
 
+/// A piece of a note's text: words of the template, or a placeholder's value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NotePiece {
+    Text(String),
+    Param { name: String, value: String },
+}
+
 /// A note: a code and the values of its placeholders.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Note {
@@ -103,19 +110,39 @@ impl Note {
 
     /// The text in `lang`: the code's template with its placeholders filled.
     pub fn text_in(&self, lang: Lang) -> String {
+        self.pieces_in(lang)
+            .into_iter()
+            .map(|p| match p {
+                NotePiece::Text(t) => t,
+                NotePiece::Param { value, .. } => value,
+            })
+            .collect()
+    }
+
+    /// The text in `lang` as pieces: the template's words and each placeholder's value by
+    /// name, so a page can make a contact, deal or event in a note a link.
+    pub fn pieces_in(&self, lang: Lang) -> Vec<NotePiece> {
         let Some(template) = section(lang, "notes").get(self.code.as_str()) else {
-            return self.code.as_str().to_string();
+            return vec![NotePiece::Text(self.code.as_str().to_string())];
         };
-        let mut out = String::with_capacity(template.len() + 16);
+        let mut out = Vec::new();
         let mut rest = template.as_str();
         while let Some(start) = rest.find("{{") {
-            out.push_str(&rest[..start]);
-            let Some(len) = rest[start..].find("}}") else { break };
+            if start > 0 {
+                out.push(NotePiece::Text(rest[..start].to_string()));
+            }
+            let Some(len) = rest[start..].find("}}") else {
+                rest = &rest[start..];
+                break;
+            };
             let name = rest[start + 2..start + len].trim();
-            out.push_str(self.params.get(name).map(String::as_str).unwrap_or_default());
+            let value = self.params.get(name).cloned().unwrap_or_default();
+            out.push(NotePiece::Param { name: name.to_string(), value });
             rest = &rest[start + len + 2..];
         }
-        out.push_str(rest);
+        if !rest.is_empty() {
+            out.push(NotePiece::Text(rest.to_string()));
+        }
         out
     }
 
@@ -235,5 +262,22 @@ mod tests {
         }
         let from_json: Note = serde_json::from_str("\"workflow 7 ativado\"").unwrap();
         assert_eq!(from_json.message(), "workflow 7 ativado");
+    }
+
+    #[test]
+    fn a_note_splits_into_words_and_named_values() {
+        let note = Note::new(NoteCode::Deal).with("deal", 2).with("stage", "proposta").with("contact", 9);
+        assert_eq!(
+            note.pieces_in(Lang::PtBr),
+            vec![
+                NotePiece::Text("negócio ".into()),
+                NotePiece::Param { name: "deal".into(), value: "2".into() },
+                NotePiece::Text(" · etapa ".into()),
+                NotePiece::Param { name: "stage".into(), value: "proposta".into() },
+            ]
+        );
+        // A placeholder without a value is an empty piece; the text still reads.
+        let bare = Note::new(NoteCode::Identity).with("contact", 4);
+        assert_eq!(bare.text_in(Lang::PtBr), "contato 4 · ");
     }
 }

@@ -2,7 +2,9 @@
 //! record (payload, steps, errors), and reprocessing for operators.
 
 use super::components::time::Time;
-use super::components::{action_error, allowed, note_text, source_label, EmptyState, ErrorBox, FormMessage, PageHead};
+use super::components::{
+    action_error, allowed, note_text, source_label, EmptyState, ErrorBox, FormMessage, NoteText, PageHead,
+};
 use crate::api::events::{get_event, list_events, ReprocessEvent, ReprocessFailed};
 use crate::i18n::*;
 use crate::model::{AuthMode, EventStatus, EventView, PipelineStep, Role, Source, StepOutcome};
@@ -324,7 +326,7 @@ pub fn EventPage() -> impl IntoView {
                                 })}
                                 {e.last_error.clone().map(|err| view! {
                                     <dt>{t!(i18n, events.error)}</dt>
-                                    <dd class="error-text" id="event-error">{note_text(i18n, Some(err))}</dd>
+                                    <dd class="error-text" id="event-error"><NoteText note=Some(err) slug=slug() /></dd>
                                 })}
                             </dl>
                             <Show when=move || operator && reprocessable>
@@ -355,7 +357,7 @@ pub fn EventPage() -> impl IntoView {
                                                 <td>{s.attempt}</td>
                                                 <td>{let step = s.step; move || step_label(i18n, step)}</td>
                                                 <td>{let outcome = s.outcome; move || outcome_label(i18n, outcome)}</td>
-                                                <td>{note_text(i18n, s.detail.clone())}</td>
+                                                <td><NoteText note=s.detail.clone() slug=slug() /></td>
                                                 <td>{duration_text(s.duration_us)}</td>
                                             </tr>
                                         })

@@ -5,7 +5,7 @@
 
 use super::components::time::Time;
 use super::components::{
-    action_error, allowed, deal_status_text, note_text, source_label, EmptyState, ErrorBox, FormMessage, PageHead,
+    action_error, allowed, deal_status_text, source_label, EmptyState, ErrorBox, FormMessage, NoteText, PageHead,
 };
 use crate::api::reconciliation::{reconciliation_tasks, ResolveTask};
 use crate::i18n::*;
@@ -121,7 +121,7 @@ fn Task(
                 {task.phone_raw.clone().filter(|r| *r != task.external_id).map(|raw| view! { <span class="muted">{format!(" ({raw})")}</span> })}
                 <span class="muted">" · " <Time at=Some(task.created_at) /></span>
             </header>
-            {task.detail.clone().map(|d| view! { <p class="muted">{note_text(i18n, Some(d))}</p> })}
+            {task.detail.clone().map(|d| view! { <p class="muted"><NoteText note=Some(d) slug=slug.clone() /></p> })}
             <div class="side-by-side">
                 <Card card=task.contact.clone() role="this" slug=slug.clone() />
                 <Card card=task.other.clone() role="other" slug=slug.clone() />

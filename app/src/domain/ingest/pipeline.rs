@@ -289,7 +289,12 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
                 plan.steps.push(NewStep {
                     step: PipelineStep::Deal,
                     outcome: deal,
-                    detail: Some(Note::new(NoteCode::Deal).with("deal", a.deal_id).with("stage", &a.stage_key)),
+                    detail: Some(
+                        Note::new(NoteCode::Deal)
+                            .with("deal", a.deal_id)
+                            .with("stage", &a.stage_key)
+                            .with("contact", a.contact_id),
+                    ),
                     duration_us: a.deal_us,
                 });
                 let link = match a.conversation {

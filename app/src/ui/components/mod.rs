@@ -4,7 +4,7 @@
 pub mod time;
 
 use crate::i18n::*;
-use crate::model::{AppError, CurrentUser, DealStatus, ErrorCode, Lang, Note, Role, Source};
+use crate::model::{AppError, CurrentUser, DealStatus, ErrorCode, Lang, Note, NotePiece, Role, Source};
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 use leptos_router::components::Redirect;
@@ -20,6 +20,44 @@ pub fn error_text(i18n: I18nContext<Locale>, code: ErrorCode) -> String {
 /// through `Note::text_in`); empty without a note.
 pub fn note_text(i18n: I18nContext<Locale>, note: Option<Note>) -> impl Fn() -> String + Clone + Send + Sync + 'static {
     move || note.as_ref().map(|n| n.text_in(lang(i18n))).unwrap_or_default()
+}
+
+/// A note as a page shows it: its text in the current language, with the contact, deal and
+/// event it names as links within the org `slug`, and a channel by its name.
+#[component]
+pub fn NoteText(note: Option<Note>, #[prop(into)] slug: String) -> impl IntoView {
+    let i18n = use_i18n();
+    move || {
+        let Some(note) = note.clone() else { return ().into_any() };
+        let slug = slug.clone();
+        let contact = note.params.get("contact").filter(|c| c.parse::<i64>().is_ok()).cloned();
+        note.pieces_in(lang(i18n))
+            .into_iter()
+            .map(|piece| match piece {
+                NotePiece::Text(text) => text.into_any(),
+                NotePiece::Param { name, value } => {
+                    let numeric = value.parse::<i64>().is_ok();
+                    let href = match name.as_str() {
+                        "contact" if numeric => Some(format!("/orgs/{slug}/contacts/{value}")),
+                        "deal" if numeric => {
+                            contact.as_ref().map(|c| format!("/orgs/{slug}/contacts/{c}#deal-{value}"))
+                        }
+                        "event" if numeric => Some(format!("/orgs/{slug}/events/{value}")),
+                        _ => None,
+                    };
+                    let text = match (name.as_str(), value.parse::<Source>()) {
+                        ("source", Ok(source)) => source_label(source).to_string(),
+                        _ => value,
+                    };
+                    match href {
+                        Some(href) => view! { <a href=href data-param=name>{text}</a> }.into_any(),
+                        None => text.into_any(),
+                    }
+                }
+            })
+            .collect_view()
+            .into_any()
+    }
 }
 
 /// A channel's name as people write it (a brand: the same in every language).
