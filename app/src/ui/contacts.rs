@@ -73,11 +73,11 @@ pub fn ContactsPage() -> impl IntoView {
                                 {imports
                                     .into_iter()
                                     .map(|i| {
-                                        let highlight = just_imported() == Some(i.id);
+                                        let highlight = just_imported() == Some(i.id.0);
                                         let report = format!("/portal/orgs/{}/contacts/imports/{}/report.csv", slug(), i.id);
                                         view! {
-                                            <tr data-import=i.id class:highlight=highlight>
-                                                <td>{i.id}</td>
+                                            <tr data-import=i.id.0 class:highlight=highlight>
+                                                <td>{i.id.0}</td>
                                                 <td>{datetime_text(i.started_at)}</td>
                                                 <td>{i.filename.clone().unwrap_or_else(|| "—".into())}</td>
                                                 <td>

@@ -5,7 +5,7 @@ use super::components::{action_error, allowed, source_label, ErrorBox, FormMessa
 use super::orgs::date_text;
 use crate::api::events::{get_event, list_events, ReprocessEvent, ReprocessFailed};
 use crate::i18n::*;
-use crate::model::{AuthMode, EventStatus, EventView, Role, Source};
+use crate::model::{AuthMode, EventId, EventStatus, EventView, Role, Source};
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 use leptos_router::components::Form;
@@ -194,9 +194,9 @@ fn EventRow(slug: String, e: EventView) -> impl IntoView {
     let i18n = use_i18n();
     let status = e.status;
     view! {
-        <tr data-event=e.id data-status=e.status.as_str()>
+        <tr data-event=e.id.0 data-status=e.status.as_str()>
             <td>
-                <a href=format!("/orgs/{slug}/eventos/{}", e.id)>{e.id}</a>
+                <a href=format!("/orgs/{slug}/eventos/{}", e.id)>{e.id.0}</a>
             </td>
             <td>{datetime_text(e.received_at)}</td>
             <td>
@@ -220,7 +220,8 @@ pub fn EventPage() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").and_then(|i| i.parse::<i64>().ok()).unwrap_or(0));
     let reprocess = ServerAction::<ReprocessEvent>::new();
     let err = action_error(reprocess.value());
-    let event = Resource::new(move || (slug(), id(), reprocess.version().get()), |(slug, id, _)| get_event(slug, id));
+    let event =
+        Resource::new(move || (slug(), id(), reprocess.version().get()), |(slug, id, _)| get_event(slug, EventId(id)));
     let operator = allowed(Role::Operator);
     view! {
         <div class="page-head">

@@ -83,7 +83,7 @@ pub async fn put(
         &svc.db,
         &actor.0,
         "automation.configure",
-        Some(OrgId(org.id)),
+        Some(org.id),
         &serde_json::json!({"mode": row.mode, "v2_url": row.v2_url.is_some(), "fallback_url": row.fallback_url.is_some()}),
         svc.now(),
     )
@@ -146,7 +146,7 @@ pub async fn put_n8n(svc: &Services, actor: &Actor, slug: &str, input: &N8nInput
         &svc.db,
         &actor.0,
         "n8n.configure",
-        Some(OrgId(org.id)),
+        Some(org.id),
         &serde_json::json!({"base_url": row.base_url, "api_key": input.api_key.is_some()}),
         svc.now(),
     )
@@ -218,7 +218,7 @@ fn action_report(r: store::n8n::ActionRow) -> ActionReport {
         actor: r.actor,
         reason: r.reason,
         steps: serde_json::from_value(stored["steps"].clone()).unwrap_or_default(),
-        incident_id: stored["incident_id"].as_i64(),
+        incident_id: stored["incident_id"].as_i64().map(IncidentId),
         at: r.at,
     }
 }
@@ -299,7 +299,7 @@ pub async fn install(
         &svc.db,
         &actor.0,
         "n8n.install",
-        Some(OrgId(org.id)),
+        Some(org.id),
         &serde_json::json!({"v2_workflow_id": v2_id, "template": n8n::V2_TEMPLATE_VERSION}),
         svc.now(),
     )
@@ -417,11 +417,11 @@ pub async fn roll_forward(svc: &Services, actor: &Actor, slug: &str) -> Result<A
 async fn finish_action(
     svc: &Services,
     actor: &Actor,
-    org_id: i64,
+    org_id: OrgId,
     action: ActionKind,
     reason: Option<String>,
     steps: Steps,
-    incident_id: Option<i64>,
+    incident_id: Option<IncidentId>,
 ) -> Result<ActionReport, DomainError> {
     let outcome = if steps.ok() { ActionOutcome::Ok } else { ActionOutcome::Failed };
     let stored = serde_json::json!({"steps": steps.0, "incident_id": incident_id}).to_string();
@@ -443,11 +443,11 @@ async fn finish_action(
         &svc.db,
         &actor.0,
         &format!("automation.{action}"),
-        Some(OrgId(org_id)),
+        Some(org_id),
         &serde_json::json!({"outcome": outcome, "action_id": id}),
         now,
     )
     .await?;
-    tracing::warn!(org_id, action = action.as_str(), outcome = outcome.as_str(), "automation switched");
+    tracing::warn!(org_id = org_id.0, action = action.as_str(), outcome = outcome.as_str(), "automation switched");
     Ok(ActionReport { id, action, outcome, actor: actor.0.clone(), reason, steps: steps.0, incident_id, at: now })
 }

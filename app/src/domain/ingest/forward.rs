@@ -6,7 +6,7 @@
 use crate::domain::chatwoot::classify::Inbound;
 use crate::domain::store::automation::AutomationRow;
 use crate::domain::store::crm::Applied;
-use crate::model::AutomationMode;
+use crate::model::{AutomationMode, EventId};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -53,7 +53,7 @@ pub fn target(cfg: Option<&AutomationRow>) -> Result<Target, NoTarget> {
 /// workflow needs to answer (message, conversation, sender, account).
 pub fn body(
     org: &str,
-    event_id: i64,
+    event_id: EventId,
     payload: &Value,
     inbound: &Inbound,
     session_key: &str,
@@ -97,7 +97,7 @@ pub fn body(
 
 /// Posts `body`; Ok(status) on 2xx, Err(readable reason) otherwise. The URL is never in
 /// the error (n8n webhook paths are secrets of a kind).
-pub async fn post(client: &reqwest::Client, target: &Target, event_id: i64, body: &Value) -> Result<u16, String> {
+pub async fn post(client: &reqwest::Client, target: &Target, event_id: EventId, body: &Value) -> Result<u16, String> {
     let sent = client
         .post(&target.url)
         .timeout(target.timeout)
@@ -121,7 +121,7 @@ mod tests {
 
     fn cfg(mode: AutomationMode, v2: Option<&str>, fb: Option<&str>) -> AutomationRow {
         AutomationRow {
-            organization_id: 1,
+            organization_id: crate::model::OrgId(1),
             mode,
             v2_url: v2.map(Into::into),
             fallback_url: fb.map(Into::into),

@@ -98,4 +98,23 @@ text_column!(
     ImportStatus,
     IssueLevel,
 );
-id_column!(OrgId, BoardId, StageId, UserId, ContactId, DealId, ApiKeyId);
+id_column!(
+    OrgId,
+    BoardId,
+    StageId,
+    UserId,
+    ContactId,
+    DealId,
+    ApiKeyId,
+    EventId,
+    RunId,
+    ConflictId,
+    ImportId,
+    IncidentId,
+    IdentityId,
+    ConversationId,
+    TokenId,
+    ToolCallId,
+    ActionId,
+    AuditId,
+);
