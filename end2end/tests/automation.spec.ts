@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { loginAsAdmin, waitForHydration } from "./helpers";
 
 const apiKey = process.env.PONTE_E2E_API_KEY ?? "";
@@ -27,7 +27,7 @@ test("an operator rolls an org's automation back and forward from the portal, wi
   await page.goto(`/orgs/${slug}`);
   await waitForHydration(page);
   await page.locator("#org-automation-link").click();
-  await expect(page).toHaveURL(new RegExp(`/orgs/${slug}/automacao$`));
+  await expect(page).toHaveURL(new RegExp(`/orgs/${slug}/automation$`));
   await waitForHydration(page);
   await expect(page.locator("#automation-mode")).toHaveAttribute("data-mode", "v2");
   await expect(page.locator("#v2-state")).toHaveAttribute("data-active", "true");
@@ -49,10 +49,10 @@ test("an operator rolls an org's automation back and forward from the portal, wi
   await page.locator("#token-form input[name=name]").fill("agente IA");
   await page.getByRole("button", { name: "Criar token" }).click();
   await expect(page.locator("#new-token")).toHaveText(/^ponte_ot_[0-9a-f]{64}$/);
-  await expect(page.locator("#tokens tr")).toHaveCount(2);
+  await expect(page.locator("#tokens tbody tr")).toHaveCount(2);
 
   // And forward again.
-  await page.getByRole("button", { name: "Ativar v2 (roll forward)" }).click();
+  await page.getByRole("button", { name: "Reativar o v2" }).click();
   await expect(page.locator("#automation-mode")).toHaveAttribute("data-mode", "v2");
   await expect(page.locator("#v2-state")).toHaveAttribute("data-active", "true");
 });

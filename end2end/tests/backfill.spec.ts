@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { loginAsAdmin, waitForHydration } from "./helpers";
 
 const apiKey = process.env.PONTE_E2E_API_KEY ?? "";
@@ -28,7 +28,7 @@ test("an operator imports a client's base, runs the backfill and reconciles a cl
   await page.goto(`/orgs/${slug}`);
   await waitForHydration(page);
   await page.locator("#org-contacts-link").click();
-  await expect(page).toHaveURL(new RegExp(`/orgs/${slug}/contatos$`));
+  await expect(page).toHaveURL(new RegExp(`/orgs/${slug}/contacts$`));
 
   // A file without recognizable columns comes back with the reason, in Portuguese.
   await page.locator("#import-file").setInputFiles({
@@ -37,7 +37,7 @@ test("an operator imports a client's base, runs the backfill and reconciles a cl
     buffer: Buffer.from("coluna;outra\n1;2\n"),
   });
   await page.locator("#import-submit").click();
-  await expect(page).toHaveURL(/erro=csv_header_invalid/);
+  await expect(page).toHaveURL(/error=csv_header_invalid/);
   await expect(page.locator("#import-error")).toContainText("A primeira linha do CSV");
 
   // The real file: imported, the bad row reported.
@@ -47,7 +47,7 @@ test("an operator imports a client's base, runs the backfill and reconciles a cl
     buffer: Buffer.from(clientBase()),
   });
   await page.locator("#import-submit").click();
-  await expect(page).toHaveURL(/importacao=\d+/);
+  await expect(page).toHaveURL(/import=\d+/);
   const row = page.locator("#imports tr.highlight");
   await expect(row.locator(".rows")).toHaveText("34");
   await expect(row.locator(".created")).toHaveText("33");
@@ -60,32 +60,56 @@ test("an operator imports a client's base, runs the backfill and reconciles a cl
   expect(reportText).toContain("email_invalid");
   expect(reportText).toContain("phone_invalid");
 
-  // The backfill, watched until done without reloading.
+  // The backfill starts as a dry run: it counts, writes nothing, asks nothing.
   await page.goto(`/orgs/${slug}/backfill`);
   await waitForHydration(page);
+  await expect(page.locator("#no-runs")).toBeVisible();
+  await expect(page.locator("#backfill-dry-run")).toBeChecked();
   await page.locator("#backfill-batch-size").fill("7");
   await page.locator("#backfill-start").click();
   const progress = page.locator("#current-run .run-progress");
+  await expect(progress).toHaveAttribute("data-status", "done", { timeout: 20_000 });
+  await expect(progress).toContainText("simulação");
+  await expect(page.locator("#open-tasks")).toHaveAttribute("data-count", "0");
+
+  // A real run asks first, saying what it writes; "Cancelar" starts nothing.
+  await page.locator("#backfill-dry-run").uncheck();
+  await page.locator("#backfill-start").click();
+  await expect(page.locator("#backfill-confirm")).toContainText("grava");
+  await page.locator("#backfill-confirm-no").click();
+  await expect(page.locator("#backfill-confirm")).toHaveCount(0);
+  await expect(page.locator("#backfill-history tbody tr")).toHaveCount(1);
+  await page.locator("#backfill-start").click();
+  await page.locator("#backfill-confirm-yes").click();
+  await expect(page.locator("#backfill-history tbody tr")).toHaveCount(2);
+  await expect(progress).not.toContainText("simulação");
   await expect(progress).toHaveAttribute("data-status", "done", { timeout: 20_000 });
   await expect(progress.locator(".created")).toHaveText("30");
   await expect(progress.locator(".conflicts")).toHaveText("2");
   await expect(progress.locator(".invalid")).toHaveText("1");
   await expect(page.locator("#open-tasks")).toHaveAttribute("data-count", "2");
-  await expect(page.locator("#backfill-history tbody tr")).toHaveCount(1);
-  const runReport = await page.request.get((await page.locator("#backfill-history .report-link").getAttribute("href"))!);
+  const runReport = await page.request.get((await page.locator("#backfill-history .report-link").first().getAttribute("href"))!);
   expect(await runReport.text()).toContain("duplicate_phone");
 
   // Reconciliation: both contacts side by side; link the number to the second one.
   await page.locator("#reconciliation-link").click();
-  await expect(page).toHaveURL(new RegExp(`/orgs/${slug}/reconciliacao$`));
+  await expect(page).toHaveURL(new RegExp(`/orgs/${slug}/reconciliation$`));
   const tasks = page.locator("#tasks .task");
   await expect(tasks).toHaveCount(2);
   const first = tasks.first();
   await expect(first.locator(".contact-card.this h3")).toContainText("repetid");
   await expect(first.locator(".contact-card.other .identities")).toContainText("whatsapp:55119700");
+  // Each decision is confirmed with its effect spelled out; "Cancelar" decides nothing.
   await first.locator('button[data-choice="linked_other"]').click();
+  await expect(first.locator(".resolve-confirm")).toContainText("O número passa para este contato");
+  await first.locator(".resolve-confirm-no").click();
+  await expect(first.locator(".resolve-confirm")).toHaveCount(0);
+  await expect(tasks).toHaveCount(2);
+  await first.locator('button[data-choice="linked_other"]').click();
+  await first.locator(".resolve-confirm-yes").click();
   await expect(tasks).toHaveCount(1);
   await tasks.first().locator('button[data-choice="not_same_person"]').click();
+  await tasks.first().locator(".resolve-confirm-yes").click();
   await expect(page.locator("#no-tasks")).toBeVisible();
   await page.locator("#task-status").selectOption("resolved");
   await expect(page.locator('#tasks .resolution[data-resolution="linked_other"]')).toHaveCount(1);
@@ -113,7 +137,11 @@ test("the overview starts a wave of orgs at once and watches each run", async ({
     await page.locator(`tr[data-org="${slug}"] .wave-pick`).check();
   }
   await expect(page.locator("#wave-start")).toContainText("(2)");
+  // A real wave (the dry run unticked) is confirmed, naming the orgs.
+  await page.locator("#wave-dry-run").uncheck();
   await page.locator("#wave-start").click();
+  await expect(page.locator("#wave-confirm")).toContainText(slugs[0]);
+  await page.locator("#wave-confirm-yes").click();
   for (const slug of slugs) {
     const progress = page.locator(`tr[data-org="${slug}"] .run-progress`);
     await expect(progress).toHaveAttribute("data-status", "done", { timeout: 20_000 });

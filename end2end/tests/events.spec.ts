@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { createHmac } from "node:crypto";
 import { loginAsAdmin, waitForHydration } from "./helpers";
 
@@ -71,7 +71,7 @@ test("an operator sees a failed event, its steps and error, and reprocesses it a
   await page.goto(`/orgs/${slug}`);
   await waitForHydration(page);
   await page.locator("#org-events-link").click();
-  await expect(page).toHaveURL(new RegExp(`/orgs/${slug}/eventos$`));
+  await expect(page).toHaveURL(new RegExp(`/orgs/${slug}/events$`));
   await expect(page.locator("#auth-mode")).toContainText("assinatura do Chatwoot");
   // The background worker tries, fails and schedules a retry.
   await expect
@@ -87,13 +87,16 @@ test("an operator sees a failed event, its steps and error, and reprocesses it a
   // Filter by status (a GET form: works with and without JavaScript).
   await page.locator("select[name=status]").selectOption("done");
   await page.getByRole("button", { name: "Filtrar" }).click();
-  await expect(page.locator("#no-events")).toHaveText("Nenhum evento com estes filtros.");
+  await expect(page.locator("#no-events .empty-title")).toHaveText("Nenhum evento com estes filtros.");
   await page.locator("select[name=status]").selectOption("failed");
   await page.getByRole("button", { name: "Filtrar" }).click();
   await expect(page.locator(`tr[data-event="${eventId}"]`)).toBeVisible();
+  // Only the filters set are in the address (no stray "&=" or "&source=").
+  await expect(page).toHaveURL(new RegExp(`/orgs/${slug}/events\\?status=failed$`));
+  await expect(page.locator("#reprocess-failed button[type=submit]")).toBeEnabled();
 
   await page.locator(`tr[data-event="${eventId}"] a`).click();
-  await expect(page).toHaveURL(new RegExp(`/orgs/${slug}/eventos/${eventId}$`));
+  await expect(page).toHaveURL(new RegExp(`/orgs/${slug}/events/${eventId}$`));
   await waitForHydration(page);
   await expect(page.locator("#event-error")).toContainText("conexão recusada");
   await expect(page.locator('#steps tr[data-step="identity"]').first()).toHaveAttribute("data-outcome", "created");
@@ -113,4 +116,9 @@ test("an operator sees a failed event, its steps and error, and reprocesses it a
   await expect(page.locator('#steps tr[data-step="forward"]').last()).toHaveAttribute("data-outcome", "skipped");
   // A done event offers no reprocess button.
   await expect(page.getByRole("button", { name: "Reprocessar este evento" })).toHaveCount(0);
+  // With no failures left, "Reprocessar falhas" says so and cannot be pressed.
+  await page.goto(`/orgs/${slug}/events`);
+  await waitForHydration(page);
+  await expect(page.locator("#no-failures")).toBeVisible();
+  await expect(page.locator("#reprocess-failed button[type=submit]")).toBeDisabled();
 });

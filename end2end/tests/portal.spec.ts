@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { login, loginAsAdmin, waitForHydration } from "./helpers";
 
 test("a page behind login sends an anonymous visitor to the login page, in pt-BR", async ({ page }) => {
@@ -38,7 +38,7 @@ test("an admin logs in, creates an organization and sees it in the list and on i
   await expect(page.locator("#org-slug")).toHaveText(slug);
   await expect(page.locator(".stages li")).toHaveText(["Novo contato", "Em atendimento", "Proposta", "Fechado"]);
 
-  await page.getByRole("link", { name: "Organizações" }).click();
+  await page.locator(".topbar").getByRole("link", { name: "Organizações" }).click();
   await expect(page.locator(`#org-list tr[data-slug="${slug}"]`)).toContainText("Coronel Picanha Centro");
   await expect(page.locator(`#org-list tr[data-slug="${slug}"]`)).toContainText("Em implantação");
 

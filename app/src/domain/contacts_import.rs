@@ -208,7 +208,7 @@ pub async fn import<R: AsyncRead + Unpin + Send>(
     let breaks =
         |rec: &csv_async::ByteRecord| rec.iter().map(|f| f.iter().filter(|&&b| b == b'\n').count() as i64).sum::<i64>();
     let mut next_line = 2 + breaks(&header);
-    let mut failure: Option<String> = None;
+    let mut failure: Option<Note> = None;
     while let Some(next) = records.next().await {
         let line = next_line;
         next_line += 1;
@@ -242,7 +242,7 @@ pub async fn import<R: AsyncRead + Unpin + Send>(
                 issues.extend(found);
             }
             Err(e) if e.is_io_error() => {
-                failure = Some("a leitura do arquivo foi interrompida".into());
+                failure = Some(Note::new(NoteCode::UploadInterrupted));
                 counts.rows -= 1;
                 break;
             }
@@ -264,7 +264,7 @@ pub async fn import<R: AsyncRead + Unpin + Send>(
     }
     flush(svc, record.id, org.id, &mut rows, &mut issues, &mut counts).await?;
     let status = if failure.is_some() { ImportStatus::Failed } else { ImportStatus::Done };
-    store::contacts_import::finish(&svc.db, record.id, status, failure.as_deref(), svc.now()).await?;
+    store::contacts_import::finish(&svc.db, record.id, status, failure.as_ref(), svc.now()).await?;
     get(svc, slug, record.id).await
 }
 

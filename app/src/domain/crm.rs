@@ -29,6 +29,13 @@ fn source_filter(q: &ListQuery) -> Result<Option<Source>, DomainError> {
     q.source.as_deref().map(|s| s.parse::<Source>().map_err(|e| DomainError::field("source", e))).transpose()
 }
 
+/// One contact with its identities, deals and conversations (the portal's contact page, which
+/// step notes and reconciliation tasks link to). A contact of another org is not found.
+pub async fn contact_card(svc: &Services, slug: &str, id: ContactId) -> Result<ContactCard, DomainError> {
+    let org = orgs::row_by_slug(svc, slug).await?;
+    super::reconciliation::card(svc, org.id, Some(id)).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))
+}
+
 pub async fn contacts(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page<ContactDto>, DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
     let text = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());

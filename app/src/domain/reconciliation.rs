@@ -29,7 +29,11 @@ fn choices(t: &TaskRow) -> Vec<Resolution> {
 
 /// A contact with what would move with a decision (the org is already resolved: one
 /// query per part, no lookups of the org again).
-async fn card(svc: &Services, org_id: OrgId, id: Option<ContactId>) -> Result<Option<ContactCard>, DomainError> {
+pub(super) async fn card(
+    svc: &Services,
+    org_id: OrgId,
+    id: Option<ContactId>,
+) -> Result<Option<ContactCard>, DomainError> {
     let Some(id) = id else { return Ok(None) };
     let Some(row) = store::crm::contact(&svc.db, org_id, id).await? else { return Ok(None) };
     let db = &svc.db;

@@ -1,6 +1,7 @@
 //! An org's automation: hand-off mode, n8n, rollback and roll-forward, incidents.
 
 use super::ids::{ActionId, IncidentId};
+use super::notes::Note;
 use serde::{Deserialize, Serialize};
 
 /// `PUT /api/v1/admin/orgs/{slug}/automation`: omitted fields keep their value, an empty
@@ -52,16 +53,16 @@ pub struct N8nView {
     pub v2_template_version: Option<String>,
     pub fallback_workflow_id: Option<String>,
     /// None when n8n answered; the reason otherwise.
-    pub connection_error: Option<String>,
+    pub connection_error: Option<Note>,
     pub v2_active: Option<bool>,
     pub fallback_active: Option<bool>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionStep {
-    pub step: String,
+    pub step: ActionStepKind,
     pub ok: bool,
-    pub detail: String,
+    pub detail: Note,
 }
 
 /// A rollback or roll-forward, step by step.
@@ -82,7 +83,7 @@ pub struct ActionReport {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IncidentDto {
     pub id: IncidentId,
-    pub title: String,
+    pub title: Note,
     pub reason: Option<String>,
     pub status: IncidentStatus,
     pub opened_by: String,
@@ -129,6 +130,19 @@ string_enum! {
     pub enum ActionKind(ValueInvalid) {
         Rollback = "rollback",
         RollForward = "roll_forward",
+    }
+}
+
+string_enum! {
+    /// One step of a rollback or roll-forward, in n8n or in Ponte.
+    pub enum ActionStepKind(ValueInvalid) {
+        DeactivateV2 = "deactivate_v2",
+        ActivateFallback = "activate_fallback",
+        DeactivateFallback = "deactivate_fallback",
+        ActivateV2 = "activate_v2",
+        /// Ponte's own hand-off mode.
+        SetMode = "set_mode",
+        OpenIncident = "open_incident",
     }
 }
 

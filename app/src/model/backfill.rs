@@ -1,6 +1,7 @@
 //! The WhatsApp identity backfill: runs and waves.
 
 use super::ids::RunId;
+use super::notes::Note;
 use serde::{Deserialize, Serialize};
 
 /// `POST /api/v1/admin/orgs/{slug}/backfill`.
@@ -45,7 +46,7 @@ pub struct BackfillRunDto {
     #[serde(default)]
     pub failures: i64,
     #[serde(default)]
-    pub last_error: Option<String>,
+    pub last_error: Option<Note>,
     /// Contacts per second since the start.
     pub rate: f64,
     /// Seconds left at that rate, while running.

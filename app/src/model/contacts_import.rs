@@ -1,6 +1,7 @@
 //! Contact imports from the client's CRM (CSV).
 
 use super::ids::ImportId;
+use super::notes::Note;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,7 +15,7 @@ pub struct ImportDto {
     pub unchanged: i64,
     pub rejected: i64,
     pub warnings: i64,
-    pub error: Option<String>,
+    pub error: Option<Note>,
     pub started_at: i64,
     pub finished_at: Option<i64>,
 }

@@ -1,6 +1,7 @@
 //! Contacts, their identities, deals and conversations.
 
 use super::ids::{ConflictId, ContactId, ConversationId, DealId, EventId, IdentityId};
+use super::notes::Note;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,7 +58,7 @@ pub struct ConflictDto {
     pub contact_id: Option<ContactId>,
     pub other_contact_id: Option<ContactId>,
     pub event_id: Option<EventId>,
-    pub detail: Option<String>,
+    pub detail: Option<Note>,
     pub status: ConflictStatus,
     pub created_at: i64,
 }

@@ -2,12 +2,12 @@
 //! (pt-BR) and, for forms, one error per field. The portal translates codes through
 //! i18n; the JSON APIs send the message as is.
 
+use super::texts::{section, Lang};
 use serde::{Deserialize, Serialize};
 use server_fn::codec::JsonEncoding;
 use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::OnceLock;
 
 string_enum! {
     /// Every refusal Ponte can answer, as a stable machine code (its text is the i18n key
@@ -35,6 +35,7 @@ string_enum! {
         AuthModeInvalid = "auth_mode_invalid",
         RangeInvalid = "range_invalid",
         ValueInvalid = "value_invalid",
+        FieldUnknown = "field_unknown",
         CursorInvalid = "cursor_invalid",
         // Uniqueness.
         SlugTaken = "slug_taken",
@@ -70,6 +71,7 @@ string_enum! {
         N8nNotConfigured = "n8n_not_configured",
         N8nFailed = "n8n_failed",
         V2NotInstalled = "v2_not_installed",
+        NothingToRollBack = "nothing_to_roll_back",
         OpenDealExists = "open_deal_exists",
         StageUnknown = "stage_unknown",
         IdempotencyKeyInvalid = "idempotency_key_invalid",
@@ -95,7 +97,8 @@ impl ErrorCode {
             Forbidden | SetupTokenInvalid | WebhookNotConfigured | AccountMismatch => 403,
             NotFound | DealNotFound => 404,
             SlugTaken | KeyTaken | EmailTaken | SetupDone | NotReprocessable | DealClosed | OpenDealExists
-            | N8nNotConfigured | V2NotInstalled | RunStateInvalid | RunAlreadyActive | TaskResolved | TaskStale => 409,
+            | N8nNotConfigured | V2NotInstalled | NothingToRollBack | RunStateInvalid | RunAlreadyActive
+            | TaskResolved | TaskStale => 409,
             N8nFailed => 502,
             BodyTooLarge => 413,
             UnsupportedMediaType => 415,
@@ -117,30 +120,11 @@ impl ErrorCode {
     }
 }
 
-/// The portal's languages, for texts read outside leptos_i18n's macros.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lang {
-    PtBr,
-    En,
-}
-
-/// The error texts of one locale: the `errors` section of `locales/<locale>.json`, read once.
-/// A new code needs its variant and one line per locale file, nothing else (a test checks
-/// that every code has a text in every locale).
+/// The error texts of one locale: the `errors` section of `locales/<locale>.json`. A new
+/// code needs its variant and one line per locale file, nothing else (a test checks that
+/// every code has a text in every locale).
 fn catalog(lang: Lang) -> &'static HashMap<String, String> {
-    static PT_BR: OnceLock<HashMap<String, String>> = OnceLock::new();
-    static EN: OnceLock<HashMap<String, String>> = OnceLock::new();
-    let (cell, text) = match lang {
-        Lang::PtBr => (&PT_BR, include_str!("../../locales/pt-BR.json")),
-        Lang::En => (&EN, include_str!("../../locales/en.json")),
-    };
-    cell.get_or_init(|| {
-        let file: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
-        file.get("errors")
-            .and_then(|e| e.as_object())
-            .map(|errors| errors.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string()))).collect())
-            .unwrap_or_default()
-    })
+    section(lang, "errors")
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,9 +164,75 @@ impl AppError {
         AppError { fields, ..AppError::new(ErrorCode::Validation) }
     }
 
+    /// A deserializer's refusal of a body, query or form, given in serde's English
+    /// ("missing field `name`", "invalid type: string \"x\", expected i64 at line 1 column
+    /// 12"), as Ponte's error on the field it names: `required`, `field_unknown` or
+    /// `value_invalid`, with a pt-BR message naming the field. `path` is where the
+    /// deserializer stood (`stages[0]`; empty or `.` at the top).
+    pub fn from_serde(path: &str, serde_message: &str) -> AppError {
+        let path = match path.trim() {
+            "." | "?" => "",
+            p => p,
+        };
+        // The name serde quotes, under the path unless the path already ends with it.
+        let named = || {
+            serde_message.split('`').nth(1).map(|name| {
+                if path.is_empty() || path == name || path.ends_with(&format!(".{name}")) {
+                    name.to_string()
+                } else {
+                    format!("{path}.{name}")
+                }
+            })
+        };
+        let (field, code) = if serde_message.starts_with("missing field") {
+            (named(), ErrorCode::Required)
+        } else if serde_message.starts_with("unknown field") {
+            (named(), ErrorCode::FieldUnknown)
+        } else {
+            ((!path.is_empty()).then(|| path.to_string()), ErrorCode::ValueInvalid)
+        };
+        let Some(field) = field else {
+            return AppError::with_detail(
+                ErrorCode::Validation,
+                "Dados inválidos: o conteúdo enviado não tem a forma esperada.",
+            );
+        };
+        let message = match code {
+            ErrorCode::Required => format!("Campo obrigatório ausente: {field}."),
+            ErrorCode::FieldUnknown => format!("Campo desconhecido: {field}."),
+            _ => format!("Valor inválido no campo {field}{}.", expected_kind(serde_message)),
+        };
+        let fields = vec![FieldError { field, code, message: message.clone() }];
+        AppError { code: ErrorCode::Validation, message, fields, details: None }
+    }
+
     /// The error of one form field, if any.
     pub fn field(&self, name: &str) -> Option<&FieldError> {
         self.fields.iter().find(|f| f.field == name)
+    }
+}
+
+/// What serde said it expected, in pt-BR (" (esperado um número inteiro)"), or nothing.
+fn expected_kind(serde_message: &str) -> &'static str {
+    let Some((_, expected)) = serde_message.split_once("expected ") else { return "" };
+    let expected = expected.split(" at line ").next().unwrap_or_default();
+    if ["i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "usize", "isize", "integer"]
+        .iter()
+        .any(|t| expected.trim_start_matches("a ").trim_start_matches("an ").starts_with(t))
+    {
+        " (esperado um número inteiro)"
+    } else if expected.starts_with("f32") || expected.starts_with("f64") || expected.contains("number") {
+        " (esperado um número)"
+    } else if expected.contains("string") || expected.contains("char") {
+        " (esperado um texto)"
+    } else if expected.contains("bool") {
+        " (esperado true ou false)"
+    } else if expected.contains("sequence") {
+        " (esperada uma lista)"
+    } else if expected.contains("map") || expected.starts_with("struct") {
+        " (esperado um objeto)"
+    } else {
+        ""
     }
 }
 
@@ -208,10 +258,8 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::new(ErrorCode::Unavailable),
-            ServerFnErrorErr::Args(detail) | ServerFnErrorErr::MissingArg(detail) => AppError::with_detail(
-                ErrorCode::Validation,
-                format!("Dados do formulário incompletos ou inválidos: {detail}"),
-            ),
+            // serde's own words never reach the form: the field it names gets Ponte's error.
+            ServerFnErrorErr::Args(detail) | ServerFnErrorErr::MissingArg(detail) => AppError::from_serde("", &detail),
             _ => AppError::new(ErrorCode::Internal),
         }
     }
@@ -234,6 +282,27 @@ mod tests {
         }
         assert_eq!(ErrorCode::SlugTaken.message(), ErrorCode::SlugTaken.message_in(Lang::PtBr));
         assert_ne!(ErrorCode::SlugTaken.message_in(Lang::PtBr), ErrorCode::SlugTaken.message_in(Lang::En));
+    }
+
+    #[test]
+    fn serde_refusals_become_field_errors_in_portuguese() {
+        let e = AppError::from_serde(".", "missing field `name` at line 1 column 15");
+        assert_eq!(
+            (e.code, e.fields[0].field.as_str(), e.fields[0].code),
+            (ErrorCode::Validation, "name", ErrorCode::Required)
+        );
+        assert_eq!(e.message, "Campo obrigatório ausente: name.");
+        let e = AppError::from_serde("", "unknown field `modo`, expected one of `mode`, `v2_url`");
+        assert_eq!((e.fields[0].field.as_str(), e.fields[0].code), ("modo", ErrorCode::FieldUnknown));
+        let e = AppError::from_serde("stages[0]", "invalid type: integer `1`, expected a string at line 1 column 9");
+        assert_eq!(e.message, "Valor inválido no campo stages[0] (esperado um texto).");
+        let e = AppError::from_serde("batch_size", "invalid type: string \"x\", expected i64 at line 1 column 12");
+        assert_eq!(e.message, "Valor inválido no campo batch_size (esperado um número inteiro).");
+        let e = AppError::from_serde("", "invalid digit found in string");
+        assert_eq!(e.code, ErrorCode::Validation);
+        for e in [e, AppError::from_serde("limit", "invalid digit found in string")] {
+            assert!(!e.message.contains("expected") && !e.message.contains("invalid"), "{e}");
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use super::crm::Source;
 use super::ids::EventId;
+use super::notes::Note;
 use serde::{Deserialize, Serialize};
 
 /// The answer to an accepted webhook delivery.
@@ -18,11 +19,9 @@ pub struct WebhookAck {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventStep {
     pub attempt: i64,
-    /// `received`, `classify`, `identity`, `deal`, `conversation`, `forward`.
-    pub step: String,
-    /// e.g. `created`, `resolved`, `ensured`, `forwarded`, `skipped`, `failed`.
-    pub outcome: String,
-    pub detail: Option<String>,
+    pub step: PipelineStep,
+    pub outcome: StepOutcome,
+    pub detail: Option<Note>,
     pub duration_us: i64,
     pub at: i64,
 }
@@ -38,7 +37,7 @@ pub struct EventView {
     pub received_at: i64,
     pub attempts: i64,
     pub next_attempt_at: Option<i64>,
-    pub last_error: Option<String>,
+    pub last_error: Option<Note>,
     pub steps: Vec<EventStep>,
     /// The raw payload; left out of lists unless asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -57,6 +56,41 @@ pub struct ReprocessRange {
     /// Epoch milliseconds or RFC 3339.
     pub from: serde_json::Value,
     pub to: serde_json::Value,
+}
+
+string_enum! {
+    /// A stage of an event's processing, as its steps record it (in this order).
+    pub enum PipelineStep(ValueInvalid) {
+        /// The delivery was stored (the event row itself, shown as the first step).
+        Received = "received",
+        /// Customer message or not, which channel.
+        Classify = "classify",
+        Identity = "identity",
+        Deal = "deal",
+        Conversation = "conversation",
+        /// The hand-off to the org's automation.
+        Forward = "forward",
+    }
+}
+
+string_enum! {
+    /// How a step ended.
+    pub enum StepOutcome(ValueInvalid) {
+        Stored = "stored",
+        /// A customer message, processed further.
+        Inbound = "inbound",
+        Skipped = "skipped",
+        Created = "created",
+        /// The contact already existed.
+        Resolved = "resolved",
+        /// The open deal already existed.
+        Ensured = "ensured",
+        Linked = "linked",
+        Relinked = "relinked",
+        Conflict = "conflict",
+        Forwarded = "forwarded",
+        Failed = "failed",
+    }
 }
 
 string_enum! {

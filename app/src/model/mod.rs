@@ -1,6 +1,7 @@
 //! Types shared by the browser and the server: typed ids, parsed values, the states and
-//! modes (`string_enum!`), the DTOs of each area (one file per area, as in `api/`) and the
-//! error shape the portal and the APIs speak. Pure Rust, no I/O.
+//! modes (`string_enum!`), the DTOs of each area (one file per area, as in `api/`), the
+//! error shape the portal and the APIs speak, and the notes the domain writes for
+//! operators. Pure Rust, no I/O.
 
 #[macro_use]
 mod enums;
@@ -14,9 +15,11 @@ pub mod crm;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod notes;
 pub mod orgs;
 pub mod page;
 pub mod reconciliation;
+pub mod texts;
 pub mod tools;
 pub mod values;
 
@@ -26,11 +29,13 @@ pub use backfill::*;
 pub use chatwoot::*;
 pub use contacts_import::*;
 pub use crm::*;
-pub use error::{AppError, ErrorCode, FieldError, Lang};
+pub use error::{AppError, ErrorCode, FieldError};
 pub use events::*;
 pub use ids::*;
+pub use notes::{Note, NoteCode};
 pub use orgs::*;
 pub use page::*;
 pub use reconciliation::*;
+pub use texts::Lang;
 pub use tools::*;
 pub use values::*;

@@ -2,6 +2,7 @@
 
 use super::crm::{ConflictKind, ConflictStatus, ContactDto, ConversationDto, DealDto, IdentityDto, Source};
 use super::ids::{ConflictId, EventId, RunId};
+use super::notes::Note;
 use serde::{Deserialize, Serialize};
 
 /// A contact as a reconciliation task shows it: what would move with a decision.
@@ -22,7 +23,7 @@ pub struct ReconciliationTaskDto {
     pub source: Source,
     pub external_id: String,
     pub phone_raw: Option<String>,
-    pub detail: Option<String>,
+    pub detail: Option<Note>,
     pub status: ConflictStatus,
     pub resolution: Option<Resolution>,
     pub resolved_by: Option<String>,

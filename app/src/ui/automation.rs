@@ -2,11 +2,13 @@
 //! workflows, the last tool calls, and the rollback / roll-forward buttons (confirmed
 //! before they run; each step's outcome shown after).
 
-use super::components::{action_error, allowed, ErrorBox, FieldMessage, FormMessage};
-use super::events::datetime_text;
+use super::components::time::Time;
+use super::components::{action_error, allowed, note_text, EmptyState, ErrorBox, FieldMessage, FormMessage, PageHead};
 use crate::api::automation::{automation_page, CreateOrgToken, RevokeOrgToken, RollForwardOrg, RollbackOrg};
 use crate::i18n::*;
-use crate::model::{ActionKind, ActionOutcome, ActionReport, AutomationMode, IncidentStatus, Role, ToolOutcome};
+use crate::model::{
+    ActionKind, ActionOutcome, ActionReport, ActionStepKind, AutomationMode, IncidentStatus, Role, ToolOutcome,
+};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -30,6 +32,17 @@ fn action_label(i18n: leptos_i18n::I18nContext<Locale>, action: ActionKind) -> S
     match action {
         ActionKind::Rollback => t_string!(i18n, automation.action_rollback).to_string(),
         ActionKind::RollForward => t_string!(i18n, automation.action_roll_forward).to_string(),
+    }
+}
+
+fn step_label(i18n: leptos_i18n::I18nContext<Locale>, step: ActionStepKind) -> String {
+    match step {
+        ActionStepKind::DeactivateV2 => t_string!(i18n, automation.step_deactivate_v2).to_string(),
+        ActionStepKind::ActivateFallback => t_string!(i18n, automation.step_activate_fallback).to_string(),
+        ActionStepKind::DeactivateFallback => t_string!(i18n, automation.step_deactivate_fallback).to_string(),
+        ActionStepKind::ActivateV2 => t_string!(i18n, automation.step_activate_v2).to_string(),
+        ActionStepKind::SetMode => t_string!(i18n, automation.step_set_mode).to_string(),
+        ActionStepKind::OpenIncident => t_string!(i18n, automation.step_open_incident).to_string(),
     }
 }
 
@@ -69,10 +82,10 @@ fn Report(report: ActionReport) -> impl IntoView {
                     .into_iter()
                     .map(|s| {
                         view! {
-                            <li data-step=s.step.clone() data-ok=s.ok.to_string() class=if s.ok { "ok" } else { "error-text" }>
-                                <code>{s.step.clone()}</code>
+                            <li data-step=s.step.as_str() data-ok=s.ok.to_string() class=if s.ok { "ok" } else { "error-text" }>
+                                {let step = s.step; move || step_label(i18n, step)}
                                 " — "
-                                {s.detail.clone()}
+                                {note_text(i18n, Some(s.detail.clone()))}
                             </li>
                         }
                     })
@@ -118,10 +131,7 @@ pub fn AutomationPage() -> impl IntoView {
         }
     };
     view! {
-        <div class="page-head">
-            <h1>{t!(i18n, automation.title)}</h1>
-            <a href=move || format!("/orgs/{}", slug())>{t!(i18n, events.back_to_org)}</a>
-        </div>
+        <PageHead title=move || t!(i18n, automation.title) />
         {move || last_report().map(|report| view! { <Report report /> })}
         <FormMessage err=rollback_err />
         <FormMessage err=forward_err />
@@ -136,9 +146,9 @@ pub fn AutomationPage() -> impl IntoView {
                                 <dl class="facts">
                                     <dt>{t!(i18n, automation.mode)}</dt>
                                     <dd><span id="automation-mode" class=format!("badge {mode}") data-mode=mode.as_str()>{move || mode_label(i18n, mode)}</span></dd>
-                                    <dt>"v2"</dt>
+                                    <dt>{t!(i18n, automation.v2_url)}</dt>
                                     <dd>{p.status.automation.v2_url.clone().unwrap_or_else(|| "—".into())}</dd>
-                                    <dt>"fallback"</dt>
+                                    <dt>{t!(i18n, automation.fallback_url)}</dt>
                                     <dd>{p.status.automation.fallback_url.clone().unwrap_or_else(|| "—".into())}</dd>
                                     <dt>"n8n"</dt>
                                     <dd id="n8n-connection">
@@ -146,7 +156,7 @@ pub fn AutomationPage() -> impl IntoView {
                                             None => t_string!(i18n, automation.n8n_missing).to_string(),
                                             Some(n) => match &n.connection_error {
                                                 None => format!("{} · {}", n.base_url, t_string!(i18n, automation.connected)),
-                                                Some(e) => format!("{} · {e}", n.base_url),
+                                                Some(e) => format!("{} · {}", n.base_url, note_text(i18n, Some(e.clone()))()),
                                             },
                                         }}
                                     </dd>
@@ -183,10 +193,12 @@ pub fn AutomationPage() -> impl IntoView {
                                                 {t!(i18n, automation.reason)}
                                                 <input type="text" name="reason" />
                                             </label>
-                                            <button type="submit" class="danger" id="rollback-confirm">
-                                                {t!(i18n, automation.rollback_do)}
-                                            </button>
-                                            <button type="button" on:click=move |_| confirming.set(false)>{t!(i18n, automation.cancel)}</button>
+                                            <div class="actions">
+                                                <button type="submit" class="danger" id="rollback-confirm">
+                                                    {t!(i18n, automation.rollback_do)}
+                                                </button>
+                                                <button type="button" on:click=move |_| confirming.set(false)>{t!(i18n, automation.cancel)}</button>
+                                            </div>
                                         </ActionForm>
                                     </Show>
                                     <ActionForm action=forward attr:id="roll-forward-form" attr:class="inline">
@@ -196,7 +208,24 @@ pub fn AutomationPage() -> impl IntoView {
                                 </section>
                             </Show>
                             <h2>{t!(i18n, automation.tokens)}</h2>
+                            <Show when={
+                                let none = p.tokens.is_empty();
+                                move || none
+                            }>
+                                <EmptyState id="no-tokens" title=move || t!(i18n, automation.no_tokens)>
+                                    {t!(i18n, automation.no_tokens_help)}
+                                </EmptyState>
+                            </Show>
+                            <div class="table-wrap" class:hidden=p.tokens.is_empty()>
                             <table class="grid" id="tokens">
+                                <thead>
+                                    <tr>
+                                        <th>{t!(i18n, automation.token_name)}</th>
+                                        <th>{t!(i18n, automation.token_prefix)}</th>
+                                        <th>{t!(i18n, automation.token_used)}</th>
+                                        <th></th>
+                                    </tr>
+                                </thead>
                                 <tbody>
                                     {p.tokens
                                         .iter()
@@ -207,7 +236,7 @@ pub fn AutomationPage() -> impl IntoView {
                                                 <tr data-token=t.id.0 data-active=active.to_string()>
                                                     <td>{t.name.clone()}</td>
                                                     <td><code>{format!("{}…", t.prefix)}</code></td>
-                                                    <td>{t.last_used_at.map(datetime_text).unwrap_or_else(|| "—".into())}</td>
+                                                    <td><Time at=t.last_used_at /></td>
                                                     <td>
                                                         <Show when=move || admin && active>
                                                             <ActionForm action=revoke attr:class="inline">
@@ -223,6 +252,7 @@ pub fn AutomationPage() -> impl IntoView {
                                         .collect_view()}
                                 </tbody>
                             </table>
+                            </div>
                             <Show when=move || admin>
                                 <ActionForm action=create attr:id="token-form" attr:class="inline-form">
                                     <input type="hidden" name="slug" value=slug />
@@ -244,13 +274,31 @@ pub fn AutomationPage() -> impl IntoView {
                                 }}
                             </Show>
                             <h2>{t!(i18n, automation.calls)}</h2>
+                            <Show when={
+                                let none = p.calls.is_empty();
+                                move || none
+                            }>
+                                <EmptyState id="no-calls" title=move || t!(i18n, automation.no_calls)>
+                                    {t!(i18n, automation.no_calls_help)}
+                                </EmptyState>
+                            </Show>
+                            <div class="table-wrap" class:hidden=p.calls.is_empty()>
                             <table class="grid" id="tool-calls">
+                                <thead>
+                                    <tr>
+                                        <th>{t!(i18n, automation.call_at)}</th>
+                                        <th>{t!(i18n, automation.call_tool)}</th>
+                                        <th>{t!(i18n, contact.deal)}</th>
+                                        <th>{t!(i18n, events.outcome)}</th>
+                                        <th>"HTTP"</th>
+                                    </tr>
+                                </thead>
                                 <tbody>
                                     {p.calls
                                         .iter()
                                         .map(|c| view! {
                                             <tr data-outcome=c.outcome.as_str()>
-                                                <td>{datetime_text(c.at)}</td>
+                                                <td><Time at=Some(c.at) /></td>
                                                 <td><code>{c.tool.clone()}</code></td>
                                                 <td>{c.deal_id.map(|d| d.to_string()).unwrap_or_default()}</td>
                                                 <td>{call_label(i18n, c.outcome)}</td>
@@ -260,8 +308,15 @@ pub fn AutomationPage() -> impl IntoView {
                                         .collect_view()}
                                 </tbody>
                             </table>
+                            </div>
                             <h2>{t!(i18n, automation.history)}</h2>
-                            <ul id="incidents">
+                            <Show when={
+                                let none = p.status.incidents.is_empty();
+                                move || none
+                            }>
+                                <EmptyState id="no-incidents" title=move || t!(i18n, automation.no_incidents) />
+                            </Show>
+                            <ul id="incidents" class="plain">
                                 {p.status
                                     .incidents
                                     .iter()
@@ -269,7 +324,7 @@ pub fn AutomationPage() -> impl IntoView {
                                         let status = inc.status;
                                         view! {
                                             <li data-status=inc.status.as_str()>
-                                                {datetime_text(inc.opened_at)} " · " {inc.title.clone()} " · "
+                                                <Time at=Some(inc.opened_at) /> " · " {note_text(i18n, Some(inc.title.clone()))} " · "
                                                 <span class=format!("badge {status}")>{move || incident_label(i18n, status)}</span>
                                                 " · "
                                                 {inc.reason.clone().unwrap_or_default()}

@@ -1,10 +1,12 @@
 //! Backfill pages: the overview of every org (start a wave of orgs at once, watch each
 //! org's newest run) and an org's own runs (start, pause / resume / cancel, live progress
 //! with rate and ETA, history with the report to download). Both refresh every second and
-//! a half by polling, so an operator watches a run without reloading.
+//! a half by polling, so an operator watches a run without reloading. A run starts as a
+//! dry run unless the operator unticks it, and a real run or wave asks for a confirmation
+//! that says what it will write.
 
-use super::components::{action_error, allowed, ErrorBox, FormMessage, ReportLink};
-use super::events::datetime_text;
+use super::components::time::Time;
+use super::components::{action_error, allowed, note_text, EmptyState, ErrorBox, FormMessage, PageHead, ReportLink};
 use crate::api::backfill::{backfill_overview, org_backfill, BackfillRunAction, StartBackfillWave, StartOrgBackfill};
 use crate::i18n::*;
 use crate::model::{BackfillRunDto, Role, RunAction, RunStatus};
@@ -90,7 +92,7 @@ pub(crate) fn RunProgress(run: BackfillRunDto) -> impl IntoView {
             {run.last_error.clone().filter(|_| run.failures > 0 || run.status == RunStatus::Failed).map(|e| {
                 view! {
                     <p class="error-text run-error" role="alert">
-                        {t!(i18n, backfill.last_error)} " (" {run.failures} "): " {e}
+                        {t!(i18n, backfill.last_error)} " (" {run.failures} "): " {note_text(i18n, Some(e))}
                     </p>
                 }
             })}
@@ -116,32 +118,44 @@ pub fn BackfillOverviewPage() -> impl IntoView {
         |_| backfill_overview(),
     );
     let selected = RwSignal::new(BTreeSet::<String>::new());
-    let dry_run = RwSignal::new(false);
+    // A dry run unless unticked; a real wave is confirmed first.
+    let dry_run = RwSignal::new(true);
+    let confirming = RwSignal::new(false);
     let size = RwSignal::new("10000".to_string());
     let operator = allowed(Role::Operator);
-    let start = move |_| {
+    let dispatch = move || {
+        confirming.set(false);
         let orgs = selected.with(|s| s.iter().cloned().collect::<Vec<_>>().join(","));
         wave.dispatch(StartBackfillWave { orgs, dry_run: dry_run.get(), batch_size: batch_size(&size.get()) });
     };
+    let start = move |_| if dry_run.get() { dispatch() } else { confirming.set(true) };
     view! {
-        <div class="page-head">
-            <h1>{t!(i18n, backfill.overview_title)}</h1>
-        </div>
+        <PageHead title=move || t!(i18n, backfill.overview_title) />
         <p class="muted">{t!(i18n, backfill.overview_intro)}</p>
         <Show when=move || operator>
-            <section class="wave-form">
-                <label>
+            <section class="wave-form form-row">
+                <label class="check">
                     <input type="checkbox" id="wave-dry-run" prop:checked=move || dry_run.get() on:change=move |ev| dry_run.set(event_target_checked(&ev)) />
-                    " " {t!(i18n, backfill.dry_run_label)}
+                    <span>{t!(i18n, backfill.dry_run_label)}</span>
                 </label>
                 <label>
-                    {t!(i18n, backfill.batch_size)} " "
+                    {t!(i18n, backfill.batch_size)}
                     <input type="number" id="wave-batch-size" min="1" max="50000" prop:value=move || size.get() on:input=move |ev| size.set(event_target_value(&ev)) />
                 </label>
-                <button type="button" id="wave-start" disabled=move || selected.with(|s| s.is_empty()) on:click=start>
-                    {move || format!("{} ({})", t_string!(i18n, backfill.start_wave), selected.with(|s| s.len()))}
+                <button type="button" class="primary" id="wave-start" disabled=move || selected.with(|s| s.is_empty()) on:click=start>
+                    {t!(i18n, backfill.start_wave)} " (" {move || selected.with(|s| s.len())} ")"
                 </button>
             </section>
+            <Show when=move || confirming.get()>
+                <div class="confirm" id="wave-confirm">
+                    <p><strong>{t!(i18n, backfill.confirm_title)}</strong></p>
+                    <p>{t!(i18n, backfill.confirm_wave)} " " <strong>{move || selected.with(|s| s.iter().cloned().collect::<Vec<_>>().join(", "))}</strong></p>
+                    <div class="actions">
+                        <button type="button" class="danger" id="wave-confirm-yes" on:click=move |_| dispatch()>{t!(i18n, backfill.confirm_yes)}</button>
+                        <button type="button" id="wave-confirm-no" on:click=move |_| confirming.set(false)>{t!(i18n, automation.cancel)}</button>
+                    </div>
+                </div>
+            </Show>
             <FormMessage err=wave_err />
             {move || {
                 wave.value().get().and_then(Result::ok).map(|started| {
@@ -159,6 +173,7 @@ pub fn BackfillOverviewPage() -> impl IntoView {
                     Ok(orgs) => {
                         active.set(orgs.iter().any(|o| o.run.as_ref().is_some_and(|r| r.status == RunStatus::Running)));
                         view! {
+                        <div class="table-wrap">
                         <table class="grid" id="backfill-orgs">
                             <thead>
                                 <tr>
@@ -209,6 +224,7 @@ pub fn BackfillOverviewPage() -> impl IntoView {
                                     .collect_view()}
                             </tbody>
                         </table>
+                        </div>
                         }
                         .into_any()
                     }
@@ -237,29 +253,47 @@ pub fn OrgBackfillPage() -> impl IntoView {
         |(slug, ..)| org_backfill(slug),
     );
     let operator = allowed(Role::Operator);
+    // A dry run unless unticked; a real run is confirmed first.
+    let dry_run = RwSignal::new(true);
+    let confirming = RwSignal::new(false);
+    let size = RwSignal::new("10000".to_string());
+    let dispatch = move || {
+        confirming.set(false);
+        start.dispatch(StartOrgBackfill {
+            slug: slug(),
+            dry_run: dry_run.get().then(|| "true".to_string()),
+            batch_size: batch_size(&size.get()),
+        });
+    };
+    let begin = move |_| if dry_run.get() { dispatch() } else { confirming.set(true) };
     view! {
-        <div class="page-head">
-            <h1>{t!(i18n, backfill.title)}</h1>
-            <a href=move || format!("/orgs/{}", slug())>{t!(i18n, events.back_to_org)}</a>
-        </div>
-        <nav class="subnav">
+        <PageHead title=move || t!(i18n, backfill.title)>
             <a href="/backfill">{t!(i18n, backfill.overview_title)}</a>
-            <a id="reconciliation-link" href=move || format!("/orgs/{}/reconciliacao", slug())>{t!(i18n, reconciliation.title)}</a>
-            <a href=move || format!("/orgs/{}/contatos", slug())>{t!(i18n, imports.title)}</a>
-        </nav>
+        </PageHead>
         <Show when=move || operator>
-            <ActionForm action=start attr:class="inline-form" attr:id="backfill-start-form">
-                <input type="hidden" name="slug" value=slug />
-                <label>
-                    <input type="checkbox" name="dry_run" value="true" id="backfill-dry-run" />
-                    " " {t!(i18n, backfill.dry_run_label)}
+            <section class="form-row" id="backfill-start-form">
+                <label class="check">
+                    <input type="checkbox" id="backfill-dry-run" prop:checked=move || dry_run.get() on:change=move |ev| dry_run.set(event_target_checked(&ev)) />
+                    <span>{t!(i18n, backfill.dry_run_label)}</span>
                 </label>
                 <label>
-                    {t!(i18n, backfill.batch_size)} " "
-                    <input type="number" name="batch_size" value="10000" min="1" max="50000" id="backfill-batch-size" />
+                    {t!(i18n, backfill.batch_size)}
+                    <input type="number" min="1" max="50000" id="backfill-batch-size" prop:value=move || size.get() on:input=move |ev| size.set(event_target_value(&ev)) />
                 </label>
-                <button type="submit" id="backfill-start">{t!(i18n, backfill.start)}</button>
-            </ActionForm>
+                <button type="button" class="primary" id="backfill-start" disabled=move || start.pending().get() on:click=begin>
+                    {t!(i18n, backfill.start)}
+                </button>
+            </section>
+            <Show when=move || confirming.get()>
+                <div class="confirm" id="backfill-confirm">
+                    <p><strong>{t!(i18n, backfill.confirm_title)}</strong></p>
+                    <p>{t!(i18n, backfill.confirm_org)}</p>
+                    <div class="actions">
+                        <button type="button" class="danger" id="backfill-confirm-yes" on:click=move |_| dispatch()>{t!(i18n, backfill.confirm_yes)}</button>
+                        <button type="button" id="backfill-confirm-no" on:click=move |_| confirming.set(false)>{t!(i18n, automation.cancel)}</button>
+                    </div>
+                </div>
+            </Show>
             <FormMessage err=start_err />
             <FormMessage err=act_err />
         </Show>
@@ -268,11 +302,12 @@ pub fn OrgBackfillPage() -> impl IntoView {
                 match data.await {
                     Ok(page) => {
                         let current = page.runs.first().cloned();
+                        let no_runs = page.runs.is_empty();
                         active.set(current.as_ref().is_some_and(|r| r.status == RunStatus::Running));
                         view! {
                             <p id="open-tasks" data-count=page.open_tasks>
                                 {t!(i18n, backfill.open_tasks)} " "
-                                <a href=format!("/orgs/{}/reconciliacao", slug())><strong>{page.open_tasks}</strong></a>
+                                <a id="reconciliation-link" href=format!("/orgs/{}/reconciliation", slug())><strong>{page.open_tasks}</strong></a>
                             </p>
                             {current.map(|run| {
                                 let id = run.id;
@@ -302,6 +337,12 @@ pub fn OrgBackfillPage() -> impl IntoView {
                                 }
                             })}
                             <h2>{t!(i18n, backfill.history)}</h2>
+                            <Show when=move || no_runs>
+                                <EmptyState id="no-runs" title=move || t!(i18n, backfill.never)>
+                                    {t!(i18n, backfill.never_help)}
+                                </EmptyState>
+                            </Show>
+                            <div class="table-wrap" class:hidden=no_runs>
                             <table class="grid" id="backfill-history">
                                 <thead>
                                     <tr>
@@ -324,7 +365,7 @@ pub fn OrgBackfillPage() -> impl IntoView {
                                             view! {
                                                 <tr data-run=r.id.0>
                                                     <td>{r.id.0}</td>
-                                                    <td>{datetime_text(r.started_at)}</td>
+                                                    <td><Time at=Some(r.started_at) /></td>
                                                     <td>
                                                         <span class=format!("badge {}", r.status)>{status_text(i18n, r.status)}</span>
                                                         {r.dry_run.then(|| view! { <span class="badge">{t!(i18n, backfill.dry_run)}</span> })}
@@ -340,6 +381,7 @@ pub fn OrgBackfillPage() -> impl IntoView {
                                         .collect_view()}
                                 </tbody>
                             </table>
+                            </div>
                         }
                         .into_any()
                     }

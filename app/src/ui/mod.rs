@@ -58,13 +58,18 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=|| view! { <Redirect path="/orgs" /> } />
                         <Route path=path!("orgs") view=orgs::OrgListPage />
                         <Route path=path!("orgs/new") view=orgs::NewOrgPage />
-                        <Route path=path!("orgs/:slug") view=orgs::OrgPage />
-                        <Route path=path!("orgs/:slug/eventos") view=events::EventsPage />
-                        <Route path=path!("orgs/:slug/automacao") view=automation::AutomationPage />
-                        <Route path=path!("orgs/:slug/eventos/:id") view=events::EventPage />
-                        <Route path=path!("orgs/:slug/backfill") view=backfill::OrgBackfillPage />
-                        <Route path=path!("orgs/:slug/reconciliacao") view=reconciliation::ReconciliationPage />
-                        <Route path=path!("orgs/:slug/contatos") view=contacts::ContactsPage />
+                        // Route nouns are English, like the APIs'; the pages speak the
+                        // operator's language.
+                        <ParentRoute path=path!("orgs/:slug") view=orgs::OrgLayout>
+                            <Route path=path!("") view=orgs::OrgPage />
+                            <Route path=path!("events") view=events::EventsPage />
+                            <Route path=path!("events/:id") view=events::EventPage />
+                            <Route path=path!("automation") view=automation::AutomationPage />
+                            <Route path=path!("contacts") view=contacts::ContactsPage />
+                            <Route path=path!("contacts/:id") view=contacts::ContactPage />
+                            <Route path=path!("backfill") view=backfill::OrgBackfillPage />
+                            <Route path=path!("reconciliation") view=reconciliation::ReconciliationPage />
+                        </ParentRoute>
                         <Route path=path!("backfill") view=backfill::BackfillOverviewPage />
                         <Route path=path!("settings/template") view=template::TemplatePage />
                     </ParentRoute>
@@ -82,9 +87,13 @@ fn NotFound() -> impl IntoView {
         opts.set_status(http::StatusCode::NOT_FOUND);
     }
     view! {
+        <HydrationMark />
         <main class="narrow">
-            <h1>{t!(i18n, not_found)}</h1>
-            <a href="/orgs">{t!(i18n, back_to_orgs)}</a>
+            <div class="card not-found" id="not-found">
+                <h1>{t!(i18n, not_found)}</h1>
+                <p class="muted">{t!(i18n, not_found_help)}</p>
+                <a class="button primary" href="/orgs">{t!(i18n, back_to_orgs)}</a>
+            </div>
         </main>
     }
 }

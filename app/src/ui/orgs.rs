@@ -1,38 +1,25 @@
-//! Organizations: the list, the "new organization" installer form and the overview.
+//! Organizations: the list, the "new organization" installer form, the layout every org
+//! page shares (`/orgs/:slug/…`: where you are, the org's status, one navigation) and the
+//! org's overview.
 
-use super::components::{action_error, ErrorBox, FieldMessage, FormMessage};
+use super::components::time::Time;
+use super::components::{action_error, EmptyState, ErrorBox, FieldMessage, FormMessage, PageHead};
 use crate::api::orgs::{get_org, list_orgs, stage_template, CreateOrg};
 use crate::i18n::*;
 use crate::model::{CurrentUser, OrgStatus, Role};
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
+use leptos_router::components::{Outlet, A};
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 /// The org status in the current language.
-fn status_text(i18n: I18nContext<Locale>, status: OrgStatus) -> String {
+pub(crate) fn status_text(i18n: I18nContext<Locale>, status: OrgStatus) -> String {
     match status {
         OrgStatus::Onboarding => t_string!(i18n, status.onboarding).to_string(),
         OrgStatus::Active => t_string!(i18n, status.active).to_string(),
         OrgStatus::Paused => t_string!(i18n, status.paused).to_string(),
         OrgStatus::Archived => t_string!(i18n, status.archived).to_string(),
     }
-}
-
-/// Dates as the operators read them (dd/mm/aaaa), in UTC to render the same on server and
-/// browser.
-pub(crate) fn date_text(epoch_ms: i64) -> String {
-    let days = epoch_ms.div_euclid(86_400_000);
-    // Civil-from-days (Howard Hinnant), so the browser bundle needs no date library.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{d:02}/{m:02}/{y}")
 }
 
 #[component]
@@ -42,17 +29,22 @@ pub fn OrgListPage() -> impl IntoView {
     let can_create = me.map(|m| m.role.allows(Role::Admin)).unwrap_or(false);
     let orgs = Resource::new(|| (), |_| list_orgs());
     view! {
-        <div class="page-head">
-            <h1>{t!(i18n, orgs.title)}</h1>
+        <PageHead title=move || t!(i18n, orgs.title)>
             <Show when=move || can_create>
                 <a class="button primary" href="/orgs/new" id="new-org">{t!(i18n, orgs.new)}</a>
             </Show>
-        </div>
+        </PageHead>
         <Suspense fallback=move || t!(i18n, loading)>
             {move || Suspend::new(async move {
                 match orgs.await {
-                    Ok(list) if list.is_empty() => view! { <p class="muted">{t!(i18n, orgs.empty)}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <EmptyState id="no-orgs" title=move || t!(i18n, orgs.empty)>
+                            {if can_create { t!(i18n, orgs.empty_admin).into_any() } else { t!(i18n, orgs.empty_ask).into_any() }}
+                        </EmptyState>
+                    }
+                    .into_any(),
                     Ok(list) => view! {
+                        <div class="table-wrap">
                         <table class="grid" id="org-list">
                             <thead>
                                 <tr>
@@ -72,13 +64,14 @@ pub fn OrgListPage() -> impl IntoView {
                                                 <td><a href=format!("/orgs/{}", o.slug)>{o.name.clone()}</a></td>
                                                 <td><code>{o.slug.clone()}</code></td>
                                                 <td><span class=format!("badge {}", status.as_str())>{move || status_text(i18n, status)}</span></td>
-                                                <td>{date_text(o.created_at)}</td>
+                                                <td><Time at=Some(o.created_at) date_only=true /></td>
                                             </tr>
                                         }
                                     })
                                     .collect_view()}
                             </tbody>
                         </table>
+                        </div>
                     }
                         .into_any(),
                     Err(err) => view! { <ErrorBox err /> }.into_any(),
@@ -107,7 +100,7 @@ pub fn NewOrgPage() -> impl IntoView {
         }
     });
     view! {
-        <h1>{t!(i18n, org_new.title)}</h1>
+        <PageHead title=move || t!(i18n, org_new.title) />
         <Suspense fallback=move || t!(i18n, loading)>
             {move || Suspend::new(async move {
                 let stages = match template.await {
@@ -145,6 +138,47 @@ pub fn NewOrgPage() -> impl IntoView {
     .into_any()
 }
 
+/// Every page of one org: where you are (organizations / this org, with its status) and
+/// the org's navigation, then the page. The head loads on its own, so a page never waits
+/// for it (and the page's own errors, such as an unknown org, show in the page).
+#[component]
+pub fn OrgLayout() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
+    let org = Resource::new(slug, get_org);
+    let to = move |tail: &'static str| move || format!("/orgs/{}{tail}", slug());
+    view! {
+        <div class="org-head">
+            <nav class="crumbs" aria-label=move || t_string!(i18n, org.crumbs).to_string()>
+                <a href="/orgs">{t!(i18n, nav.orgs)}</a>
+                <span class="sep" aria-hidden="true">"/"</span>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        org.await.ok().map(|detail| {
+                            let status = detail.org.status;
+                            view! {
+                                <a id="org-name" href=format!("/orgs/{}", detail.org.slug)>{detail.org.name.clone()}</a>
+                                <span id="org-status" class=format!("badge {}", status.as_str())>{move || status_text(i18n, status)}</span>
+                            }
+                        })
+                    })}
+                </Suspense>
+            </nav>
+            <nav class="org-nav" id="org-nav">
+                <A href=to("") exact=true attr:id="org-overview-link">{t!(i18n, org.overview)}</A>
+                <A href=to("/events") attr:id="org-events-link">{t!(i18n, events.title)}</A>
+                <A href=to("/automation") attr:id="org-automation-link">{t!(i18n, automation.title)}</A>
+                <A href=to("/contacts") attr:id="org-contacts-link">{t!(i18n, imports.title)}</A>
+                <A href=to("/backfill") attr:id="org-backfill-link">{t!(i18n, backfill.title)}</A>
+                <A href=to("/reconciliation") attr:id="org-reconciliation-link">{t!(i18n, reconciliation.title)}</A>
+            </nav>
+        </div>
+        <Outlet />
+    }
+}
+
+/// `/orgs/:slug`: the org's identity and its boards with their stages.
 #[component]
 pub fn OrgPage() -> impl IntoView {
     let i18n = use_i18n();
@@ -152,83 +186,45 @@ pub fn OrgPage() -> impl IntoView {
     let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
     let org = Resource::new(slug, get_org);
     view! {
+        <PageHead title=move || t!(i18n, org.overview) />
         <Suspense fallback=move || t!(i18n, loading)>
             {move || Suspend::new(async move {
                 match org.await {
-                    Ok(detail) => {
-                        let status = detail.org.status;
-                        view! {
-                            <div class="page-head">
-                                <h1 id="org-name">{detail.org.name.clone()}</h1>
-                                <span class=format!("badge {}", status.as_str())>{move || status_text(i18n, status)}</span>
-                            </div>
-                            <p class="muted">
-                                <code id="org-slug">{detail.org.slug.clone()}</code>
-                                " · "
-                                {t!(i18n, orgs.created)}
-                                " "
-                                {date_text(detail.org.created_at)}
-                            </p>
-                            <nav class="subnav">
-                                <a id="org-events-link" href=format!("/orgs/{}/eventos", detail.org.slug)>
-                                    {t!(i18n, events.title)}
-                                </a>
-                                <a id="org-automation-link" href=format!("/orgs/{}/automacao", detail.org.slug)>
-                                    {t!(i18n, automation.title)}
-                                </a>
-                                <a id="org-contacts-link" href=format!("/orgs/{}/contatos", detail.org.slug)>
-                                    {t!(i18n, imports.title)}
-                                </a>
-                                <a id="org-backfill-link" href=format!("/orgs/{}/backfill", detail.org.slug)>
-                                    {t!(i18n, backfill.title)}
-                                </a>
-                                <a id="org-reconciliation-link" href=format!("/orgs/{}/reconciliacao", detail.org.slug)>
-                                    {t!(i18n, reconciliation.title)}
-                                </a>
-                            </nav>
-                            <h2>{t!(i18n, org.boards)}</h2>
-                            {detail
-                                .boards
-                                .into_iter()
-                                .map(|b| {
-                                    view! {
-                                        <section class="board" data-board=b.key.clone()>
-                                            <h3>
-                                                {b.name.clone()}
-                                                <Show when=move || b.is_default>
-                                                    <span class="badge">{t!(i18n, org.default_board)}</span>
-                                                </Show>
-                                            </h3>
-                                            <ol class="stages">
-                                                {b.stages
-                                                    .into_iter()
-                                                    .map(|s| view! { <li data-stage=s.key.clone()>{s.label.clone()}</li> })
-                                                    .collect_view()}
-                                            </ol>
-                                        </section>
-                                    }
-                                })
-                                .collect_view()}
-                        }
-                            .into_any()
+                    Ok(detail) => view! {
+                        <dl class="facts" id="org-facts">
+                            <dt>{t!(i18n, orgs.slug)}</dt>
+                            <dd><code id="org-slug">{detail.org.slug.clone()}</code></dd>
+                            <dt>{t!(i18n, orgs.created)}</dt>
+                            <dd><Time at=Some(detail.org.created_at) date_only=true /></dd>
+                        </dl>
+                        <h2>{t!(i18n, org.boards)}</h2>
+                        {detail
+                            .boards
+                            .into_iter()
+                            .map(|b| {
+                                view! {
+                                    <section class="board" data-board=b.key.clone()>
+                                        <h3>
+                                            {b.name.clone()}
+                                            <Show when=move || b.is_default>
+                                                <span class="badge">{t!(i18n, org.default_board)}</span>
+                                            </Show>
+                                        </h3>
+                                        <ol class="stages">
+                                            {b.stages
+                                                .into_iter()
+                                                .map(|s| view! { <li data-stage=s.key.clone()>{s.label.clone()}</li> })
+                                                .collect_view()}
+                                        </ol>
+                                    </section>
+                                }
+                            })
+                            .collect_view()}
                     }
+                    .into_any(),
                     Err(err) => view! { <ErrorBox err /> }.into_any(),
                 }
             })}
         </Suspense>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::date_text;
-
-    #[test]
-    fn dates_are_day_month_year() {
-        assert_eq!(date_text(0), "01/01/1970");
-        // 2026-11-29T12:00:00Z
-        assert_eq!(date_text(1_795_953_600_000), "29/11/2026");
-        // 2024-02-29 (leap day)
-        assert_eq!(date_text(1_709_164_800_000), "29/02/2024");
     }
 }

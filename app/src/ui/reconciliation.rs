@@ -1,9 +1,12 @@
-//! `/orgs/:slug/reconciliacao`: identity conflicts as tasks. Each shows the number and both
+//! `/orgs/:slug/reconciliation`: identity conflicts as tasks. Each shows the number and both
 //! contacts side by side (identities, deals, conversations) with the resolutions its kind
-//! allows; resolved tasks show who decided what, and when.
+//! allows; a decision is confirmed with its effect spelled out before it applies; resolved
+//! tasks show who decided what, and when.
 
-use super::components::{action_error, allowed, ErrorBox, FormMessage};
-use super::events::datetime_text;
+use super::components::time::Time;
+use super::components::{
+    action_error, allowed, deal_status_text, note_text, source_label, EmptyState, ErrorBox, FormMessage, PageHead,
+};
 use crate::api::reconciliation::{reconciliation_tasks, ResolveTask};
 use crate::i18n::*;
 use crate::model::{ConflictKind, ContactCard, ReconciliationTaskDto, Resolution, Role};
@@ -32,8 +35,17 @@ fn resolution_text(i18n: I18nContext<Locale>, r: Resolution) -> String {
     }
 }
 
+/// What a decision will do, said before it is confirmed.
+fn effect_text(i18n: I18nContext<Locale>, r: Resolution) -> String {
+    match r {
+        Resolution::Kept => t_string!(i18n, reconciliation.effect_kept).to_string(),
+        Resolution::LinkedOther => t_string!(i18n, reconciliation.effect_linked_other).to_string(),
+        Resolution::NotSamePerson => t_string!(i18n, reconciliation.effect_not_same_person).to_string(),
+    }
+}
+
 #[component]
-fn Card(card: Option<ContactCard>, role: &'static str) -> impl IntoView {
+fn Card(card: Option<ContactCard>, role: &'static str, slug: String) -> impl IntoView {
     let i18n = use_i18n();
     let Some(card) = card else {
         return view! { <div class=format!("contact-card {role} none")>{t!(i18n, reconciliation.no_contact)}</div> }
@@ -42,7 +54,9 @@ fn Card(card: Option<ContactCard>, role: &'static str) -> impl IntoView {
     let c = card.contact;
     view! {
         <div class=format!("contact-card {role}") data-contact=c.id.0>
-            <h3>{c.name.clone().unwrap_or_else(|| format!("#{}", c.id))}</h3>
+            <h3>
+                <a href=format!("/orgs/{slug}/contacts/{}", c.id)>{c.name.clone().unwrap_or_else(|| format!("#{}", c.id))}</a>
+            </h3>
             <dl class="facts">
                 <dt>"ID"</dt>
                 <dd>{c.id.0}</dd>
@@ -65,7 +79,11 @@ fn Card(card: Option<ContactCard>, role: &'static str) -> impl IntoView {
                     {if card.deals.is_empty() {
                         "—".to_string()
                     } else {
-                        card.deals.iter().map(|d| format!("#{} {} ({})", d.id, d.stage_label, d.status)).collect::<Vec<_>>().join(", ")
+                        card.deals
+                            .iter()
+                            .map(|d| format!("#{} {} ({})", d.id, d.stage_label, deal_status_text(i18n, d.status)))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     }}
                 </dd>
                 <dt>{t!(i18n, reconciliation.conversations)}</dt>
@@ -73,7 +91,7 @@ fn Card(card: Option<ContactCard>, role: &'static str) -> impl IntoView {
                     {if card.conversations.is_empty() {
                         "—".to_string()
                     } else {
-                        card.conversations.iter().map(|v| format!("{} #{}", v.source, v.chatwoot_conversation_id)).collect::<Vec<_>>().join(", ")
+                        card.conversations.iter().map(|v| format!("{} #{}", source_label(v.source), v.chatwoot_conversation_id)).collect::<Vec<_>>().join(", ")
                     }}
                 </dd>
             </dl>
@@ -91,6 +109,9 @@ fn Task(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let id = task.id;
+    // The decision picked and waiting for its confirmation.
+    let picked = RwSignal::new(None::<Resolution>);
+    let confirm_slug = slug.clone();
     view! {
         <article class="task" data-task=id.0 data-kind=task.kind.as_str() data-status=task.status.as_str()>
             <header>
@@ -98,46 +119,66 @@ fn Task(
                 " · "
                 <code class="number">{task.external_id.clone()}</code>
                 {task.phone_raw.clone().filter(|r| *r != task.external_id).map(|raw| view! { <span class="muted">{format!(" ({raw})")}</span> })}
-                <span class="muted">{format!(" · {}", datetime_text(task.created_at))}</span>
+                <span class="muted">" · " <Time at=Some(task.created_at) /></span>
             </header>
-            {task.detail.clone().map(|d| view! { <p class="muted">{d}</p> })}
+            {task.detail.clone().map(|d| view! { <p class="muted">{note_text(i18n, Some(d))}</p> })}
             <div class="side-by-side">
-                <Card card=task.contact.clone() role="this" />
-                <Card card=task.other.clone() role="other" />
+                <Card card=task.contact.clone() role="this" slug=slug.clone() />
+                <Card card=task.other.clone() role="other" slug=slug.clone() />
             </div>
             {match task.resolution {
                 Some(r) => view! {
                     <p class="resolution" data-resolution=r.as_str()>
                         {resolution_text(i18n, r)}
-                        {format!(" · {} · {}", task.resolved_by.clone().unwrap_or_default(), task.resolved_at.map(datetime_text).unwrap_or_default())}
+                        {format!(" · {} · ", task.resolved_by.clone().unwrap_or_default())}
+                        <Time at=task.resolved_at />
                     </p>
                 }
                 .into_any(),
                 None => view! {
-                    <div class="actions">
+                    <div class="actions" class:hidden=move || picked.get().is_some()>
                         {task
                             .choices
                             .iter()
                             .filter(|_| operator)
                             .map(|&choice| {
-                                let slug = slug.clone();
-                                let label = resolution_text(i18n, choice);
-                                let class = format!("resolve {choice}");
                                 view! {
                                     <button
                                         type="button"
-                                        class=class
+                                        class=format!("resolve {choice}")
                                         data-choice=choice.as_str()
-                                        on:click=move |_| {
-                                            resolve.dispatch(ResolveTask { slug: slug.clone(), id, resolution: choice.as_str().to_string() });
-                                        }
+                                        on:click=move |_| picked.set(Some(choice))
                                     >
-                                        {label}
+                                        {resolution_text(i18n, choice)}
                                     </button>
                                 }
                             })
                             .collect_view()}
                     </div>
+                    {move || picked.get().map(|choice| {
+                        let slug = confirm_slug.clone();
+                        view! {
+                            <div class="confirm resolve-confirm" data-choice=choice.as_str()>
+                                <p><strong>{resolution_text(i18n, choice)}</strong></p>
+                                <p>{effect_text(i18n, choice)}</p>
+                                <div class="actions">
+                                    <button
+                                        type="button"
+                                        class="primary resolve-confirm-yes"
+                                        disabled=move || resolve.pending().get()
+                                        on:click=move |_| {
+                                            resolve.dispatch(ResolveTask { slug: slug.clone(), id, resolution: choice.as_str().to_string() });
+                                        }
+                                    >
+                                        {t!(i18n, reconciliation.confirm)}
+                                    </button>
+                                    <button type="button" class="resolve-confirm-no" on:click=move |_| picked.set(None)>
+                                        {t!(i18n, automation.cancel)}
+                                    </button>
+                                </div>
+                            </div>
+                        }
+                    })}
                 }
                 .into_any(),
             }}
@@ -159,10 +200,7 @@ pub fn ReconciliationPage() -> impl IntoView {
     );
     let operator = allowed(Role::Operator);
     view! {
-        <div class="page-head">
-            <h1>{t!(i18n, reconciliation.title)}</h1>
-            <a href=move || format!("/orgs/{}/backfill", slug())>{t!(i18n, backfill.title)}</a>
-        </div>
+        <PageHead title=move || t!(i18n, reconciliation.title) />
         <p class="muted">{t!(i18n, reconciliation.intro)}</p>
         <div class="filters">
             <label>
@@ -179,7 +217,12 @@ pub fn ReconciliationPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(page) if page.items.is_empty() => {
-                        view! { <p class="muted" id="no-tasks">{t!(i18n, reconciliation.empty)}</p> }.into_any()
+                        view! {
+                            <EmptyState id="no-tasks" title=move || t!(i18n, reconciliation.empty)>
+                                {t!(i18n, reconciliation.empty_help)}
+                            </EmptyState>
+                        }
+                        .into_any()
                     }
                     Ok(page) => view! {
                         <div id="tasks">

@@ -1,6 +1,6 @@
 //! The default stage template that new organizations start with (admins edit it).
 
-use super::components::{action_error, ErrorBox, FieldMessage, FormMessage};
+use super::components::{action_error, ErrorBox, FieldMessage, FormMessage, PageHead};
 use crate::api::orgs::{stage_template, SaveStageTemplate};
 use crate::i18n::*;
 use crate::model::{AppError, CurrentUser, ErrorCode, Role};
@@ -17,7 +17,7 @@ pub fn TemplatePage() -> impl IntoView {
     let err = action_error(save.value());
     let current = Resource::new(move || save.version().get(), |_| stage_template());
     view! {
-        <h1>{t!(i18n, template.title)}</h1>
+        <PageHead title=move || t!(i18n, template.title) />
         <p class="muted">{t!(i18n, template.help)}</p>
         <Transition fallback=move || t!(i18n, loading)>
             {move || Suspend::new(async move {

@@ -119,13 +119,13 @@ async fn import_portal(
     Path(slug): Path<String>,
     req: Request<Body>,
 ) -> Response {
-    let page = format!("/orgs/{}/contatos", urlencode(&slug));
+    let page = format!("/orgs/{}/contacts", urlencode(&slug));
     match import_upload(&s, &actor, &slug, req).await {
-        Ok(done) => Redirect::to(&format!("{page}?importacao={}", done.id)).into_response(),
+        Ok(done) => Redirect::to(&format!("{page}?import={}", done.id)).into_response(),
         Err(ApiError(e)) if e.code == ErrorCode::NotFound => ApiError(e).into_response(),
         Err(ApiError(e)) => {
             let code = serde_json::to_value(e.code).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-            Redirect::to(&format!("{page}?erro={code}")).into_response()
+            Redirect::to(&format!("{page}?error={code}")).into_response()
         }
     }
 }

@@ -5,7 +5,7 @@ use super::error::ApiError;
 use super::AppState;
 use app::domain::tools::{self, Caller};
 use app::domain::{auth, Actor};
-use app::model::ErrorCode;
+use app::model::{AppError, ErrorCode};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::AUTHORIZATION;
@@ -65,8 +65,9 @@ fn bearer(parts: &Parts, missing: ErrorCode) -> Result<Option<&str>, ApiError> {
     }
 }
 
-/// JSON body whose rejections are Ponte errors: 400 malformed, 415 not JSON, 413 too
-/// large, 422 well-formed but missing or mistyped fields (with serde's explanation).
+/// JSON body whose rejections are Ponte errors: 400 malformed or empty, 415 not JSON, 413
+/// too large, 422 well-formed but with a missing, unknown or mistyped field (named, in
+/// pt-BR: serde's English explanation is not passed on).
 pub struct ApiJson<T>(pub T);
 
 impl<T, S> FromRequest<S> for ApiJson<T>
@@ -86,20 +87,52 @@ where
 
 fn json_rejection(rejection: JsonRejection) -> ApiError {
     match rejection {
-        JsonRejection::JsonDataError(e) => {
-            ApiError::detail(ErrorCode::Validation, format!("Campos inválidos: {}", e.body_text()))
-        }
+        JsonRejection::JsonDataError(e) => match path_error::<serde_json::Error>(&e) {
+            Some(err) => ApiError(AppError::from_serde(&err.path().to_string(), &err.inner().to_string())),
+            None => ApiError::code(ErrorCode::Validation),
+        },
         JsonRejection::JsonSyntaxError(e) => {
-            ApiError::detail(ErrorCode::InvalidJson, format!("JSON inválido: {}", e.body_text()))
+            let syntax =
+                path_error::<serde_json::Error>(&e).map(|p| p.inner()).or_else(|| find::<serde_json::Error>(&e));
+            match syntax {
+                Some(err) if err.is_eof() && err.line() == 1 && err.column() == 0 => {
+                    ApiError::detail(ErrorCode::InvalidJson, "O corpo está vazio: envie um objeto JSON.")
+                }
+                Some(err) => ApiError::detail(
+                    ErrorCode::InvalidJson,
+                    format!("JSON mal formado na linha {}, coluna {}.", err.line(), err.column()),
+                ),
+                None => ApiError::code(ErrorCode::InvalidJson),
+            }
         }
         JsonRejection::MissingJsonContentType(_) => ApiError::code(ErrorCode::UnsupportedMediaType),
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::code(ErrorCode::BodyTooLarge),
-        other => ApiError::detail(ErrorCode::InvalidJson, other.body_text()),
+        _ => ApiError::code(ErrorCode::InvalidJson),
     }
 }
 
-/// Query parameters; a malformed one (e.g. `limit=abc`) is a JSON 400 naming the problem
-/// instead of axum's plain-text rejection.
+/// The first error of type `E` in `err`'s chain of sources (axum wraps the deserializer's
+/// error in its rejection).
+fn find<'a, E: std::error::Error + 'static>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a E> {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if let Some(found) = e.downcast_ref::<E>() {
+            return Some(found);
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// The deserializer's error with the path where it stopped, as axum's rejections carry it.
+fn path_error<'a, E: std::error::Error + 'static>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a serde_path_to_error::Error<E>> {
+    find::<serde_path_to_error::Error<E>>(err)
+}
+
+/// Query parameters; a malformed or unknown one (e.g. `limit=abc`) is a JSON 400 naming the
+/// parameter in pt-BR instead of axum's plain-text rejection.
 pub struct ApiQuery<T>(pub T);
 
 impl<T, S> FromRequestParts<S> for ApiQuery<T>
@@ -112,10 +145,13 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
-            Err(e) => Err(ApiError::detail(
-                ErrorCode::CursorInvalid,
-                format!("Parâmetro de consulta inválido: {}", e.body_text()),
-            )),
+            Err(e) => {
+                let err = match path_error::<serde::de::value::Error>(&e) {
+                    Some(err) => AppError::from_serde(&err.path().to_string(), &err.inner().to_string()),
+                    None => AppError::new(ErrorCode::CursorInvalid),
+                };
+                Err(ApiError(AppError { code: ErrorCode::CursorInvalid, ..err }))
+            }
         }
     }
 }

@@ -94,6 +94,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .merge(uploads)
         .layer(CompressionLayer::new())
         .layer(axum::middleware::map_response(json_body_limit))
+        .layer(axum::middleware::from_fn(canonical_paths))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
             let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
             tracing::info_span!("http", method = %req.method(), path = %loggable_path(req.uri().path()), request_id = %id)
@@ -130,6 +131,46 @@ async fn server_fn_status(res: Response<Body>) -> Response<Body> {
         }
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The portal's address of an old or non-canonical path, if it has one: a trailing slash
+/// (`/orgs/` used to answer 500 from the router) and the Portuguese route nouns of earlier
+/// versions (bookmarks: `/orgs/x/eventos` is now `/orgs/x/events`).
+pub(crate) fn canonical_path(path: &str) -> Option<String> {
+    const RENAMED: [(&str, &str); 4] = [
+        ("eventos", "events"),
+        ("automacao", "automation"),
+        ("contatos", "contacts"),
+        ("reconciliacao", "reconciliation"),
+    ];
+    let trimmed = path.trim_end_matches('/');
+    let mut changed = trimmed.len() != path.len() && !trimmed.is_empty();
+    let mut parts: Vec<&str> = trimmed.split('/').collect();
+    // ["", "orgs", slug, page, …]
+    if parts.len() >= 4 && parts[1] == "orgs" {
+        if let Some((_, new)) = RENAMED.iter().find(|(old, _)| *old == parts[3]) {
+            parts[3] = new;
+            changed = true;
+        }
+    }
+    changed.then(|| parts.join("/"))
+}
+
+/// Sends portal pages' old or non-canonical paths to their address (308, query kept).
+/// Machine paths (APIs, webhooks) are never redirected: a client must see its mistake.
+async fn canonical_paths(req: Request<Body>, next: axum::middleware::Next) -> axum::response::Response {
+    let path = req.uri().path();
+    let machine = ["/api/", "/webhooks/", "/portal/", "/pkg/"].iter().any(|p| path.starts_with(p));
+    if !machine && matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD) {
+        if let Some(to) = canonical_path(path) {
+            let to = match req.uri().query() {
+                Some(q) => format!("{to}?{q}"),
+                None => to,
+            };
+            return axum::response::Redirect::permanent(&to).into_response();
+        }
+    }
+    next.run(req).await
 }
 
 /// tower-http's body limit answers 413 in plain text; machines get Ponte's JSON error.

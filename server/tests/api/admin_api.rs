@@ -253,7 +253,105 @@ async fn users_and_the_stage_template_are_managed_by_api(engine: Engine) {
     assert_eq!(t["stages"], json!(["A", "B"]));
 }
 
+/// method, path, body, the status and code answered, and the field named (with its code).
+type Case<'a> = (&'a str, &'a str, &'a str, StatusCode, &'a str, Option<(&'a str, &'a str)>);
+
+/// serde's refusals are Ponte's own errors: a 4xx whose pt-BR message names the field (with
+/// its code) and never carries serde's or axum's English.
+async fn bad_input_gets_pontes_field_errors_never_serdes_words(engine: Engine) {
+    let api = Api::new(engine).await;
+    let (s, _) = api.post("/orgs", json!({"slug": "loja-a", "name": "A", "stages": ["Um"]})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let cases: &[Case] = &[
+        (
+            "POST",
+            "/orgs",
+            r#"{"slug": 42, "name": "X"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            Some(("slug", "value_invalid")),
+        ),
+        (
+            "POST",
+            "/orgs",
+            r#"{"slug": "x-y"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            Some(("name", "required")),
+        ),
+        (
+            "POST",
+            "/orgs",
+            r#"{"slug": "x-y", "name": "X", "stages": [1]}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            Some(("stages[0]", "value_invalid")),
+        ),
+        (
+            "PUT",
+            "/orgs/loja-a/automation",
+            r#"{"modo": "v2"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            Some(("modo", "field_unknown")),
+        ),
+        (
+            "PUT",
+            "/orgs/loja-a/automation",
+            r#"{"timeout_ms": "rápido"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            Some(("timeout_ms", "value_invalid")),
+        ),
+        ("POST", "/orgs", "[1, 2]", StatusCode::UNPROCESSABLE_ENTITY, "validation", None),
+        ("POST", "/orgs", r#"{"slug": "#, StatusCode::BAD_REQUEST, "invalid_json", None),
+        ("POST", "/orgs", r#"{"slug": "x-y", "name": "X"} lixo"#, StatusCode::BAD_REQUEST, "invalid_json", None),
+        ("POST", "/orgs", "", StatusCode::BAD_REQUEST, "invalid_json", None),
+        (
+            "GET",
+            "/orgs/loja-a/events?limit=abc",
+            "",
+            StatusCode::BAD_REQUEST,
+            "cursor_invalid",
+            Some(("limit", "value_invalid")),
+        ),
+        (
+            "GET",
+            "/orgs/loja-a/events?colunas=1",
+            "",
+            StatusCode::BAD_REQUEST,
+            "cursor_invalid",
+            Some(("colunas", "field_unknown")),
+        ),
+    ];
+    for (method, path, body, status, code, field) in cases {
+        let mut req = api
+            .http
+            .request(method.parse().unwrap(), api.app.url(&format!("/api/v1/admin{path}")))
+            .bearer_auth(&api.key);
+        if *method != "GET" {
+            req = req.header("content-type", "application/json").body(body.to_string());
+        }
+        let res = req.send().await.unwrap();
+        let what = format!("{method} {path} {body}");
+        assert_eq!(res.status(), *status, "{what}");
+        let answer = json(res).await;
+        assert_eq!(error_code(&answer), *code, "{what}: {answer}");
+        let message = answer["error"]["message"].as_str().unwrap();
+        for english in
+            ["Failed to deserialize", "expected", "invalid type", "missing field", "unknown field", "at line"]
+        {
+            assert!(!message.contains(english), "{what}: {message}");
+        }
+        if let Some((name, field_code_expected)) = field {
+            assert_eq!(field_code(&answer, name).as_deref(), Some(*field_code_expected), "{what}: {answer}");
+            assert!(message.contains(name), "the message names the field: {what}: {message}");
+        }
+    }
+}
+
 both_engines!(
+    bad_input_gets_pontes_field_errors_never_serdes_words,
     requests_without_a_valid_admin_key_are_401,
     orgs_are_created_listed_read_and_updated,
     boards_and_stages_are_managed_per_org,

@@ -6,7 +6,7 @@ use crate::common::chatwoot::*;
 use crate::common::*;
 use app::domain::ingest::pipeline;
 use app::domain::{backfill, Actor};
-use app::model::{RunId, RunStatus};
+use app::model::{Note, NoteCode, RunId, RunStatus};
 
 async fn contact(app: &TestApp, slug: &str, name: &str, phone: Option<&str>) -> i64 {
     backfill::add_contact(&app.services, slug, Some(name), phone).await.unwrap().0
@@ -304,9 +304,18 @@ async fn a_wave_of_orgs_runs_and_is_watched(engine: Engine) {
     assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
     let csv = res.text().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert!(lines[0].contains("tipo,contato_id"), "{csv}");
+    assert!(lines[0].contains("tipo,codigo,contato_id"), "{csv}");
+    assert!(lines[0].ends_with(",detalhe,situacao"), "{csv}");
     assert!(csv.contains("duplicate_phone") && csv.contains("invalid_phone") && csv.contains("empty_phone"), "{csv}");
     assert!(csv.contains("Sem telefone") && csv.contains(",abc,"), "{csv}");
+    // The values people read are Portuguese: the kind, the detail and the status.
+    assert!(csv.contains("Dois contatos com o mesmo número,duplicate_phone,"), "{csv}");
+    assert!(
+        csv.contains("Telefone inválido,invalid_phone,") && csv.contains("Contato sem telefone,empty_phone,"),
+        "{csv}"
+    );
+    assert!(csv.contains("dois contatos da organização têm este número"), "{csv}");
+    assert!(lines[1..].iter().all(|l| l.ends_with(",aberta") || l.ends_with(",resolvida")), "{csv}");
     let res = http()
         .get(app.url(&format!("/api/v1/admin/orgs/coronel/backfill/{}/report", r.id)))
         .bearer_auth(&key)
@@ -563,14 +572,6 @@ async fn the_portal_controls_a_run_by_role(engine: Engine) {
     assert_eq!(overview[0]["contacts"], 1);
 }
 
-async fn exec(app: &TestApp, sql: &str) {
-    match &app.services.db {
-        app::domain::store::Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
-        app::domain::store::Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
-    }
-    .unwrap();
-}
-
 /// A batch the database refuses is rolled back and recorded on the run (shown in the
 /// portal), the run goes on from its checkpoint once the cause is gone, and a run refused
 /// batch after batch stops as `failed` until an operator resumes it.
@@ -585,7 +586,10 @@ async fn a_refused_batch_is_recorded_and_a_run_that_keeps_failing_stops(engine: 
     exec(&app, "ALTER TABLE identity_conflicts_away RENAME TO identity_conflicts").await;
     let failed_once = backfill::get(&app.services, "coronel", r.id).await.unwrap();
     assert_eq!((failed_once.status.as_str(), failed_once.processed, failed_once.failures), ("running", 0, 1));
-    assert!(failed_once.last_error.as_deref().is_some_and(|e| e.contains("identity_conflicts")), "{failed_once:?}");
+    // Operators read that storage refused; the database's own words are only in the log.
+    let note = failed_once.last_error.clone().expect("the refusal is recorded");
+    assert_eq!(note.code, NoteCode::StorageFailed, "{failed_once:?}");
+    assert!(!note.message().contains("identity_conflicts"), "{failed_once:?}");
     assert!(list(&app, &key, "coronel", "identities").await.is_empty(), "nothing of the refused batch was written");
     let done = backfill::run_batches(&app.services, "coronel", r.id, None).await.unwrap();
     assert_eq!((done.status.as_str(), done.created, done.invalid, done.failures), ("done", 1, 1, 0));
@@ -595,13 +599,25 @@ async fn a_refused_batch_is_recorded_and_a_run_that_keeps_failing_stops(engine: 
     let db = &app.services.db;
     let now = app.services.now();
     for _ in 1..backfill::MAX_FAILURES {
-        assert!(!app::domain::store::backfill::record_failure(db, r.id, "disco cheio", backfill::MAX_FAILURES, now)
-            .await
-            .unwrap());
-    }
-    assert!(app::domain::store::backfill::record_failure(db, r.id, "disco cheio", backfill::MAX_FAILURES, now)
+        assert!(!app::domain::store::backfill::record_failure(
+            db,
+            r.id,
+            &Note::plain("disco cheio"),
+            backfill::MAX_FAILURES,
+            now
+        )
         .await
         .unwrap());
+    }
+    assert!(app::domain::store::backfill::record_failure(
+        db,
+        r.id,
+        &Note::plain("disco cheio"),
+        backfill::MAX_FAILURES,
+        now
+    )
+    .await
+    .unwrap());
     let failed = backfill::get(&app.services, "coronel", r.id).await.unwrap();
     assert_eq!((failed.status.as_str(), failed.failures), ("failed", backfill::MAX_FAILURES));
     assert!(failed.finished_at.is_some());

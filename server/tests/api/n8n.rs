@@ -141,7 +141,7 @@ async fn v2_moves_the_deal_and_rollback_switches_to_the_fallback(engine: Engine)
     .await;
     let ev = event(&app, &key, &slug, &ack["event_id"]).await;
     let forward = ev["steps"].as_array().unwrap().iter().rfind(|s| s["step"] == "forward").unwrap().clone();
-    assert!(forward["detail"].as_str().unwrap().starts_with("fallback"), "{forward}");
+    assert!(forward["detail"]["message"].as_str().unwrap().starts_with("fallback"), "{forward}");
     assert_eq!(list(&app, &key, &slug, "deals").await.len(), 2);
     let ig_deal = list(&app, &key, &slug, "deals").await.into_iter().find(|d| d["stage"] == "novo-contato");
     assert!(ig_deal.is_some(), "no v2 ran for the new deal");
@@ -217,11 +217,11 @@ async fn a_rollback_with_n8n_down_still_cuts_v2_off_and_says_what_failed(engine:
             ("open_incident".to_string(), true),
         ]
     );
-    assert!(report["steps"][0]["detail"].as_str().unwrap().contains("inalcançável"), "{report}");
+    assert!(report["steps"][0]["detail"]["message"].as_str().unwrap().contains("inalcançável"), "{report}");
     // Ponte no longer hands anything to v2: paused, since the fallback could not be started.
     let st = status_of(&app, &key, "coronel").await;
     assert_eq!(st["automation"]["mode"], "paused");
-    assert!(st["n8n"]["connection_error"].is_string());
+    assert!(st["n8n"]["connection_error"]["message"].is_string());
     assert_eq!(st["actions"][0]["outcome"], "failed");
     // Roll forward refuses to pretend: v2 cannot be activated, the mode stays paused.
     let (_, report) = admin(&app, &key, reqwest::Method::POST, "coronel/automation/roll-forward", json!({})).await;

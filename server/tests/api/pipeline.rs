@@ -272,7 +272,8 @@ async fn scenario_5_automation_outage_retries_without_loss(engine: Engine) {
     let ev = event(&app, &key, "coronel", &ack["event_id"]).await;
     assert_eq!(ev["status"], "failed");
     assert_eq!(ev["attempts"], 1);
-    assert!(ev["last_error"].as_str().unwrap().contains("HTTP 503"), "{ev}");
+    assert!(ev["last_error"]["message"].as_str().unwrap().contains("HTTP 503"), "{ev}");
+    assert_eq!(ev["last_error"]["code"], "forward_refused");
     assert!(ev["next_attempt_at"].as_i64().unwrap() > app.services.now(), "retried later, not hot-looped");
     // Ingestion kept going: the CRM side exists even though the hand-off failed.
     assert_eq!(list(&app, &key, "coronel", "contacts").await.len(), 2);
@@ -293,7 +294,7 @@ async fn scenario_5_automation_outage_retries_without_loss(engine: Engine) {
     assert_eq!(process(&app).await.failed, 2);
     let ev = event(&app, &key, "coronel", &ack["event_id"]).await;
     assert_eq!(ev["attempts"], 2);
-    assert!(ev["last_error"].as_str().unwrap().contains("conexão recusada"), "{ev}");
+    assert!(ev["last_error"]["message"].as_str().unwrap().contains("conexão recusada"), "{ev}");
 
     // Timeout: the automation answers too late.
     set_automation(&app, &key, "coronel", json!({"v2_url": sink.url, "timeout_ms": 200})).await;
@@ -301,7 +302,7 @@ async fn scenario_5_automation_outage_retries_without_loss(engine: Engine) {
     app.services.clock.advance(120_000);
     assert_eq!(process(&app).await.failed, 2);
     let ev = event(&app, &key, "coronel", &ack["event_id"]).await;
-    assert!(ev["last_error"].as_str().unwrap().contains("sem resposta"), "{ev}");
+    assert!(ev["last_error"]["message"].as_str().unwrap().contains("sem resposta"), "{ev}");
 
     // Back up.
     sink.set(Behaviour::Ok);
@@ -343,6 +344,16 @@ async fn dead_letter_and_reprocess(engine: Engine) {
     assert_eq!(json(res).await["status"], "pending");
     assert_eq!(process(&app).await.done, 1);
     assert_eq!(sink.accepted().len(), 1);
+    // The reprocessed attempt is numbered after the earlier ones (a fresh retry budget, not
+    // a fresh history): the count and the step rows agree, no attempt number repeats.
+    let ev = event(&app, &key, "coronel", &ack["event_id"]).await;
+    assert_eq!(ev["attempts"], max + 1, "{ev}");
+    let steps = ev["steps"].as_array().unwrap();
+    let last = steps.iter().map(|s| s["attempt"].as_i64().unwrap()).max().unwrap();
+    assert_eq!(last, max + 1);
+    let forwards: Vec<i64> =
+        steps.iter().filter(|s| s["step"] == "forward").map(|s| s["attempt"].as_i64().unwrap()).collect();
+    assert_eq!(forwards, (1..=max + 1).collect::<Vec<_>>(), "one hand-off per attempt, numbered in order");
     // A done event is not reprocessed (it would reach the automation twice).
     let res = http().post(&url).bearer_auth(&key).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::CONFLICT);
@@ -478,7 +489,7 @@ async fn paused_or_unconfigured_automation_keeps_ingestion_running(engine: Engin
     let ev = event(&app, &key, "coronel", &ack["event_id"]).await;
     assert_eq!(steps(&ev).last().unwrap(), &pair("forward", "skipped"));
     let last = ev["steps"].as_array().unwrap().last().unwrap().clone();
-    assert!(last["detail"].as_str().unwrap().contains("pausada"), "{last}");
+    assert!(last["detail"]["message"].as_str().unwrap().contains("pausada"), "{last}");
     // Fallback mode sends to the fallback URL.
     let fallback = Sink::start().await;
     let (status, _) =
@@ -643,7 +654,7 @@ async fn odd_payloads_are_ignored_with_a_reason_never_failed(engine: Engine) {
     let reasons: Vec<String> = list(&app, &key, "coronel", "events?status=ignored")
         .await
         .iter()
-        .map(|e| e["steps"].as_array().unwrap().last().unwrap()["detail"].as_str().unwrap().to_string())
+        .map(|e| e["steps"].as_array().unwrap().last().unwrap()["detail"]["message"].as_str().unwrap().to_string())
         .collect();
     assert!(reasons.iter().any(|r| r.contains("caixa de entrada não mapeada")), "{reasons:?}");
     assert!(reasons.iter().any(|r| r.contains("eco")), "{reasons:?}");
@@ -668,6 +679,8 @@ async fn an_existing_link_is_never_overwritten(engine: Engine) {
     let conflicts = list(&app, &key, "coronel", "identity-conflicts").await;
     assert_eq!(conflicts.len(), 1);
     assert_eq!(conflicts[0]["kind"], "conversation_contact_mismatch");
+    assert_eq!(conflicts[0]["detail"]["code"], "conversation_linked_elsewhere", "{}", conflicts[0]);
+    assert!(conflicts[0]["detail"]["message"].as_str().unwrap().contains("já está ligada a outro contato"));
     assert_eq!(conflicts[0]["contact_id"], first);
     assert_eq!(conflicts[0]["status"], "open");
 }
@@ -723,7 +736,29 @@ fn the_webhook_token_never_reaches_the_logs() {
     assert_eq!(loggable_path("/api/v1/admin/orgs"), "/api/v1/admin/orgs");
 }
 
+/// When storage refuses an event's identity and deal, the event fails and is retried;
+/// its step and last error say that storage refused, never the database's own words.
+async fn a_refused_identity_write_shows_a_storage_note_not_the_database_error(engine: Engine) {
+    let World { app, key, .. } = world(engine).await;
+    exec(&app, "ALTER TABLE deals RENAME TO deals_away").await;
+    let (_, ack) = deliver(&app, "coronel", &fixture_json("whatsapp_message_created.json"), "d-1").await;
+    let r = process(&app).await;
+    exec(&app, "ALTER TABLE deals_away RENAME TO deals").await;
+    assert_eq!((r.claimed, r.failed), (1, 1), "{r:?}");
+    let ev = event(&app, &key, "coronel", &ack["event_id"]).await;
+    assert_eq!(ev["status"], "failed");
+    assert_eq!(ev["last_error"]["code"], "storage_failed", "{ev}");
+    let failed = ev["steps"].as_array().unwrap().iter().find(|s| s["outcome"] == "failed").unwrap().clone();
+    assert_eq!(
+        (failed["step"].as_str(), failed["detail"]["code"].as_str()),
+        (Some("identity"), Some("storage_failed"))
+    );
+    let text = format!("{} {}", ev["last_error"], ev["steps"]);
+    assert!(!text.contains("deals") && !text.contains("no such table") && !text.contains("relation"), "{ev}");
+}
+
 both_engines!(
+    a_refused_identity_write_shows_a_storage_note_not_the_database_error,
     scenario_1_whatsapp_regression_on_an_active_org,
     scenario_2_first_instagram_dm_creates_everything,
     scenario_3_instagram_redelivery_and_repeats_are_idempotent,

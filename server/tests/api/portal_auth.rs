@@ -29,6 +29,10 @@ async fn login_with_bad_input_reports_each_field(engine: Engine) {
     // A missing argument altogether is a 4xx too, never a 500.
     let res = app.server_fn(&c, "login", &[("email", "a@b.co")]).await;
     assert!(res.status().is_client_error(), "got {}", res.status());
+    let body = json(res).await;
+    assert_eq!(field_code(&body, "password").as_deref(), Some("required"), "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains("password") && !message.contains("missing field"), "{body}");
 }
 
 async fn login_sets_an_httponly_samesite_cookie_and_logout_ends_the_session(engine: Engine) {

@@ -179,15 +179,15 @@ async fn events_page_roles_and_errors(engine: Engine) {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let res = app.server_fn(&viewer, "list_events", &[("slug", "coronel"), ("status", "quebrado")]).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let res = app.page(&viewer, "/orgs/coronel/eventos").await;
+    let res = app.page(&viewer, "/orgs/coronel/events").await;
     assert_eq!(res.status(), StatusCode::OK);
     let html = res.text().await.unwrap();
     assert!(html.contains("Eventos") && html.contains(&format!("data-event=\"{id}\"")), "{html}");
     assert!(!html.contains("reprocess-failed"), "viewers get no reprocess form");
-    let res = app.page(&viewer, &format!("/orgs/coronel/eventos/{id}")).await;
+    let res = app.page(&viewer, &format!("/orgs/coronel/events/{id}")).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.text().await.unwrap().contains("Etapas do processamento"));
-    let res = app.page(&viewer, "/orgs/coronel/eventos/999999").await;
+    let res = app.page(&viewer, "/orgs/coronel/events/999999").await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let operator = app.logged_in(Role::Operator).await;
     let res = app.server_fn(&operator, "reprocess_event", &[("slug", "coronel"), ("id", &id)]).await;
@@ -223,12 +223,30 @@ async fn automation_page_roles(engine: Engine) {
         app.server_fn(&viewer, "create_org_token", &[("slug", "coronel"), ("name", "x")]).await.status(),
         StatusCode::FORBIDDEN
     );
-    let res = app.page(&viewer, "/orgs/coronel/automacao").await;
+    let res = app.page(&viewer, "/orgs/coronel/automation").await;
     assert_eq!(res.status(), StatusCode::OK);
     let html = res.text().await.unwrap();
     assert!(html.contains("Automação") && !html.contains("rollback-start"), "viewers see no rollback button");
     let operator = app.logged_in(Role::Operator).await;
-    // Without n8n a rollback still pauses the hand-off and opens an incident.
+    // With no v2 workflow and no hand-off to v2 there is nothing to roll back: refused,
+    // and no incident is opened.
+    let res = app.server_fn(&operator, "rollback_org", &[("slug", "coronel"), ("reason", "teste")]).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let body = json(res).await;
+    assert_eq!(error_code(&body), "nothing_to_roll_back");
+    assert!(body["message"].as_str().unwrap().starts_with("Não há o que reverter"), "{body}");
+    let page = json(app.server_fn(&operator, "automation_page", &[("slug", "coronel")]).await).await;
+    assert!(page["status"]["incidents"].as_array().unwrap().is_empty(), "{page}");
+    // Without n8n a rollback of an org handing events to v2 still pauses the hand-off and
+    // opens an incident.
+    let (status, _) = crate::common::chatwoot::set_automation(
+        &app,
+        &key,
+        "coronel",
+        serde_json::json!({"mode": "v2", "v2_url": "http://127.0.0.1:9/v2"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
     let res = app.server_fn(&operator, "rollback_org", &[("slug", "coronel"), ("reason", "teste")]).await;
     assert_eq!(res.status(), StatusCode::OK);
     let report = json(res).await;
@@ -261,3 +279,120 @@ async fn automation_page_roles(engine: Engine) {
 }
 
 both_engines!(automation_page_roles);
+
+/// Every org page shares one head: where you are and the org's navigation, with the page
+/// in view marked (`aria-current`); an unknown org is a 404 with a way back.
+async fn org_pages_share_one_navigation(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |c| c.workers = Some(0)).await;
+    let key = app.admin_key().await;
+    crate::common::chatwoot::setup_org(&app, &key, "coronel").await;
+    let viewer = app.logged_in(Role::Viewer).await;
+    for (path, current) in [
+        ("/orgs/coronel", "org-overview-link"),
+        ("/orgs/coronel/events", "org-events-link"),
+        ("/orgs/coronel/automation", "org-automation-link"),
+        ("/orgs/coronel/contacts", "org-contacts-link"),
+        ("/orgs/coronel/backfill", "org-backfill-link"),
+        ("/orgs/coronel/reconciliation", "org-reconciliation-link"),
+    ] {
+        let res = app.page(&viewer, path).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let html = res.text().await.unwrap();
+        assert_eq!(html.matches("id=\"org-nav\"").count(), 1, "{path}: one org navigation");
+        assert_eq!(html.matches("class=\"page-head\"").count(), 1, "{path}: one page head");
+        let tag = html.split("<a").find(|a| a.contains(&format!("id=\"{current}\""))).unwrap_or_default();
+        assert!(tag.contains("aria-current=\"page\""), "{path}: {current} is marked current: {tag}");
+    }
+    let res = app.page(&viewer, "/orgs/nenhuma/events").await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(res.text().await.unwrap().contains("href=\"/orgs\""), "a way back from a 404");
+    let res = app.page(&viewer, "/nada/aqui").await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(res.text().await.unwrap().contains("id=\"not-found\""));
+}
+
+both_engines!(org_pages_share_one_navigation);
+
+/// Old Portuguese route nouns and trailing slashes lead to the page's address (308, query
+/// kept); machine paths are never redirected.
+async fn old_and_trailing_slash_paths_are_redirected(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let raw = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    for (from, to) in [
+        ("/orgs/", "/orgs"),
+        ("/orgs/coronel/", "/orgs/coronel"),
+        ("/orgs/coronel/eventos", "/orgs/coronel/events"),
+        ("/orgs/coronel/eventos/12?x=1", "/orgs/coronel/events/12?x=1"),
+        ("/orgs/coronel/automacao", "/orgs/coronel/automation"),
+        ("/orgs/coronel/contatos?importacao=3", "/orgs/coronel/contacts?importacao=3"),
+        ("/orgs/coronel/reconciliacao/", "/orgs/coronel/reconciliation"),
+    ] {
+        let res = raw.get(app.url(from)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::PERMANENT_REDIRECT, "{from}");
+        assert_eq!(res.headers()["location"], to, "{from}");
+    }
+    // The root, and API paths with a slash, are left alone (an API client sees its mistake).
+    let res = raw.get(app.url("/")).send().await.unwrap();
+    assert_ne!(res.status(), StatusCode::PERMANENT_REDIRECT);
+    let res = raw.get(app.url("/api/v1/admin/orgs/")).send().await.unwrap();
+    assert_ne!(res.status(), StatusCode::PERMANENT_REDIRECT);
+    assert!(res.status().is_client_error(), "{}", res.status());
+    // A POST is never redirected (its body would be lost).
+    let res = raw.post(app.url("/orgs/")).send().await.unwrap();
+    assert_ne!(res.status(), StatusCode::PERMANENT_REDIRECT);
+}
+
+both_engines!(old_and_trailing_slash_paths_are_redirected);
+
+/// One contact's card (the page step notes and reconciliation tasks link to): any role
+/// reads it; a contact of another org, an unknown org or a bad id is not found.
+async fn a_contact_card_by_role_and_org(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let key = app.admin_key().await;
+    crate::common::chatwoot::setup_org(&app, &key, "coronel").await;
+    crate::common::chatwoot::setup_org(&app, &key, "outra").await;
+    crate::common::chatwoot::deliver(
+        &app,
+        "coronel",
+        &crate::common::chatwoot::wa_message(1, 7, "5511987654321"),
+        "d-1",
+    )
+    .await;
+    let contact = eventually("the contact is created", || async {
+        let contacts = crate::common::chatwoot::list(&app, &key, "coronel", "contacts").await;
+        contacts.first().cloned().ok_or("no contact yet")
+    })
+    .await;
+    let id = contact["id"].to_string();
+    let viewer = app.logged_in(Role::Viewer).await;
+    until("its deal and conversation are linked", || async {
+        let card = json(app.server_fn(&viewer, "get_contact", &[("slug", "coronel"), ("id", &id)]).await).await;
+        card["deals"].as_array().is_some_and(|d| !d.is_empty())
+            && card["conversations"].as_array().is_some_and(|c| !c.is_empty())
+    })
+    .await;
+    let card = json(app.server_fn(&viewer, "get_contact", &[("slug", "coronel"), ("id", &id)]).await).await;
+    assert_eq!(card["contact"]["id"], contact["id"]);
+    assert_eq!(card["identities"][0]["session_key"], "whatsapp:5511987654321");
+    assert_eq!(card["conversations"][0]["chatwoot_conversation_id"], 7);
+    let html = app.page(&viewer, &format!("/orgs/coronel/contacts/{id}")).await.text().await.unwrap();
+    assert!(html.contains("id=\"contact-facts\"") && html.contains("whatsapp:5511987654321"), "{html}");
+    assert!(html.contains("aberto"), "the deal's status in Portuguese");
+
+    for (slug, bad_id, status) in [
+        ("outra", id.as_str(), StatusCode::NOT_FOUND),
+        ("nenhuma", id.as_str(), StatusCode::NOT_FOUND),
+        ("coronel", "999999", StatusCode::NOT_FOUND),
+    ] {
+        let res = app.server_fn(&viewer, "get_contact", &[("slug", slug), ("id", bad_id)]).await;
+        assert_eq!(res.status(), status, "{slug}/{bad_id}");
+    }
+    let res = app.server_fn(&viewer, "get_contact", &[("slug", "coronel"), ("id", "dois")]).await;
+    assert!(res.status().is_client_error(), "a bad id: {}", res.status());
+    let res = app.page(&viewer, "/orgs/outra/contacts/1").await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app.server_fn(&app.client(), "get_contact", &[("slug", "coronel"), ("id", &id)]).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+both_engines!(a_contact_card_by_role_and_org);

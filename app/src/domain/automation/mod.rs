@@ -98,7 +98,29 @@ fn n8n_client<'a>(svc: &'a Services, row: &store::n8n::N8nRow) -> Result<n8n::N8
 }
 
 fn n8n_failed(e: n8n::N8nError) -> DomainError {
-    DomainError::Detailed(ErrorCode::N8nFailed, serde_json::json!({"n8n": e.to_string()}))
+    tracing::warn!(error = %e, "n8n refused or did not answer");
+    DomainError::Detailed(ErrorCode::N8nFailed, serde_json::json!({"n8n": e.note()}))
+}
+
+/// An n8n failure as an operator reads it; its full text goes to the log.
+fn n8n_note(org_id: OrgId, e: n8n::N8nError) -> Note {
+    tracing::warn!(org_id = org_id.0, error = %e, "n8n refused or did not answer");
+    e.note()
+}
+
+/// A write Ponte could not make during an action: logged, shown as a storage failure.
+fn storage_note(org_id: OrgId, e: sqlx::Error) -> Note {
+    tracing::error!(org_id = org_id.0, error = %e, "automation action could not be stored");
+    Note::new(NoteCode::StorageFailed)
+}
+
+/// The mode an action left the org in.
+fn mode_note(mode: AutomationMode) -> Note {
+    Note::new(match mode {
+        AutomationMode::V2 => NoteCode::ModeSetV2,
+        AutomationMode::Fallback => NoteCode::ModeSetFallback,
+        AutomationMode::Paused => NoteCode::ModeSetPaused,
+    })
 }
 
 /// The org's n8n connection: URL and API key (checked live before saving), and optionally
@@ -167,12 +189,13 @@ async fn n8n_view(svc: &Services, row: &store::n8n::N8nRow) -> N8nView {
     let client = match n8n_client(svc, row) {
         Ok(c) => c,
         Err(e) => {
-            view.connection_error = Some(e.to_string());
+            tracing::error!(org_id = row.organization_id.0, error = %e, "the stored n8n API key cannot be read");
+            view.connection_error = Some(Note::new(NoteCode::N8nKeyUnreadable));
             return view;
         }
     };
     if let Err(e) = client.check().await {
-        view.connection_error = Some(e.to_string());
+        view.connection_error = Some(n8n_note(row.organization_id, e));
         return view;
     }
     if let Some(id) = &row.v2_workflow_id {
@@ -310,19 +333,28 @@ pub async fn install(
 struct Steps(Vec<ActionStep>);
 
 impl Steps {
-    fn push(&mut self, step: &str, result: Result<String, String>) {
+    fn push(&mut self, step: ActionStepKind, result: Result<Note, Note>) {
         let (ok, detail) = match result {
             Ok(d) => (true, d),
             Err(d) => (false, d),
         };
-        self.0.push(ActionStep { step: step.into(), ok, detail });
+        self.0.push(ActionStep { step, ok, detail });
     }
     fn ok(&self) -> bool {
         self.0.iter().all(|s| s.ok)
     }
 }
 
-/// Rollback, in this order: deactivate v2 in n8n, activate the fallback, switch Ponte's
+fn activated(workflow: &str) -> Note {
+    Note::new(NoteCode::WorkflowActivated).with("workflow", workflow)
+}
+
+fn deactivated(workflow: &str) -> Note {
+    Note::new(NoteCode::WorkflowDeactivated).with("workflow", workflow)
+}
+
+/// Refused (`nothing_to_roll_back`) when the org has no v2 workflow installed and does not
+/// hand events to v2. Rollback, in this order: deactivate v2 in n8n, activate the fallback, switch Ponte's
 /// hand-off to the fallback (or pause it when there is none), open an incident. Ponte's
 /// own switch runs even when n8n fails, so the v2 workflow stops receiving events whatever
 /// n8n says; every step's outcome is recorded and returned.
@@ -335,22 +367,29 @@ pub async fn rollback(
     let org = orgs::row_by_slug(svc, slug).await?;
     let reason = input.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
     let row = store::n8n::get(&svc.db, org.id).await?;
+    // Nothing to cut off: no v2 workflow in n8n and no hand-off to v2. A rollback would
+    // report success and open an empty incident.
+    let v2_installed = row.as_ref().is_some_and(|r| r.v2_workflow_id.is_some());
+    let mode = store::automation::get(&svc.db, org.id).await?.map(|a| a.mode);
+    if !v2_installed && mode != Some(AutomationMode::V2) {
+        return Err(DomainError::Rejected(ErrorCode::NothingToRollBack));
+    }
     let mut steps = Steps(Vec::new());
     let client = row.as_ref().map(|r| n8n_client(svc, r)).transpose()?;
     match (&client, row.as_ref().and_then(|r| r.v2_workflow_id.as_ref())) {
         (Some(c), Some(id)) => steps.push(
-            "deactivate_v2",
-            c.deactivate(id).await.map(|_| format!("workflow {id} desativado")).map_err(|e| e.to_string()),
+            ActionStepKind::DeactivateV2,
+            c.deactivate(id).await.map(|_| deactivated(id)).map_err(|e| n8n_note(org.id, e)),
         ),
-        _ => steps.push("deactivate_v2", Ok("sem workflow v2 no n8n".into())),
+        _ => steps.push(ActionStepKind::DeactivateV2, Ok(Note::new(NoteCode::NoV2Workflow))),
     }
     let fallback_id = row.as_ref().and_then(|r| r.fallback_workflow_id.clone());
     match (&client, &fallback_id) {
         (Some(c), Some(id)) => steps.push(
-            "activate_fallback",
-            c.activate(id).await.map(|_| format!("workflow {id} ativado")).map_err(|e| e.to_string()),
+            ActionStepKind::ActivateFallback,
+            c.activate(id).await.map(|_| activated(id)).map_err(|e| n8n_note(org.id, e)),
         ),
-        _ => steps.push("activate_fallback", Ok("sem workflow de fallback".into())),
+        _ => steps.push(ActionStepKind::ActivateFallback, Ok(Note::new(NoteCode::NoFallbackWorkflow))),
     }
     let current = store::automation::get(&svc.db, org.id).await?;
     let has_fallback_url = current.as_ref().is_some_and(|c| c.fallback_url.is_some());
@@ -367,13 +406,21 @@ pub async fn rollback(
     automation.mode = mode;
     automation.updated_at = svc.now();
     steps.push(
-        "set_mode",
-        store::automation::put(&svc.db, &automation).await.map(|_| format!("modo {mode}")).map_err(|e| e.to_string()),
+        ActionStepKind::SetMode,
+        store::automation::put(&svc.db, &automation)
+            .await
+            .map(|_| mode_note(mode))
+            .map_err(|e| storage_note(org.id, e)),
     );
-    let title = format!("Rollback da automação de {}", org.name);
+    let title = Note::new(NoteCode::IncidentRollback).with("org", &org.name);
     let incident = store::n8n::open_incident(&svc.db, org.id, &title, reason.as_deref(), &actor.0, svc.now()).await;
     let incident_id = incident.as_ref().ok().copied();
-    steps.push("open_incident", incident.map(|id| format!("incidente {id} aberto")).map_err(|e| e.to_string()));
+    steps.push(
+        ActionStepKind::OpenIncident,
+        incident
+            .map(|id| Note::new(NoteCode::IncidentOpened).with("incident", id))
+            .map_err(|e| storage_note(org.id, e)),
+    );
     finish_action(svc, actor, org.id, ActionKind::Rollback, reason, steps, incident_id).await
 }
 
@@ -386,15 +433,14 @@ pub async fn roll_forward(svc: &Services, actor: &Actor, slug: &str) -> Result<A
     let mut steps = Steps(Vec::new());
     match &row.fallback_workflow_id {
         Some(id) => steps.push(
-            "deactivate_fallback",
-            client.deactivate(id).await.map(|_| format!("workflow {id} desativado")).map_err(|e| e.to_string()),
+            ActionStepKind::DeactivateFallback,
+            client.deactivate(id).await.map(|_| deactivated(id)).map_err(|e| n8n_note(org.id, e)),
         ),
-        None => steps.push("deactivate_fallback", Ok("sem workflow de fallback".into())),
+        None => steps.push(ActionStepKind::DeactivateFallback, Ok(Note::new(NoteCode::NoFallbackWorkflow))),
     }
-    let activated =
-        client.activate(&v2_id).await.map(|_| format!("workflow {v2_id} ativado")).map_err(|e| e.to_string());
-    let v2_on = activated.is_ok();
-    steps.push("activate_v2", activated);
+    let v2 = client.activate(&v2_id).await.map(|_| activated(&v2_id)).map_err(|e| n8n_note(org.id, e));
+    let v2_on = v2.is_ok();
+    steps.push(ActionStepKind::ActivateV2, v2);
     // Events go to v2 only once n8n has it active; otherwise the mode is left as it was.
     if v2_on {
         let mut automation =
@@ -402,14 +448,14 @@ pub async fn roll_forward(svc: &Services, actor: &Actor, slug: &str) -> Result<A
         automation.mode = AutomationMode::V2;
         automation.updated_at = svc.now();
         steps.push(
-            "set_mode",
+            ActionStepKind::SetMode,
             store::automation::put(&svc.db, &automation)
                 .await
-                .map(|_| "modo v2".to_string())
-                .map_err(|e| e.to_string()),
+                .map(|_| mode_note(AutomationMode::V2))
+                .map_err(|e| storage_note(org.id, e)),
         );
     } else {
-        steps.push("set_mode", Err("modo não alterado: o v2 não foi ativado".into()));
+        steps.push(ActionStepKind::SetMode, Err(Note::new(NoteCode::ModeUnchanged)));
     }
     finish_action(svc, actor, org.id, ActionKind::RollForward, None, steps, None).await
 }

@@ -2,6 +2,7 @@
 //! needs to install, switch and watch an org's workflows. Errors say what went wrong in
 //! words an operator can act on; the API key never appears in them.
 
+use crate::model::{Note, NoteCode};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -15,6 +16,19 @@ pub enum N8nError {
     NotFound,
     #[error("n8n respondeu HTTP {0}: {1}")]
     Rejected(u16, String),
+}
+
+impl N8nError {
+    /// What an operator reads. n8n's own words and the network library's are not in it:
+    /// the caller logs the error itself.
+    pub fn note(&self) -> Note {
+        match self {
+            N8nError::Unreachable(_) => Note::new(NoteCode::N8nUnreachable),
+            N8nError::Unauthorized => Note::new(NoteCode::N8nUnauthorized),
+            N8nError::NotFound => Note::new(NoteCode::N8nWorkflowNotFound),
+            N8nError::Rejected(status, _) => Note::new(NoteCode::N8nRejected).with("status", status),
+        }
+    }
 }
 
 pub struct N8n<'a> {

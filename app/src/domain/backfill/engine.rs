@@ -52,7 +52,12 @@ async fn work(
 ) -> Result<BackfillRunDto, DomainError> {
     let result = work_batches(svc, org_id, run_id, owner, max_batches).await;
     if let Err(err) = &result {
-        match store::backfill::record_failure(&svc.db, run_id, &err.to_string(), MAX_FAILURES, svc.now()).await {
+        // The database's own words go to the log (the caller logs `err`), not to the run.
+        let note = Note::new(match err {
+            DomainError::Storage(_) => NoteCode::StorageFailed,
+            _ => NoteCode::InternalFailed,
+        });
+        match store::backfill::record_failure(&svc.db, run_id, &note, MAX_FAILURES, svc.now()).await {
             Ok(true) => {
                 tracing::error!(error = %err, run = run_id.0, "backfill run failed {MAX_FAILURES} batches in a row; \
                     stopped")

@@ -4,7 +4,7 @@
 
 use super::{dto, BackfillRunDto, OrgBackfillDto, WaveStart};
 use crate::domain::error::DomainError;
-use crate::domain::report::CsvReport;
+use crate::domain::report::{self, CsvReport};
 use crate::domain::store::backfill::RunRow;
 use crate::domain::{orgs, store, Actor, Services};
 use crate::model::*;
@@ -138,13 +138,15 @@ pub async fn set_status(
 }
 
 /// A run's report as CSV: each conflict and invalid phone it recorded, then the org's
-/// contacts without a phone. Opens in a spreadsheet (`;`-free, quoted where needed).
+/// contacts without a phone. Opens in a spreadsheet (`;`-free, quoted where needed); the
+/// kind and status read in pt-BR, the kind's code stays beside them for scripts.
 pub async fn report_csv(svc: &Services, slug: &str, run_id: RunId) -> Result<String, DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
     store::backfill::run(&svc.db, org.id, run_id).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
     let lines = store::backfill::report(&svc.db, org.id, run_id).await?;
     let mut report = CsvReport::new(&[
         "tipo",
+        "codigo",
         "contato_id",
         "contato",
         "outro_contato_id",
@@ -155,14 +157,15 @@ pub async fn report_csv(svc: &Services, slug: &str, run_id: RunId) -> Result<Str
     ])?;
     for l in lines {
         report.row([
+            report::kind_label(&l.kind).to_string(),
             l.kind,
             l.contact_id.map(|i| i.to_string()).unwrap_or_default(),
             l.contact_name.unwrap_or_default(),
             l.other_contact_id.map(|i| i.to_string()).unwrap_or_default(),
             l.phone_raw.unwrap_or_default(),
             l.external_id,
-            l.detail.unwrap_or_default(),
-            l.status,
+            l.detail.map(|d| d.message()).unwrap_or_default(),
+            report::status_label(l.status).to_string(),
         ])?;
     }
     report.finish()

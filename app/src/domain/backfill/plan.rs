@@ -4,7 +4,7 @@
 
 use crate::domain::identity::phone::{normalize_phone, without_ninth_digit, PhoneError};
 use crate::domain::store::backfill::{BatchPlan, NewConflict, Owner};
-use crate::model::{ConflictKind, ContactId};
+use crate::model::{ConflictKind, ContactId, Note, NoteCode};
 use std::collections::HashMap;
 
 /// The canonical WhatsApp key of a stored phone, and the spelling without the BR ninth digit.
@@ -96,12 +96,12 @@ pub(super) fn plan(
                     contact_id: *contact_id,
                     other_contact_id: None,
                     phone_raw: raw.clone(),
-                    detail: "telefone fora do plano de numeração: nenhuma identidade criada".into(),
+                    detail: Note::new(NoteCode::PhoneOffPlan),
                 });
             }
             Candidate::Phone { contact_id, raw, key, alt } => {
                 let holder = holders.get(key).or_else(|| alt.as_ref().and_then(|a| holders.get(a))).copied();
-                let conflict = |kind: ConflictKind, other: Option<ContactId>, detail: String| NewConflict {
+                let conflict = |kind: ConflictKind, other: Option<ContactId>, detail: Note| NewConflict {
                     kind,
                     external_id: key.clone(),
                     contact_id: *contact_id,
@@ -117,14 +117,10 @@ pub(super) fn plan(
                             conflict(
                                 ConflictKind::DuplicatePhone,
                                 Some(h.contact_id),
-                                "dois contatos da organização têm este número".into(),
+                                Note::new(NoteCode::DuplicatePhone),
                             )
                         } else {
-                            conflict(
-                                ConflictKind::NumberTaken,
-                                Some(h.contact_id),
-                                "o número já está ligado a outro contato da organização".into(),
-                            )
+                            conflict(ConflictKind::NumberTaken, Some(h.contact_id), Note::new(NoteCode::NumberTaken))
                         });
                     }
                     None => match has_whatsapp.get(contact_id) {
@@ -133,7 +129,7 @@ pub(super) fn plan(
                             p.conflicts.push(conflict(
                                 ConflictKind::NormalizesDifferently,
                                 None,
-                                format!("o contato já tem outra identidade de WhatsApp: {existing}"),
+                                Note::new(NoteCode::OtherWhatsapp).with("number", existing),
                             ));
                         }
                         None => {

@@ -1,7 +1,7 @@
 //! The clashes ingestion records in `identity_conflicts` for an operator to review, and the
-//! note written on each: the one place those texts are made.
+//! note written on each (a `Note`, translated where it is shown): the one place they are made.
 
-use crate::model::{ConflictKind, ContactId};
+use crate::model::{ConflictKind, ContactId, Note, NoteCode};
 
 /// A clash to record: its kind, the two contacts involved and the operator's note.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -9,7 +9,7 @@ pub struct Clash {
     pub kind: ConflictKind,
     pub contact_id: ContactId,
     pub other_contact_id: ContactId,
-    pub detail: String,
+    pub detail: Note,
 }
 
 impl Clash {
@@ -19,7 +19,7 @@ impl Clash {
             kind: ConflictKind::AmbiguousIdentity,
             contact_id: exact,
             other_contact_id: other,
-            detail: format!("o mesmo número está ligado a dois contatos ({key} e {other_spelling})"),
+            detail: Note::new(NoteCode::TwoContactsOneNumber).with("number", key).with("other", other_spelling),
         }
     }
 
@@ -29,7 +29,7 @@ impl Clash {
             kind: ConflictKind::ConversationContactMismatch,
             contact_id: linked_contact,
             other_contact_id: contact,
-            detail: format!("a conversa {conversation} do Chatwoot já está ligada a outro contato"),
+            detail: Note::new(NoteCode::ConversationLinkedElsewhere).with("conversation", conversation),
         }
     }
 }
@@ -45,12 +45,14 @@ mod tests {
             (a.kind, a.contact_id, a.other_contact_id),
             (ConflictKind::AmbiguousIdentity, ContactId(9), ContactId(3))
         );
-        assert_eq!(a.detail, "o mesmo número está ligado a dois contatos (5511987654321 e 551187654321)");
+        assert_eq!(a.detail.code, NoteCode::TwoContactsOneNumber);
+        assert_eq!(a.detail.message(), "o mesmo número está ligado a dois contatos (5511987654321 e 551187654321)");
         let c = Clash::conversation_contact_mismatch(42, ContactId(5), ContactId(6));
         assert_eq!(
             (c.kind, c.contact_id, c.other_contact_id),
             (ConflictKind::ConversationContactMismatch, ContactId(5), ContactId(6))
         );
-        assert_eq!(c.detail, "a conversa 42 do Chatwoot já está ligada a outro contato");
+        assert_eq!(c.detail.code, NoteCode::ConversationLinkedElsewhere);
+        assert_eq!(c.detail.message(), "a conversa 42 do Chatwoot já está ligada a outro contato");
     }
 }

@@ -6,7 +6,7 @@
 use crate::domain::chatwoot::classify::Inbound;
 use crate::domain::store::automation::AutomationRow;
 use crate::domain::store::crm::Applied;
-use crate::model::{AutomationMode, EventId};
+use crate::model::{AutomationMode, EventId, Note, NoteCode};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -27,12 +27,12 @@ pub enum NoTarget {
 }
 
 impl NoTarget {
-    pub fn detail(self) -> &'static str {
-        match self {
-            NoTarget::NotConfigured => "automação não configurada para esta organização",
-            NoTarget::Paused => "automação pausada (modo paused)",
-            NoTarget::MissingUrl => "o modo ativo não tem URL configurada",
-        }
+    pub fn note(self) -> Note {
+        Note::new(match self {
+            NoTarget::NotConfigured => NoteCode::AutomationNotConfigured,
+            NoTarget::Paused => NoteCode::AutomationPaused,
+            NoTarget::MissingUrl => NoteCode::AutomationUrlMissing,
+        })
     }
 }
 
@@ -95,9 +95,10 @@ pub fn body(
     })
 }
 
-/// Posts `body`; Ok(status) on 2xx, Err(readable reason) otherwise. The URL is never in
-/// the error (n8n webhook paths are secrets of a kind).
-pub async fn post(client: &reqwest::Client, target: &Target, event_id: EventId, body: &Value) -> Result<u16, String> {
+/// Posts `body`; Ok(status) on 2xx, Err(the reason, as a note) otherwise. The URL is never
+/// in the note (n8n webhook paths are secrets of a kind), nor the network library's text:
+/// that one is logged.
+pub async fn post(client: &reqwest::Client, target: &Target, event_id: EventId, body: &Value) -> Result<u16, Note> {
     let sent = client
         .post(&target.url)
         .timeout(target.timeout)
@@ -106,12 +107,16 @@ pub async fn post(client: &reqwest::Client, target: &Target, event_id: EventId, 
         .json(body)
         .send()
         .await;
+    let note = |code| Note::new(code).with("target", target.kind);
     match sent {
         Ok(resp) if resp.status().is_success() => Ok(resp.status().as_u16()),
-        Ok(resp) => Err(format!("{} respondeu HTTP {}", target.kind, resp.status().as_u16())),
-        Err(e) if e.is_timeout() => Err(format!("{}: sem resposta em {} ms", target.kind, target.timeout.as_millis())),
-        Err(e) if e.is_connect() => Err(format!("{}: conexão recusada ou inalcançável", target.kind)),
-        Err(e) => Err(format!("{}: falha de rede ({})", target.kind, e.without_url())),
+        Ok(resp) => Err(note(NoteCode::ForwardRefused).with("status", resp.status().as_u16())),
+        Err(e) if e.is_timeout() => Err(note(NoteCode::ForwardTimeout).with("ms", target.timeout.as_millis())),
+        Err(e) if e.is_connect() => Err(note(NoteCode::ForwardUnreachable)),
+        Err(e) => {
+            tracing::warn!(event_id = event_id.0, target = %target.kind, error = %e.without_url(), "hand-off failed");
+            Err(note(NoteCode::ForwardNetwork))
+        }
     }
 }
 

@@ -14,7 +14,8 @@ use super::error::DomainError;
 use super::store::{self, webhooks::EventFilter, webhooks::NewEvent};
 use super::{orgs, Actor, Services};
 use crate::model::{
-    AuthMode, ErrorCode, EventId, EventStatus, EventStep, EventView, OrgId, Page, ReprocessResult, Source, WebhookAck,
+    AuthMode, ErrorCode, EventId, EventStatus, EventStep, EventView, Note, NoteCode, OrgId, Page, PipelineStep,
+    ReprocessResult, Source, StepOutcome, WebhookAck,
 };
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
@@ -213,9 +214,9 @@ fn event_view(r: store::webhooks::EventRow, mut steps: Vec<EventStep>, with_payl
         0,
         EventStep {
             attempt: 0,
-            step: "received".into(),
-            outcome: "stored".into(),
-            detail: r.delivery_id.clone().map(|d| format!("entrega {d}")),
+            step: PipelineStep::Received,
+            outcome: StepOutcome::Stored,
+            detail: r.delivery_id.clone().map(|d| Note::new(NoteCode::Delivery).with("delivery", d)),
             duration_us: 0,
             at: r.received_at,
         },
@@ -228,7 +229,8 @@ fn event_view(r: store::webhooks::EventRow, mut steps: Vec<EventStep>, with_payl
         source: r.source,
         delivery_id: r.delivery_id,
         received_at: r.received_at,
-        attempts: r.attempts,
+        // Every attempt it has had, reprocessed rounds included (as its step rows number them).
+        attempts: r.attempts_before + r.attempts,
         next_attempt_at: retrying.then_some(r.next_attempt_at),
         last_error: r.last_error,
         steps,

@@ -18,7 +18,10 @@ use crate::domain::store::crm::{Applied, InboundWork};
 use crate::domain::store::queue::{ClaimedRow, NewStep, Outcome};
 use crate::domain::store::{self};
 use crate::domain::Services;
-use crate::model::{AutomationMode, BoardId, EventId, EventStatus, OrgId, Source, StageId};
+use crate::model::{
+    AutomationMode, BoardId, ConflictKind, EventId, EventStatus, Note, NoteCode, OrgId, PipelineStep, Source, StageId,
+    StepOutcome,
+};
 use futures::StreamExt;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -86,7 +89,7 @@ struct OrgCtx {
 
 enum State {
     Ignored,
-    Failed(String),
+    Failed(Note),
     Inbound { inbound: Box<Inbound>, payload: Value, work: usize, session_key: String },
 }
 
@@ -98,44 +101,40 @@ struct Plan {
 }
 
 impl Plan {
-    fn step(&mut self, step: &'static str, outcome: &'static str, detail: Option<String>, started: Instant) {
+    fn step(&mut self, step: PipelineStep, outcome: StepOutcome, detail: Option<Note>, started: Instant) {
         let duration_us = started.elapsed().as_micros().min(i64::MAX as u128) as i64;
         self.steps.push(NewStep { step, outcome, detail, duration_us });
     }
 
-    fn fail(&mut self, step: &'static str, error: String, started: Instant) {
-        self.step(step, "failed", Some(error.clone()), started);
+    fn fail(&mut self, step: PipelineStep, error: Note, started: Instant) {
+        self.step(step, StepOutcome::Failed, Some(error.clone()), started);
         self.state = State::Failed(error);
     }
 }
 
-fn skip_detail(skip: Skip, event: &str) -> String {
+fn skip_note(skip: Skip, event: &str) -> Note {
     match skip {
-        Skip::NotANewMessage => format!("{event}: não é uma mensagem nova de cliente"),
-        Skip::Outgoing => "mensagem enviada pela equipe, bot ou modelo".into(),
-        Skip::Activity => "mensagem de atividade da conversa".into(),
-        Skip::Private => "nota privada de atendente".into(),
-        Skip::Echo => "eco de mensagem enviada pelo telefone ou perfil da empresa".into(),
-        Skip::UnmappedInbox => "caixa de entrada não mapeada para whatsapp ou instagram".into(),
-        Skip::ChannelMismatch => "o canal informado pelo Chatwoot difere do mapeamento da caixa de entrada".into(),
-        Skip::MissingIdentity => "sem contact_inbox.source_id para identificar a pessoa".into(),
+        Skip::NotANewMessage => Note::new(NoteCode::SkipNotANewMessage).with("event", event),
+        Skip::Outgoing => Note::new(NoteCode::SkipOutgoing),
+        Skip::Activity => Note::new(NoteCode::SkipActivity),
+        Skip::Private => Note::new(NoteCode::SkipPrivate),
+        Skip::Echo => Note::new(NoteCode::SkipEcho),
+        Skip::UnmappedInbox => Note::new(NoteCode::SkipUnmappedInbox),
+        Skip::ChannelMismatch => Note::new(NoteCode::SkipChannelMismatch),
+        Skip::MissingIdentity => Note::new(NoteCode::SkipMissingIdentity),
     }
 }
 
-/// The identity key of the sender, another spelling of it worth matching, and a note when
-/// the id could not be normalized.
-fn identity_key(inbound: &Inbound) -> (String, Option<String>, Option<String>) {
+/// The identity key of the sender, another spelling of it worth matching, and the note
+/// of the classify step (it says when the id could not be normalized).
+fn identity_key(inbound: &Inbound) -> (String, Option<String>, NoteCode) {
     match inbound.source {
-        Source::Instagram => (inbound.external_id.clone(), None, None),
+        Source::Instagram => (inbound.external_id.clone(), None, NoteCode::Inbound),
         Source::Whatsapp => match whatsapp_id(&inbound.external_id) {
             // Identities imported without the BR ninth digit match too.
-            Ok(WhatsappId::Phone(k)) => (k.clone(), without_ninth_digit(&k), None),
-            Ok(WhatsappId::Opaque(k)) => (k, None, Some("id não numérico mantido como recebido".into())),
-            Err(_) => (
-                inbound.external_id.clone(),
-                None,
-                Some("número fora do plano de numeração; id mantido como recebido".into()),
-            ),
+            Ok(WhatsappId::Phone(k)) => (k.clone(), without_ninth_digit(&k), NoteCode::Inbound),
+            Ok(WhatsappId::Opaque(k)) => (k, None, NoteCode::InboundOpaqueId),
+            Err(_) => (inbound.external_id.clone(), None, NoteCode::InboundOffPlan),
         },
     }
 }
@@ -176,32 +175,30 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
         let t = Instant::now();
         let mut plan = Plan { row, steps: Vec::new(), source: None, state: State::Ignored };
         let Some(ctx) = orgs.get(&plan.row.organization_id).and_then(Option::as_ref) else {
-            plan.fail("classify", "organização não encontrada".into(), t);
+            plan.fail(PipelineStep::Classify, Note::new(NoteCode::OrgNotFound), t);
             plans.push(plan);
             continue;
         };
         let payload: Value = match serde_json::from_str(&plan.row.payload) {
             Ok(v) => v,
             Err(_) => {
-                plan.fail("classify", "payload ilegível".into(), t);
+                plan.fail(PipelineStep::Classify, Note::new(NoteCode::PayloadUnreadable), t);
                 plans.push(plan);
                 continue;
             }
         };
         match classify(&payload, &ctx.inboxes) {
-            Err(skip) => plan.step("classify", "skipped", Some(skip_detail(skip, &plan.row.event)), t),
+            Err(skip) => {
+                plan.step(PipelineStep::Classify, StepOutcome::Skipped, Some(skip_note(skip, &plan.row.event)), t)
+            }
             Ok(inbound) => {
                 let (key, alt, note) = identity_key(&inbound);
                 let source = inbound.source;
                 plan.source = Some(source);
-                let detail = format!(
-                    "{source} · caixa {}{}",
-                    inbound.inbox_id,
-                    note.map(|n| format!(" · {n}")).unwrap_or_default()
-                );
-                plan.step("classify", "inbound", Some(detail), t);
+                let detail = Note::new(note).with("source", source).with("inbox", inbound.inbox_id);
+                plan.step(PipelineStep::Classify, StepOutcome::Inbound, Some(detail), t);
                 match ctx.intake {
-                    None => plan.fail("deal", "a organização não tem funil padrão com etapas".into(), t),
+                    None => plan.fail(PipelineStep::Deal, Note::new(NoteCode::NoDefaultBoard), t),
                     Some((board_id, first_stage_id)) => {
                         let session_key = format!("{source}:{key}");
                         let phone = match (inbound.source, &alt) {
@@ -234,16 +231,27 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
         plans.push(plan);
     }
 
-    // 2. Identity, deal, conversation: one transaction for the batch.
-    let applied: Vec<Result<Applied, String>> = if works.is_empty() {
+    // 2. Identity, deal, conversation: one transaction for the batch. The database's own
+    // words go to the log; the step says only that storage refused.
+    let applied: Vec<Result<Applied, Note>> = if works.is_empty() {
         Vec::new()
     } else {
         let _g = lock_if_sqlite(&svc.ingest.pipeline_db, &svc.ingest.write_gate).await;
         match store::crm::apply_inbound(&svc.ingest.pipeline_db, &works, now).await {
-            Ok(v) => v,
+            Ok(v) => v
+                .into_iter()
+                .zip(&works)
+                .map(|(r, w)| {
+                    r.map_err(|e| {
+                        tracing::warn!(org = w.org_id.0, event_id = w.event_id.0, error = %e,
+                            "identity/deal of an event failed; it will be retried");
+                        Note::new(NoteCode::StorageFailed)
+                    })
+                })
+                .collect(),
             Err(e) => {
                 tracing::warn!(error = %e, batch = works.len(), "identity/deal batch failed; events will be retried");
-                vec![Err(format!("banco de dados: {e}")); works.len()]
+                vec![Err(Note::new(NoteCode::StorageFailed)); works.len()]
             }
         }
     };
@@ -260,50 +268,63 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
         match &applied[*work] {
             Err(e) => {
                 let e = e.clone();
-                plan.fail("identity", e, t);
+                plan.fail(PipelineStep::Identity, e, t);
             }
             Ok(a) => {
                 let (identity, deal) = (
-                    if a.contact_created { "created" } else { "resolved" },
-                    if a.deal_created { "created" } else { "ensured" },
+                    if a.contact_created { StepOutcome::Created } else { StepOutcome::Resolved },
+                    if a.deal_created { StepOutcome::Created } else { StepOutcome::Ensured },
                 );
-                let mut id_detail = format!("contato {} · {session_key}", a.contact_id);
-                if !a.conflicts.is_empty() {
-                    id_detail.push_str(&format!(
-                        " · conflito registrado: {}",
-                        a.conflicts.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
-                    ));
-                }
+                // A conflict is named on the step it concerns: two contacts for the number
+                // on the identity, a conversation of another contact on the conversation.
+                let id_code = if a.conflicts.contains(&ConflictKind::AmbiguousIdentity) {
+                    NoteCode::IdentityAmbiguous
+                } else {
+                    NoteCode::Identity
+                };
+                let id_detail = Note::new(id_code).with("contact", a.contact_id).with("session", session_key);
                 plan.steps.push(NewStep {
-                    step: "identity",
+                    step: PipelineStep::Identity,
                     outcome: identity,
                     detail: Some(id_detail),
                     duration_us: a.identity_us,
                 });
                 plan.steps.push(NewStep {
-                    step: "deal",
+                    step: PipelineStep::Deal,
                     outcome: deal,
-                    detail: Some(format!("negócio {} · etapa {}", a.deal_id, a.stage_key)),
+                    detail: Some(Note::new(NoteCode::Deal).with("deal", a.deal_id).with("stage", &a.stage_key)),
                     duration_us: a.deal_us,
                 });
                 let link = match a.conversation {
-                    ConversationLink::Created => "created",
-                    ConversationLink::Linked => "linked",
-                    ConversationLink::Relinked => "relinked",
-                    ConversationLink::Conflict => "conflict",
+                    ConversationLink::Created => StepOutcome::Created,
+                    ConversationLink::Linked => StepOutcome::Linked,
+                    ConversationLink::Relinked => StepOutcome::Relinked,
+                    ConversationLink::Conflict => StepOutcome::Conflict,
                 };
                 plan.steps.push(NewStep {
-                    step: "conversation",
+                    step: PipelineStep::Conversation,
                     outcome: link,
-                    detail: Some(format!("conversa {} do Chatwoot", inbound.conversation_id)),
+                    detail: Some(
+                        Note::new(if link == StepOutcome::Conflict {
+                            NoteCode::ConversationConflict
+                        } else {
+                            NoteCode::Conversation
+                        })
+                        .with("conversation", inbound.conversation_id),
+                    ),
                     duration_us: a.conversation_us,
                 });
                 if forwarded_before.contains(&plan.row.id) {
-                    plan.step("forward", "skipped", Some("já entregue à automação em tentativa anterior".into()), t);
+                    plan.step(
+                        PipelineStep::Forward,
+                        StepOutcome::Skipped,
+                        Some(Note::new(NoteCode::AlreadyForwarded)),
+                        t,
+                    );
                     continue;
                 }
                 match forward::target(ctx.automation.as_ref()) {
-                    Err(why) => plan.step("forward", "skipped", Some(why.detail().into()), t),
+                    Err(why) => plan.step(PipelineStep::Forward, StepOutcome::Skipped, Some(why.note()), t),
                     Ok(target) => {
                         let body = forward::body(&ctx.slug, plan.row.id, payload, inbound, session_key, a);
                         jobs.push((i, plan.row.id, target, body));
@@ -315,7 +336,7 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
 
     // 4. Hand-offs, concurrently, with no transaction open.
     let client = &svc.http;
-    let results: Vec<(usize, AutomationMode, Result<u16, String>, Instant)> = futures::stream::iter(jobs)
+    let results: Vec<(usize, AutomationMode, Result<u16, Note>, Instant)> = futures::stream::iter(jobs)
         .map(|(i, event_id, target, body)| async move {
             let t = Instant::now();
             let r = forward::post(client, &target, event_id, &body).await;
@@ -327,8 +348,13 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
     for (i, kind, r, t) in results {
         let plan = &mut plans[i];
         match r {
-            Ok(status) => plan.step("forward", "forwarded", Some(format!("{kind} · HTTP {status}")), t),
-            Err(e) => plan.fail("forward", e, t),
+            Ok(status) => plan.step(
+                PipelineStep::Forward,
+                StepOutcome::Forwarded,
+                Some(Note::new(NoteCode::Forwarded).with("target", kind).with("status", status)),
+                t,
+            ),
+            Err(e) => plan.fail(PipelineStep::Forward, e, t),
         }
     }
 
@@ -352,7 +378,7 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
             }
             Outcome {
                 event_id: p.row.id,
-                attempt: p.row.attempts,
+                attempt: p.row.attempt_number(),
                 status,
                 next_attempt_at: next,
                 last_error: error,

@@ -1,7 +1,7 @@
 //! WhatsApp identity backfill: runs with their checkpoint, and the batch write.
 
 use super::{json_rows, json_values, on_db, sql_strings, Db, WritePool};
-use crate::model::{ConflictKind, ContactId, OrgId, RunId, RunStatus};
+use crate::model::{ConflictKind, ConflictStatus, ContactId, Note, NoteCode, OrgId, RunId, RunStatus};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -27,7 +27,7 @@ pub struct RunRow {
     pub lease_until: Option<i64>,
     pub wave: Option<String>,
     pub failures: i64,
-    pub last_error: Option<String>,
+    pub last_error: Option<Note>,
 }
 
 const RUN_COLUMNS: &str =
@@ -76,7 +76,7 @@ pub async fn claim(db: &Db, id: RunId, owner: &str, now: i64, lease_ms: i64) -> 
 
 /// Records a batch the database refused and lets go of the lease; after `max` refusals in
 /// a row the run stops as `failed`. True when it did.
-pub async fn record_failure(db: &Db, id: RunId, error: &str, max: i64, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn record_failure(db: &Db, id: RunId, error: &Note, max: i64, now: i64) -> Result<bool, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_scalar::<_, RunStatus>(
             "UPDATE backfill_runs SET failures = failures + 1, last_error = $1, locked_by = NULL, lease_until = NULL, \
@@ -147,8 +147,8 @@ pub struct ReportLine {
     pub other_contact_id: Option<ContactId>,
     pub phone_raw: Option<String>,
     pub external_id: String,
-    pub detail: Option<String>,
-    pub status: String,
+    pub detail: Option<Note>,
+    pub status: ConflictStatus,
 }
 
 /// The run's report lines: what it recorded, then the org's contacts without a phone.
@@ -227,7 +227,7 @@ pub struct NewConflict {
     pub contact_id: ContactId,
     pub other_contact_id: Option<ContactId>,
     pub phone_raw: String,
-    pub detail: String,
+    pub detail: Note,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -395,7 +395,7 @@ pub async fn apply(
                         contact_id: *contact_id,
                         other_contact_id: owner,
                         phone_raw: number.clone(),
-                        detail: "ligado por uma mensagem recebida durante a execução".into(),
+                        detail: Note::new(NoteCode::LinkedDuringRun),
                     });
                 }
             }
@@ -405,7 +405,14 @@ pub async fn apply(
                 .conflicts
                 .iter()
                 .map(|c| {
-                    serde_json::json!([c.kind, c.external_id, c.contact_id, c.other_contact_id, c.phone_raw, c.detail])
+                    serde_json::json!([
+                        c.kind,
+                        c.external_id,
+                        c.contact_id,
+                        c.other_contact_id,
+                        c.phone_raw,
+                        c.detail.to_stored()
+                    ])
                 })
                 .collect();
             sqlx::query(&insert_conflicts)

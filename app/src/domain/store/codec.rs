@@ -1,7 +1,8 @@
 //! How the model's own types travel through sqlx on both engines: every `string_enum!`
 //! state as its text (the column's CHECK constraint lists the same texts) and every typed
 //! id as its BIGINT. Written once, generic over the database, so row structs and binds use
-//! `EventStatus` or `OrgId` directly instead of strings and bare integers.
+//! `EventStatus` or `OrgId` directly instead of strings and bare integers; a `Note` as
+//! its JSON text.
 
 use crate::model::*;
 use sqlx::encode::IsNull;
@@ -83,6 +84,8 @@ text_column!(
     Role,
     OrgStatus,
     EventStatus,
+    PipelineStep,
+    StepOutcome,
     Source,
     DealStatus,
     ConflictKind,
@@ -98,6 +101,38 @@ text_column!(
     ImportStatus,
     IssueLevel,
 );
+/// A `Note` is stored as its JSON text (`Note::to_stored`) in a TEXT column; a row written
+/// before notes existed holds a sentence and reads as a `plain` note.
+impl<DB: Database> Type<DB> for Note
+where
+    str: Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <str as Type<DB>>::type_info()
+    }
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <str as Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'q, DB: Database> Encode<'q, DB> for Note
+where
+    String: Encode<'q, DB>,
+{
+    fn encode_by_ref(&self, buf: &mut <DB as Database>::ArgumentBuffer<'q>) -> Result<IsNull, BoxDynError> {
+        <String as Encode<'q, DB>>::encode(self.to_stored(), buf)
+    }
+}
+
+impl<'r, DB: Database> Decode<'r, DB> for Note
+where
+    &'r str: Decode<'r, DB>,
+{
+    fn decode(value: <DB as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        <&'r str as Decode<'r, DB>>::decode(value).map(Note::from_stored)
+    }
+}
+
 id_column!(
     OrgId,
     BoardId,

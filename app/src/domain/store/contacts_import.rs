@@ -3,7 +3,7 @@
 //! or e-mail), so importing the same file twice creates nothing the second time.
 
 use super::{json_rows, json_values, on_db, Db, WritePool};
-use crate::model::{ImportId, ImportStatus, IssueLevel, OrgId};
+use crate::model::{ImportId, ImportStatus, IssueLevel, Note, NoteCode, OrgId};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -18,7 +18,7 @@ pub struct ImportRow {
     pub unchanged: i64,
     pub rejected: i64,
     pub warnings: i64,
-    pub error: Option<String>,
+    pub error: Option<Note>,
     pub actor: String,
     pub started_at: i64,
     pub finished_at: Option<i64>,
@@ -57,7 +57,7 @@ pub async fn finish(
     db: &Db,
     id: ImportId,
     status: ImportStatus,
-    error: Option<&str>,
+    error: Option<&Note>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     on_db!(db, |pool| {
@@ -77,10 +77,10 @@ pub async fn finish(
 pub async fn fail_interrupted(db: &Db, before: i64, now: i64) -> Result<u64, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query(
-            "UPDATE contact_imports SET status = 'failed', error = 'importação interrompida (processo reiniciado ou \
-                tempo esgotado)', \
-             finished_at = $1 WHERE status = 'running' AND started_at < $2",
+            "UPDATE contact_imports SET status = 'failed', error = $1, finished_at = $2 \
+             WHERE status = 'running' AND started_at < $3",
         )
+        .bind(Note::new(NoteCode::ImportInterrupted))
         .bind(now)
         .bind(before)
         .execute(pool)

@@ -8,7 +8,7 @@ use crate::domain::deals::{choose_deal, link_conversation, ConversationLink, Dea
 use crate::domain::identity::resolve::{resolve, Creation};
 use crate::model::{
     BoardId, ConflictId, ConflictKind, ConflictStatus, ContactId, ConversationId, DealId, DealStatus, EventId,
-    IdentityId, OrgId, Source, StageId,
+    IdentityId, Note, OrgId, Source, StageId,
 };
 use std::time::Instant;
 
@@ -448,7 +448,7 @@ pub struct ConflictRow {
     pub contact_id: Option<ContactId>,
     pub other_contact_id: Option<ContactId>,
     pub event_id: Option<EventId>,
-    pub detail: Option<String>,
+    pub detail: Option<Note>,
     pub status: ConflictStatus,
     pub created_at: i64,
 }

@@ -2,7 +2,7 @@
 //! incidents.
 
 use super::{on_db, Db};
-use crate::model::{ActionId, ActionKind, ActionOutcome, IncidentId, IncidentStatus, OrgId};
+use crate::model::{ActionId, ActionKind, ActionOutcome, IncidentId, IncidentStatus, Note, OrgId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct N8nRow {
@@ -107,7 +107,7 @@ pub async fn actions(db: &Db, org_id: OrgId, limit: i64) -> Result<Vec<ActionRow
 pub async fn open_incident(
     db: &Db,
     org_id: OrgId,
-    title: &str,
+    title: &Note,
     reason: Option<&str>,
     by: &str,
     now: i64,
@@ -130,7 +130,7 @@ pub async fn open_incident(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct IncidentRow {
     pub id: IncidentId,
-    pub title: String,
+    pub title: Note,
     pub reason: Option<String>,
     pub status: IncidentStatus,
     pub opened_by: String,

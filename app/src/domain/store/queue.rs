@@ -7,7 +7,7 @@
 //! the single UPDATE … RETURNING is already atomic there.
 
 use super::{json_ids, on_db, sql_strings, Db, WritePool};
-use crate::model::{EventId, EventStatus, OrgId, Source};
+use crate::model::{EventId, EventStatus, Note, OrgId, PipelineStep, Source, StepOutcome};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClaimedRow {
@@ -15,15 +15,26 @@ pub struct ClaimedRow {
     pub organization_id: OrgId,
     pub event: String,
     pub payload: String,
+    /// Attempts in this round (since the event was queued or last reprocessed): the retry
+    /// budget counts these.
     pub attempts: i64,
+    /// Attempts of earlier rounds; this attempt's number is `attempts_before + attempts`.
+    pub attempts_before: i64,
     pub received_at: i64,
+}
+
+impl ClaimedRow {
+    /// The number this attempt gets in the event's history (steps are recorded under it).
+    pub fn attempt_number(&self) -> i64 {
+        self.attempts_before + self.attempts
+    }
 }
 
 const CLAIM_SQL: &str = "UPDATE webhook_events SET status = 'processing', attempts = attempts + 1, \
      next_attempt_at = $1, locked_by = $2 \
      WHERE id IN (SELECT id FROM webhook_events WHERE status IN ('pending', 'failed', 'processing') \
      AND next_attempt_at <= $3 ORDER BY next_attempt_at, id LIMIT $4 {lock}) \
-     RETURNING id, organization_id, event, payload, attempts, received_at";
+     RETURNING id, organization_id, event, payload, attempts, attempts_before, received_at";
 
 /// Claims up to `limit` due events for `worker` until `lease_until`, oldest first.
 pub async fn claim(
@@ -62,9 +73,9 @@ pub async fn claim(
 /// One step of one attempt, as recorded.
 #[derive(Debug, Clone)]
 pub struct NewStep {
-    pub step: &'static str,
-    pub outcome: &'static str,
-    pub detail: Option<String>,
+    pub step: PipelineStep,
+    pub outcome: StepOutcome,
+    pub detail: Option<Note>,
     pub duration_us: i64,
 }
 
@@ -76,7 +87,7 @@ pub struct Outcome {
     /// `done`, `ignored`, `failed` or `dead`.
     pub status: EventStatus,
     pub next_attempt_at: i64,
-    pub last_error: Option<String>,
+    pub last_error: Option<Note>,
     pub source: Option<Source>,
     pub steps: Vec<NewStep>,
 }
@@ -118,7 +129,7 @@ pub async fn finish(db: &Db, worker: &str, outcomes: &[Outcome], now: i64) -> Re
                     .push_bind(o.attempt)
                     .push_bind(s.step)
                     .push_bind(s.outcome)
-                    .push_bind(s.detail.as_deref())
+                    .push_bind(s.detail.as_ref())
                     .push_bind(s.duration_us)
                     .push_bind(now);
             });
@@ -147,9 +158,9 @@ pub async fn already_forwarded(db: &Db, ids: &[EventId]) -> Result<Vec<EventId>,
 pub struct StepRow {
     pub event_id: EventId,
     pub attempt: i64,
-    pub step: String,
-    pub outcome: String,
-    pub detail: Option<String>,
+    pub step: PipelineStep,
+    pub outcome: StepOutcome,
+    pub detail: Option<Note>,
     pub duration_us: i64,
     pub at: i64,
 }
@@ -177,7 +188,8 @@ pub async fn requeue_one(
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let sql = format!(
-        "UPDATE webhook_events SET status = 'pending', attempts = 0, next_attempt_at = $1, last_error = NULL, \
+        "UPDATE webhook_events SET status = 'pending', attempts_before = attempts_before + attempts, attempts = 0, \
+            next_attempt_at = $1, last_error = NULL, \
             locked_by = NULL \
          WHERE organization_id = $2 AND id = $3 AND status IN ({})",
         sql_strings(statuses.iter().map(|s| s.as_str()))
@@ -197,7 +209,8 @@ pub async fn requeue_range(
     now: i64,
 ) -> Result<u64, sqlx::Error> {
     let sql = format!(
-        "UPDATE webhook_events SET status = 'pending', attempts = 0, next_attempt_at = $1, last_error = NULL, \
+        "UPDATE webhook_events SET status = 'pending', attempts_before = attempts_before + attempts, attempts = 0, \
+            next_attempt_at = $1, last_error = NULL, \
             locked_by = NULL \
          WHERE organization_id = $2 AND received_at >= $3 AND received_at < $4 AND status IN ({})",
         sql_strings(statuses.iter().map(|s| s.as_str()))

@@ -2,7 +2,9 @@
 //! resolution (with the identity change it implies) in one transaction.
 
 use super::{on_db, Db, WritePool};
-use crate::model::{ConflictId, ConflictKind, ConflictStatus, ContactId, EventId, OrgId, Resolution, RunId, Source};
+use crate::model::{
+    ConflictId, ConflictKind, ConflictStatus, ContactId, EventId, Note, NoteCode, OrgId, Resolution, RunId, Source,
+};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TaskRow {
@@ -15,7 +17,7 @@ pub struct TaskRow {
     pub run_id: Option<RunId>,
     pub event_id: Option<EventId>,
     pub phone_raw: Option<String>,
-    pub detail: Option<String>,
+    pub detail: Option<Note>,
     pub status: ConflictStatus,
     pub resolution: Option<Resolution>,
     pub resolved_by: Option<String>,
@@ -145,8 +147,7 @@ pub async fn resolve(
                     "INSERT INTO identity_conflicts (organization_id, kind, source, external_id, contact_id, \
                         other_contact_id, \
                      detail, status, resolution, resolved_by, resolved_at, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, 'o número passou ao outro contato numa reconciliação', \
-                     'resolved', 'kept', $7, $8, $8) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $9, 'resolved', 'kept', $7, $8, $8) \
                      ON CONFLICT DO NOTHING",
                 )
                 .bind(org_id)
@@ -157,6 +158,7 @@ pub async fn resolve(
                 .bind(to)
                 .bind(actor)
                 .bind(now)
+                .bind(Note::new(NoteCode::MovedByReconciliation))
                 .execute(&mut *tx)
                 .await?;
             }

@@ -1,7 +1,7 @@
 //! The webhook event inbox and each org's Chatwoot connection.
 
 use super::{on_db, Db, WritePool};
-use crate::model::{AuthMode, EventId, EventStatus, OrgId, Source};
+use crate::model::{AuthMode, EventId, EventStatus, Note, OrgId, Source};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ChatwootConfigRow {
@@ -121,14 +121,15 @@ pub struct EventRow {
     pub received_at: i64,
     pub status: EventStatus,
     pub attempts: i64,
+    pub attempts_before: i64,
     pub next_attempt_at: i64,
-    pub last_error: Option<String>,
+    pub last_error: Option<Note>,
     pub source: Option<Source>,
 }
 
 const EVENT_COLUMNS: &str =
-    "id, organization_id, event, dedupe_key, delivery_id, payload, received_at, status, attempts, next_attempt_at, \
-        last_error, source";
+    "id, organization_id, event, dedupe_key, delivery_id, payload, received_at, status, attempts, attempts_before, \
+        next_attempt_at, last_error, source";
 
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {

@@ -1,7 +1,10 @@
-//! Widgets shared by the portal's pages: error display and form field errors.
+//! Widgets shared by the portal's pages: the page head, empty states, error display and
+//! form field errors, domain notes, times (`time`).
+
+pub mod time;
 
 use crate::i18n::*;
-use crate::model::{AppError, CurrentUser, ErrorCode, Lang, Role, Source};
+use crate::model::{AppError, CurrentUser, DealStatus, ErrorCode, Lang, Note, Role, Source};
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 use leptos_router::components::Redirect;
@@ -12,11 +15,27 @@ pub fn error_text(i18n: I18nContext<Locale>, code: ErrorCode) -> String {
     code.message_in(lang(i18n)).to_string()
 }
 
+/// A note of the domain (a step's detail, an error, an action's report…) in the current
+/// language, following language switches (the `notes` section of the locale files,
+/// through `Note::text_in`); empty without a note.
+pub fn note_text(i18n: I18nContext<Locale>, note: Option<Note>) -> impl Fn() -> String + Clone + Send + Sync + 'static {
+    move || note.as_ref().map(|n| n.text_in(lang(i18n))).unwrap_or_default()
+}
+
 /// A channel's name as people write it (a brand: the same in every language).
 pub fn source_label(source: Source) -> &'static str {
     match source {
         Source::Whatsapp => "WhatsApp",
         Source::Instagram => "Instagram",
+    }
+}
+
+/// A deal's status in the current language.
+pub fn deal_status_text(i18n: I18nContext<Locale>, status: DealStatus) -> String {
+    match status {
+        DealStatus::Open => t_string!(i18n, deal.open).to_string(),
+        DealStatus::Won => t_string!(i18n, deal.won).to_string(),
+        DealStatus::Lost => t_string!(i18n, deal.lost).to_string(),
     }
 }
 
@@ -40,12 +59,41 @@ pub fn ErrorBox(err: AppError) -> impl IntoView {
     if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
         opts.set_status(http::StatusCode::from_u16(code.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR));
     }
+    // Something that is not there (an org, an event, a run): say so and offer a way back.
+    let back = (code.status() == 404).then(|| view! { <a class="back" href="/orgs">{t!(i18n, back_to_orgs)}</a> });
     view! {
         <div class="error-box" role="alert" data-code=format!("{code:?}")>
             {move || error_text(i18n, code)}
+            {back}
         </div>
     }
     .into_any()
+}
+
+/// The head of every page: its title, and the page's main actions on the right.
+#[component]
+pub fn PageHead(#[prop(into)] title: ViewFn, #[prop(optional)] children: Option<Children>) -> impl IntoView {
+    view! {
+        <div class="page-head">
+            <h1>{title.run()}</h1>
+            {children.map(|c| view! { <div class="page-actions">{c()}</div> })}
+        </div>
+    }
+}
+
+/// What a page shows instead of an empty table: what is missing and what to do about it.
+#[component]
+pub fn EmptyState(
+    id: &'static str,
+    #[prop(into)] title: ViewFn,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    view! {
+        <div class="empty-state" id=id>
+            <p class="empty-title">{title.run()}</p>
+            {children.map(|c| view! { <p class="muted">{c()}</p> })}
+        </div>
+    }
 }
 
 /// The error of the last submission of a form, as a signal.

@@ -251,6 +251,15 @@ impl TestApp {
 }
 
 /// A plain HTTP client whose requests fail after 30 s instead of hanging a CI run.
+/// Runs a statement on the app's database behind its back (tests that make storage refuse).
+pub async fn exec(app: &TestApp, sql: &str) {
+    match &app.services.db {
+        app::domain::store::Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+        app::domain::store::Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+    }
+    .unwrap();
+}
+
 pub fn http() -> Client {
     Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap()
 }
