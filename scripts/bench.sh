@@ -19,11 +19,18 @@ PEOPLE=${BENCH_PEOPLE:-1000}
 SLUG=bench
 SECRET="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
-log "building ponte and ponte-load (release)"
-cargo build --release -p server
-cargo build --release -p loadgen
-PONTE="$CARGO_TARGET_DIR/release/ponte"
-LOAD="$CARGO_TARGET_DIR/release/ponte-load"
+# BENCH_PONTE / BENCH_LOAD: prebuilt binaries instead (A/B runs of two commits, alternated
+# in one session on a shared machine).
+if [ -n "${BENCH_PONTE:-}" ]; then
+  PONTE=$BENCH_PONTE
+  LOAD=${BENCH_LOAD:?BENCH_LOAD too, with BENCH_PONTE}
+else
+  log "building ponte and ponte-load (release)"
+  cargo build --release -p server
+  cargo build --release -p loadgen
+  PONTE="$CARGO_TARGET_DIR/release/ponte"
+  LOAD="$CARGO_TARGET_DIR/release/ponte-load"
+fi
 
 WORK=$(mktemp -d /tmp/ponte-bench.XXXXXX)
 PIDS=()

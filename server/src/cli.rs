@@ -3,7 +3,7 @@
 
 use crate::config::{AdminCommand, ApiKeyCommand, Config};
 use app::domain::{auth, Actor};
-use app::model::{ApiKeyId, Role};
+use app::model::{ApiKeyId, Role, RunId};
 use std::io::Read;
 
 pub async fn migrate(config: &Config) -> Result<(), String> {
@@ -33,7 +33,7 @@ pub async fn backfill(
     let svc = crate::services(config).await.map_err(|e| e.to_string())?;
     let actor = Actor::cli();
     let run_id = match resume {
-        Some(id) => app::domain::backfill::get(&svc, org, id).await.map_err(describe)?.id,
+        Some(id) => app::domain::backfill::get(&svc, org, RunId(id)).await.map_err(describe)?.id,
         None => app::domain::backfill::start(&svc, &actor, org, dry_run, batch_size).await.map_err(describe)?.id,
     };
     let r = app::domain::backfill::run_batches(&svc, org, run_id, None).await.map_err(describe)?;

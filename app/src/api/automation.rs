@@ -1,7 +1,7 @@
 //! The "Automação" page of an org: n8n and workflow state, mode, tokens, recent tool calls,
 //! rollback and roll-forward.
 
-use crate::model::{ActionReport, AppError, AutomationStatus, OrgTokenCreated, OrgTokenDto, ToolCallDto};
+use crate::model::{ActionReport, AppError, AutomationStatus, OrgTokenCreated, OrgTokenDto, TokenId, ToolCallDto};
 use leptos::server;
 use serde::{Deserialize, Serialize};
 
@@ -49,7 +49,7 @@ pub async fn create_org_token(slug: String, name: String) -> Result<OrgTokenCrea
 }
 
 #[server(endpoint = "revoke_org_token")]
-pub async fn revoke_org_token(slug: String, id: i64) -> Result<(), AppError> {
+pub async fn revoke_org_token(slug: String, id: TokenId) -> Result<(), AppError> {
     let (svc, user) = ctx::require(Role::Admin).await?;
     tools::revoke_token(&svc, &Actor::user(&user.email), &slug, id).await.or_reject()
 }

@@ -1,6 +1,6 @@
 //! The portal's backfill pages: the overview (waves of orgs) and an org's runs.
 
-use crate::model::{AppError, BackfillRunDto, OrgBackfillDto, WaveStart};
+use crate::model::{AppError, BackfillRunDto, OrgBackfillDto, RunId, WaveStart};
 use leptos::server;
 use serde::{Deserialize, Serialize};
 
@@ -54,7 +54,7 @@ pub async fn start_org_backfill(
 
 /// `action`: pause, resume or cancel.
 #[server(endpoint = "backfill_run_action")]
-pub async fn backfill_run_action(slug: String, id: i64, action: String) -> Result<BackfillRunDto, AppError> {
+pub async fn backfill_run_action(slug: String, id: RunId, action: String) -> Result<BackfillRunDto, AppError> {
     let (svc, user) = ctx::require(Role::Operator).await?;
     backfill::set_status(&svc, &Actor::user(&user.email), &slug, id, &action).await.or_reject()
 }

@@ -2,7 +2,7 @@
 //! form post to `/portal/orgs/{slug}/contacts/import`, see `server/src/http/contacts.rs`)
 //! and one contact's card.
 
-use crate::model::{AppError, ContactCard, ImportDto};
+use crate::model::{AppError, ContactCard, ContactId, ImportDto};
 use leptos::server;
 
 #[cfg(feature = "ssr")]
@@ -20,7 +20,7 @@ pub async fn contact_imports(slug: String) -> Result<Vec<ImportDto>, AppError> {
 
 /// One contact of the org with its identities, deals and conversations.
 #[server(endpoint = "get_contact")]
-pub async fn get_contact(slug: String, id: i64) -> Result<ContactCard, AppError> {
+pub async fn get_contact(slug: String, id: ContactId) -> Result<ContactCard, AppError> {
     let (svc, _) = ctx::require(Role::Viewer).await?;
     crm::contact_card(&svc, &slug, id).await.or_reject()
 }

@@ -1,6 +1,6 @@
 //! The "Eventos" page of an org: stored webhook events, one event's record, reprocessing.
 
-use crate::model::{AppError, AuthMode, EventStatus, EventView, Page, ReprocessResult};
+use crate::model::{AppError, AuthMode, EventId, EventStatus, EventView, Page, ReprocessResult};
 use leptos::server;
 use serde::{Deserialize, Serialize};
 
@@ -42,13 +42,13 @@ pub async fn list_events(
 }
 
 #[server(endpoint = "get_event")]
-pub async fn get_event(slug: String, id: i64) -> Result<EventView, AppError> {
+pub async fn get_event(slug: String, id: EventId) -> Result<EventView, AppError> {
     let (svc, _) = ctx::require(Role::Viewer).await?;
     ingest::get_event(&svc, &slug, id).await.or_reject()
 }
 
 #[server(endpoint = "reprocess_event")]
-pub async fn reprocess_event(slug: String, id: i64) -> Result<EventView, AppError> {
+pub async fn reprocess_event(slug: String, id: EventId) -> Result<EventView, AppError> {
     let (svc, user) = ctx::require(Role::Operator).await?;
     ingest::reprocess_one(&svc, &Actor::user(&user.email), &slug, id).await.or_reject()
 }

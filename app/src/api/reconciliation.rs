@@ -1,6 +1,6 @@
 //! The portal's reconciliation page: an org's tasks, and an operator's decision on one.
 
-use crate::model::{AppError, Page, ReconciliationTaskDto};
+use crate::model::{AppError, ConflictId, Page, ReconciliationTaskDto};
 use leptos::server;
 
 #[cfg(feature = "ssr")]
@@ -21,7 +21,7 @@ pub async fn reconciliation_tasks(
 }
 
 #[server(endpoint = "resolve_task")]
-pub async fn resolve_task(slug: String, id: i64, resolution: String) -> Result<ReconciliationTaskDto, AppError> {
+pub async fn resolve_task(slug: String, id: ConflictId, resolution: String) -> Result<ReconciliationTaskDto, AppError> {
     let (svc, user) = ctx::require(Role::Operator).await?;
     reconciliation::resolve(&svc, &Actor::user(&user.email), &slug, id, &resolution).await.or_reject()
 }

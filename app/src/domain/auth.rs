@@ -53,7 +53,7 @@ async fn verify_password(password: String, hash: String) -> bool {
 }
 
 fn to_current(row: &UserRow) -> Result<CurrentUser, DomainError> {
-    Ok(CurrentUser { id: UserId(row.id), email: row.email.clone(), name: row.name.clone(), role: row.role })
+    Ok(CurrentUser { id: row.id, email: row.email.clone(), name: row.name.clone(), role: row.role })
 }
 
 fn to_dto(row: &UserRow) -> Result<UserDto, DomainError> {
@@ -62,7 +62,7 @@ fn to_dto(row: &UserRow) -> Result<UserDto, DomainError> {
 }
 
 /// A new session for `user`; returns the token for the cookie.
-async fn open_session(svc: &Services, user_id: i64) -> Result<String, DomainError> {
+async fn open_session(svc: &Services, user_id: UserId) -> Result<String, DomainError> {
     let token = random_token();
     let now = svc.now();
     store::sessions::insert(&svc.db, &token_hash(&token), user_id, now, now + svc.config.session_ttl_ms).await?;
@@ -225,7 +225,7 @@ pub async fn complete_setup(
         return Err(DomainError::Rejected(ErrorCode::SetupTokenInvalid));
     }
     let user = create_user(svc, &Actor("setup_link".into()), email, name, password, Role::Admin).await?;
-    let token = open_session(svc, user.id.0).await?;
+    let token = open_session(svc, user.id).await?;
     Ok((token, CurrentUser { id: user.id, email: user.email, name: user.name, role: user.role }))
 }
 
@@ -251,11 +251,11 @@ pub async fn create_api_key(svc: &Services, actor: &Actor, name: &str) -> Result
         svc.now(),
     )
     .await?;
-    Ok(NewApiKey { id: ApiKeyId(id), name, key })
+    Ok(NewApiKey { id, name, key })
 }
 
 pub async fn revoke_api_key(svc: &Services, actor: &Actor, id: ApiKeyId) -> Result<(), DomainError> {
-    if !store::api_keys::revoke(&svc.db, id.0, svc.now()).await? {
+    if !store::api_keys::revoke(&svc.db, id, svc.now()).await? {
         return Err(DomainError::Rejected(ErrorCode::NotFound));
     }
     store::audit::record(&svc.db, &actor.0, "api_key.revoke", None, &serde_json::json!({"id": id.0}), svc.now())

@@ -192,7 +192,7 @@ pub async fn import<R: AsyncRead + Unpin + Send>(
         &svc.db,
         &actor.0,
         "contacts.import",
-        Some(OrgId(org.id)),
+        Some(org.id),
         &serde_json::json!({"import_id": record.id, "filename": filename}),
         svc.now(),
     )
@@ -279,8 +279,8 @@ fn csv_error(e: &csv_async::Error) -> String {
 
 async fn flush(
     svc: &Services,
-    import_id: i64,
-    org_id: i64,
+    import_id: ImportId,
+    org_id: OrgId,
     rows: &mut Vec<ContactIn>,
     issues: &mut Vec<Issue>,
     counts: &mut BatchCounts,
@@ -302,7 +302,7 @@ pub async fn sweep_interrupted(svc: &Services, max_upload_ms: i64) -> Result<u64
     Ok(store::contacts_import::fail_interrupted(&svc.db, now - max_upload_ms, now).await?)
 }
 
-pub async fn get(svc: &Services, slug: &str, id: i64) -> Result<ImportDto, DomainError> {
+pub async fn get(svc: &Services, slug: &str, id: ImportId) -> Result<ImportDto, DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
     Ok(dto(store::contacts_import::get(&svc.db, org.id, id)
         .await?
@@ -316,7 +316,7 @@ pub async fn history(svc: &Services, slug: &str) -> Result<Vec<ImportDto>, Domai
 }
 
 /// The import's report as CSV: line, level, code, message and the row as read.
-pub async fn report_csv(svc: &Services, slug: &str, id: i64) -> Result<String, DomainError> {
+pub async fn report_csv(svc: &Services, slug: &str, id: ImportId) -> Result<String, DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
     store::contacts_import::get(&svc.db, org.id, id).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
     let mut report = CsvReport::new(&["linha", "nivel", "codigo", "mensagem", "conteudo"])?;

@@ -14,7 +14,7 @@ pub struct ListQuery {
     pub source: Option<String>,
     pub status: Option<String>,
     pub stage: Option<String>,
-    pub contact_id: Option<i64>,
+    pub contact_id: Option<ContactId>,
     pub external_id: Option<String>,
 }
 
@@ -31,7 +31,7 @@ fn source_filter(q: &ListQuery) -> Result<Option<Source>, DomainError> {
 
 /// One contact with its identities, deals and conversations (the portal's contact page, which
 /// step notes and reconciliation tasks link to). A contact of another org is not found.
-pub async fn contact_card(svc: &Services, slug: &str, id: i64) -> Result<ContactCard, DomainError> {
+pub async fn contact_card(svc: &Services, slug: &str, id: ContactId) -> Result<ContactCard, DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
     super::reconciliation::card(svc, org.id, Some(id)).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))
 }
@@ -41,7 +41,7 @@ pub async fn contacts(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page<
     let text = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let rows = store::crm::contacts(&svc.db, org.id, text, q.before, q.limit()).await?;
     let items = rows.into_iter().map(ContactDto::from).collect();
-    Ok(Page::keyset(items, q.limit(), |c: &ContactDto| c.id))
+    Ok(Page::keyset(items, q.limit(), |c: &ContactDto| c.id.0))
 }
 
 pub async fn identities(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page<IdentityDto>, DomainError> {
@@ -51,7 +51,7 @@ pub async fn identities(svc: &Services, slug: &str, q: &ListQuery) -> Result<Pag
         store::crm::identities(&svc.db, org.id, source, q.contact_id, q.external_id.as_deref(), q.before, q.limit())
             .await?;
     let items = rows.into_iter().map(IdentityDto::from).collect();
-    Ok(Page::keyset(items, q.limit(), |c: &IdentityDto| c.id))
+    Ok(Page::keyset(items, q.limit(), |c: &IdentityDto| c.id.0))
 }
 
 pub async fn deals(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page<DealDto>, DomainError> {
@@ -64,7 +64,7 @@ pub async fn deals(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page<Dea
     let rows =
         store::crm::deals(&svc.db, org.id, status, q.contact_id, q.stage.as_deref(), q.before, q.limit()).await?;
     let items = rows.into_iter().map(DealDto::from).collect();
-    Ok(Page::keyset(items, q.limit(), |c: &DealDto| c.id))
+    Ok(Page::keyset(items, q.limit(), |c: &DealDto| c.id.0))
 }
 
 pub async fn conversations(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page<ConversationDto>, DomainError> {
@@ -72,7 +72,7 @@ pub async fn conversations(svc: &Services, slug: &str, q: &ListQuery) -> Result<
     let source = source_filter(q)?;
     let rows = store::crm::conversations(&svc.db, org.id, source, q.contact_id, q.before, q.limit()).await?;
     let items = rows.into_iter().map(ConversationDto::from).collect();
-    Ok(Page::keyset(items, q.limit(), |c: &ConversationDto| c.id))
+    Ok(Page::keyset(items, q.limit(), |c: &ConversationDto| c.id.0))
 }
 
 pub async fn conflicts(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page<ConflictDto>, DomainError> {
@@ -93,7 +93,7 @@ pub async fn conflicts(svc: &Services, slug: &str, q: &ListQuery) -> Result<Page
             created_at: r.created_at,
         })
         .collect();
-    Ok(Page::keyset(items, q.limit(), |c: &ConflictDto| c.id))
+    Ok(Page::keyset(items, q.limit(), |c: &ConflictDto| c.id.0))
 }
 
 /// Marks a deal won or lost (or open again). The next message of its contact opens a new
@@ -102,7 +102,7 @@ pub async fn set_deal_status(
     svc: &Services,
     actor: &super::Actor,
     slug: &str,
-    deal_id: i64,
+    deal_id: DealId,
     status: &str,
 ) -> Result<(), DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
@@ -119,7 +119,7 @@ pub async fn set_deal_status(
         &svc.db,
         &actor.0,
         "deal.status",
-        Some(OrgId(org.id)),
+        Some(org.id),
         &serde_json::json!({"deal_id": deal_id, "status": status}),
         svc.now(),
     )

@@ -4,19 +4,20 @@
 //! contact.
 
 use super::identity::conflict::Clash;
+use crate::model::{ContactId, DealId};
 
 /// Which deal a message of the contact goes to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DealChoice {
     /// The contact's open deal on the board, at its stage.
-    Existing { id: i64, stage_key: String },
+    Existing { id: DealId, stage_key: String },
     /// None is open (never was, or the last one was won or lost): a new one opens on the
     /// board's first stage, with that stage as its first move.
     Open,
 }
 
 /// `open` is the contact's open deal on the board and its stage key, if any.
-pub fn choose_deal(open: Option<(i64, String)>) -> DealChoice {
+pub fn choose_deal(open: Option<(DealId, String)>) -> DealChoice {
     match open {
         Some((id, stage_key)) => DealChoice::Existing { id, stage_key },
         None => DealChoice::Open,
@@ -39,9 +40,9 @@ pub enum ConversationLink {
 /// the clash to record.
 pub fn link_conversation(
     conversation: i64,
-    (linked_contact, linked_deal): (i64, Option<i64>),
-    contact: i64,
-    deal: i64,
+    (linked_contact, linked_deal): (ContactId, Option<DealId>),
+    contact: ContactId,
+    deal: DealId,
 ) -> (ConversationLink, Option<Clash>) {
     if linked_contact != contact {
         (ConversationLink::Conflict, Some(Clash::conversation_contact_mismatch(conversation, linked_contact, contact)))
@@ -59,29 +60,37 @@ mod tests {
 
     #[test]
     fn an_open_deal_is_used_and_none_open_opens_one() {
-        assert_eq!(choose_deal(Some((4, "novo".into()))), DealChoice::Existing { id: 4, stage_key: "novo".into() });
+        assert_eq!(
+            choose_deal(Some((DealId(4), "novo".into()))),
+            DealChoice::Existing { id: DealId(4), stage_key: "novo".into() }
+        );
         assert_eq!(choose_deal(None), DealChoice::Open);
     }
 
+    const C5: ContactId = ContactId(5);
+    const C6: ContactId = ContactId(6);
+    const D8: DealId = DealId(8);
+    const D9: DealId = DealId(9);
+
     #[test]
     fn a_known_conversation_of_the_same_contact_and_deal_is_linked() {
-        assert_eq!(link_conversation(42, (5, Some(8)), 5, 8), (ConversationLink::Linked, None));
+        assert_eq!(link_conversation(42, (C5, Some(D8)), C5, D8), (ConversationLink::Linked, None));
     }
 
     #[test]
     fn a_conversation_whose_deal_was_closed_moves_to_the_open_one() {
-        assert_eq!(link_conversation(42, (5, Some(8)), 5, 9), (ConversationLink::Relinked, None));
-        assert_eq!(link_conversation(42, (5, None), 5, 9), (ConversationLink::Relinked, None));
+        assert_eq!(link_conversation(42, (C5, Some(D8)), C5, D9), (ConversationLink::Relinked, None));
+        assert_eq!(link_conversation(42, (C5, None), C5, D9), (ConversationLink::Relinked, None));
     }
 
     #[test]
     fn a_conversation_of_another_contact_is_left_alone_and_recorded() {
-        let (link, clash) = link_conversation(42, (5, Some(8)), 6, 9);
+        let (link, clash) = link_conversation(42, (C5, Some(D8)), C6, D9);
         assert_eq!(link, ConversationLink::Conflict);
         let clash = clash.expect("a clash to record");
         assert_eq!(
             (clash.kind, clash.contact_id, clash.other_contact_id),
-            (ConflictKind::ConversationContactMismatch, 5, 6)
+            (ConflictKind::ConversationContactMismatch, C5, C6)
         );
     }
 }

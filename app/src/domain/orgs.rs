@@ -14,7 +14,7 @@ const TEMPLATE_SETTING: &str = "stage_template";
 
 fn org_summary(row: &OrgRow) -> Result<OrgSummary, DomainError> {
     Ok(OrgSummary {
-        id: OrgId(row.id),
+        id: row.id,
         slug: row.slug.clone(),
         name: row.name.clone(),
         status: row.status,
@@ -23,12 +23,12 @@ fn org_summary(row: &OrgRow) -> Result<OrgSummary, DomainError> {
 }
 
 fn stage_dto(s: &StageRow) -> StageDto {
-    StageDto { id: StageId(s.id), key: s.key.clone(), label: s.label.clone(), position: s.position }
+    StageDto { id: s.id, key: s.key.clone(), label: s.label.clone(), position: s.position }
 }
 
 fn board_dto(b: &BoardRow, stages: &[StageRow]) -> BoardDto {
     BoardDto {
-        id: BoardId(b.id),
+        id: b.id,
         key: b.key.clone(),
         name: b.name.clone(),
         is_default: b.is_default,
@@ -98,7 +98,7 @@ pub async fn create_org(svc: &Services, actor: &Actor, input: &NewOrg) -> Result
         &svc.db,
         &actor.0,
         "org.create",
-        Some(OrgId(row.id)),
+        Some(row.id),
         &serde_json::json!({"slug": row.slug, "name": row.name}),
         svc.now(),
     )
@@ -142,7 +142,7 @@ pub async fn update_org(svc: &Services, actor: &Actor, slug: &str, patch: &OrgPa
         &svc.db,
         &actor.0,
         "org.update",
-        Some(OrgId(row.id)),
+        Some(row.id),
         &serde_json::json!({"name": name, "status": status.map(|s| s.as_str())}),
         svc.now(),
     )
@@ -176,7 +176,7 @@ pub async fn add_board(svc: &Services, actor: &Actor, slug: &str, input: &NewBoa
         &svc.db,
         &actor.0,
         "board.create",
-        Some(OrgId(org.id)),
+        Some(org.id),
         &serde_json::json!({"key": key.as_str()}),
         svc.now(),
     )
@@ -184,7 +184,7 @@ pub async fn add_board(svc: &Services, actor: &Actor, slug: &str, input: &NewBoa
     board_of(svc, org.id, board_id).await
 }
 
-async fn board_of(svc: &Services, org_id: i64, board_id: i64) -> Result<BoardDto, DomainError> {
+async fn board_of(svc: &Services, org_id: OrgId, board_id: BoardId) -> Result<BoardDto, DomainError> {
     let boards = store::orgs::boards_of(&svc.db, org_id).await?;
     let board = boards.iter().find(|b| b.id == board_id).ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
     let stages = store::orgs::stages_of_board(&svc.db, board_id).await?;
@@ -221,7 +221,7 @@ pub async fn update_board(
         &svc.db,
         &actor.0,
         "board.update",
-        Some(OrgId(org.id)),
+        Some(org.id),
         &serde_json::json!({"key": board.key, "name": name, "make_default": make_default}),
         svc.now(),
     )
@@ -268,7 +268,7 @@ pub async fn add_stage(
         &svc.db,
         &actor.0,
         "stage.create",
-        Some(OrgId(org.id)),
+        Some(org.id),
         &serde_json::json!({"board": board.key, "key": key.as_str()}),
         svc.now(),
     )
@@ -301,7 +301,7 @@ pub async fn update_stage(
         &svc.db,
         &actor.0,
         "stage.update",
-        Some(OrgId(org.id)),
+        Some(org.id),
         &serde_json::json!({"board": board.key, "key": stage.key, "label": label, "position": patch.position}),
         svc.now(),
     )

@@ -29,7 +29,11 @@ fn choices(t: &TaskRow) -> Vec<Resolution> {
 
 /// A contact with what would move with a decision (the org is already resolved: one
 /// query per part, no lookups of the org again).
-pub(super) async fn card(svc: &Services, org_id: i64, id: Option<i64>) -> Result<Option<ContactCard>, DomainError> {
+pub(super) async fn card(
+    svc: &Services,
+    org_id: OrgId,
+    id: Option<ContactId>,
+) -> Result<Option<ContactCard>, DomainError> {
     let Some(id) = id else { return Ok(None) };
     let Some(row) = store::crm::contact(&svc.db, org_id, id).await? else { return Ok(None) };
     let db = &svc.db;
@@ -47,7 +51,7 @@ pub(super) async fn card(svc: &Services, org_id: i64, id: Option<i64>) -> Result
 /// Identities, deals and conversations shown per contact.
 const CARD_ITEMS: i64 = 20;
 
-async fn dto(svc: &Services, org_id: i64, t: TaskRow) -> Result<ReconciliationTaskDto, DomainError> {
+async fn dto(svc: &Services, org_id: OrgId, t: TaskRow) -> Result<ReconciliationTaskDto, DomainError> {
     Ok(ReconciliationTaskDto {
         contact: card(svc, org_id, t.contact_id).await?,
         other: card(svc, org_id, t.other_contact_id).await?,
@@ -87,10 +91,10 @@ pub async fn list(
     for t in rows {
         items.push(dto(svc, org.id, t).await?);
     }
-    Ok(Page::keyset(items, limit, |t: &ReconciliationTaskDto| t.id))
+    Ok(Page::keyset(items, limit, |t: &ReconciliationTaskDto| t.id.0))
 }
 
-pub async fn get(svc: &Services, slug: &str, id: i64) -> Result<ReconciliationTaskDto, DomainError> {
+pub async fn get(svc: &Services, slug: &str, id: ConflictId) -> Result<ReconciliationTaskDto, DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
     let t =
         store::reconciliation::task(&svc.db, org.id, id).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
@@ -107,7 +111,7 @@ pub async fn resolve(
     svc: &Services,
     actor: &Actor,
     slug: &str,
-    id: i64,
+    id: ConflictId,
     resolution: &str,
 ) -> Result<ReconciliationTaskDto, DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
@@ -138,7 +142,7 @@ pub async fn resolve(
         &svc.db,
         &actor.0,
         "reconciliation.resolve",
-        Some(OrgId(org.id)),
+        Some(org.id),
         &serde_json::json!({
             "task_id": id, "kind": t.kind, "resolution": resolution, "external_id": t.external_id,
             "contact_id": t.contact_id, "other_contact_id": t.other_contact_id,

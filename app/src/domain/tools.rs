@@ -16,9 +16,9 @@ const TOKEN_PREFIX: &str = "ponte_ot_";
 /// Who is calling a tool: the org (from the token) and the token.
 #[derive(Clone, Debug)]
 pub struct Caller {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub org_slug: String,
-    pub token_id: i64,
+    pub token_id: TokenId,
     pub token_name: String,
 }
 
@@ -51,7 +51,7 @@ pub async fn create_token(
         &svc.db,
         &actor.0,
         "org_token.create",
-        Some(OrgId(org.id)),
+        Some(org.id),
         &json!({"id": row.id, "name": name}),
         svc.now(),
     )
@@ -64,13 +64,12 @@ pub async fn list_tokens(svc: &Services, slug: &str) -> Result<Vec<OrgTokenDto>,
     Ok(store::tools::tokens_of(&svc.db, org.id).await?.into_iter().map(token_dto).collect())
 }
 
-pub async fn revoke_token(svc: &Services, actor: &Actor, slug: &str, id: i64) -> Result<(), DomainError> {
+pub async fn revoke_token(svc: &Services, actor: &Actor, slug: &str, id: TokenId) -> Result<(), DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
     if !store::tools::revoke_token(&svc.db, org.id, id, svc.now()).await? {
         return Err(DomainError::Rejected(ErrorCode::NotFound));
     }
-    store::audit::record(&svc.db, &actor.0, "org_token.revoke", Some(OrgId(org.id)), &json!({"id": id}), svc.now())
-        .await?;
+    store::audit::record(&svc.db, &actor.0, "org_token.revoke", Some(org.id), &json!({"id": id}), svc.now()).await?;
     Ok(())
 }
 
@@ -98,7 +97,7 @@ async fn record(
     svc: &Services,
     c: &Caller,
     tool: &str,
-    deal_id: Option<i64>,
+    deal_id: Option<DealId>,
     input: serde_json::Value,
     (outcome, code): (ToolOutcome, Option<ErrorCode>),
     started: Instant,
@@ -290,7 +289,7 @@ async fn move_once(
     Err(DomainError::Internal("stage move kept racing with other moves".into()))
 }
 
-pub async fn deal(svc: &Services, caller: &Caller, deal_id: i64) -> Result<ToolDeal, DomainError> {
+pub async fn deal(svc: &Services, caller: &Caller, deal_id: DealId) -> Result<ToolDeal, DomainError> {
     let started = Instant::now();
     let result = deal_view(svc, caller.org_id, deal_id).await;
     let (outcome, code) = match &result {
@@ -301,7 +300,7 @@ pub async fn deal(svc: &Services, caller: &Caller, deal_id: i64) -> Result<ToolD
     result
 }
 
-async fn deal_view(svc: &Services, org_id: i64, deal_id: i64) -> Result<ToolDeal, DomainError> {
+async fn deal_view(svc: &Services, org_id: OrgId, deal_id: DealId) -> Result<ToolDeal, DomainError> {
     let deal = store::tools::deal_state(&svc.db, org_id, deal_id)
         .await?
         .ok_or(DomainError::Rejected(ErrorCode::DealNotFound))?;
@@ -351,7 +350,7 @@ pub async fn context(
 
 async fn context_of(
     svc: &Services,
-    org_id: i64,
+    org_id: OrgId,
     session_key: Option<&str>,
     conversation_id: Option<i64>,
 ) -> Result<ToolContext, DomainError> {
@@ -405,5 +404,5 @@ pub async fn calls(
             at: r.at,
         })
         .collect();
-    Ok(Page::keyset(items, limit, |c: &ToolCallDto| c.id))
+    Ok(Page::keyset(items, limit, |c: &ToolCallDto| c.id.0))
 }

@@ -1,5 +1,6 @@
 //! An org's automation: hand-off mode, n8n, rollback and roll-forward, incidents.
 
+use super::ids::{ActionId, IncidentId};
 use super::notes::Note;
 use serde::{Deserialize, Serialize};
 
@@ -67,7 +68,7 @@ pub struct ActionStep {
 /// A rollback or roll-forward, step by step.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionReport {
-    pub id: i64,
+    pub id: ActionId,
     /// `rollback` or `roll_forward`.
     pub action: ActionKind,
     /// `ok` when every step succeeded, `failed` otherwise (each step says which).
@@ -75,13 +76,13 @@ pub struct ActionReport {
     pub actor: String,
     pub reason: Option<String>,
     pub steps: Vec<ActionStep>,
-    pub incident_id: Option<i64>,
+    pub incident_id: Option<IncidentId>,
     pub at: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IncidentDto {
-    pub id: i64,
+    pub id: IncidentId,
     pub title: Note,
     pub reason: Option<String>,
     pub status: IncidentStatus,

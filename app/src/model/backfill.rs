@@ -1,5 +1,6 @@
 //! The WhatsApp identity backfill: runs and waves.
 
+use super::ids::RunId;
 use super::notes::Note;
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +27,7 @@ pub struct WaveInput {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BackfillRunDto {
-    pub id: i64,
+    pub id: RunId,
     pub status: RunStatus,
     pub dry_run: bool,
     pub batch_size: i64,

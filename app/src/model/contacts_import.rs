@@ -1,11 +1,12 @@
 //! Contact imports from the client's CRM (CSV).
 
+use super::ids::ImportId;
 use super::notes::Note;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportDto {
-    pub id: i64,
+    pub id: ImportId,
     pub status: ImportStatus,
     pub filename: Option<String>,
     pub rows_read: i64,

@@ -1,11 +1,12 @@
 //! Contacts, their identities, deals and conversations.
 
+use super::ids::{ConflictId, ContactId, ConversationId, DealId, EventId, IdentityId};
 use super::notes::Note;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactDto {
-    pub id: i64,
+    pub id: ContactId,
     pub name: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
@@ -17,8 +18,8 @@ pub struct ContactDto {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdentityDto {
-    pub id: i64,
-    pub contact_id: i64,
+    pub id: IdentityId,
+    pub contact_id: ContactId,
     pub source: Source,
     pub external_id: String,
     pub session_key: String,
@@ -27,8 +28,8 @@ pub struct IdentityDto {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DealDto {
-    pub id: i64,
-    pub contact_id: i64,
+    pub id: DealId,
+    pub contact_id: ContactId,
     pub board: String,
     pub stage: String,
     pub stage_label: String,
@@ -39,10 +40,10 @@ pub struct DealDto {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationDto {
-    pub id: i64,
+    pub id: ConversationId,
     pub chatwoot_conversation_id: i64,
-    pub contact_id: i64,
-    pub deal_id: Option<i64>,
+    pub contact_id: ContactId,
+    pub deal_id: Option<DealId>,
     pub source: Source,
     pub session_key: Option<String>,
     pub created_at: i64,
@@ -50,13 +51,13 @@ pub struct ConversationDto {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConflictDto {
-    pub id: i64,
+    pub id: ConflictId,
     pub kind: ConflictKind,
     pub source: Source,
     pub external_id: String,
-    pub contact_id: Option<i64>,
-    pub other_contact_id: Option<i64>,
-    pub event_id: Option<i64>,
+    pub contact_id: Option<ContactId>,
+    pub other_contact_id: Option<ContactId>,
+    pub event_id: Option<EventId>,
     pub detail: Option<Note>,
     pub status: ConflictStatus,
     pub created_at: i64,

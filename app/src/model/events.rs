@@ -1,13 +1,14 @@
 //! Webhook events as operators and scripts read them, and reprocessing.
 
 use super::crm::Source;
+use super::ids::EventId;
 use super::notes::Note;
 use serde::{Deserialize, Serialize};
 
 /// The answer to an accepted webhook delivery.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookAck {
-    pub event_id: i64,
+    pub event_id: EventId,
     /// True when this delivery repeats one already stored (nothing new is processed).
     pub duplicate: bool,
     /// `pending` (queued for processing) or `ignored` (an event Ponte does not act on).
@@ -28,7 +29,7 @@ pub struct EventStep {
 /// A stored webhook event as operators and scripts read it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EventView {
-    pub id: i64,
+    pub id: EventId,
     pub event: String,
     pub status: EventStatus,
     pub source: Option<Source>,

@@ -1,6 +1,7 @@
 //! Reconciliation tasks: identity conflicts decided by an operator.
 
 use super::crm::{ConflictKind, ConflictStatus, ContactDto, ConversationDto, DealDto, IdentityDto, Source};
+use super::ids::{ConflictId, EventId, RunId};
 use super::notes::Note;
 use serde::{Deserialize, Serialize};
 
@@ -17,7 +18,7 @@ pub struct ContactCard {
 /// resolutions this kind allows (`kept`, `linked_other`, `not_same_person`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReconciliationTaskDto {
-    pub id: i64,
+    pub id: ConflictId,
     pub kind: ConflictKind,
     pub source: Source,
     pub external_id: String,
@@ -27,8 +28,8 @@ pub struct ReconciliationTaskDto {
     pub resolution: Option<Resolution>,
     pub resolved_by: Option<String>,
     pub resolved_at: Option<i64>,
-    pub run_id: Option<i64>,
-    pub event_id: Option<i64>,
+    pub run_id: Option<RunId>,
+    pub event_id: Option<EventId>,
     pub created_at: i64,
     /// The contact the clash was found for.
     pub contact: Option<ContactCard>,

@@ -1,6 +1,7 @@
 //! The tools API for automations and its per-org tokens.
 
 use super::crm::Source;
+use super::ids::{ContactId, DealId, TokenId, ToolCallId};
 use serde::{Deserialize, Serialize};
 
 /// `POST /api/v1/admin/orgs/{slug}/tokens`.
@@ -13,7 +14,7 @@ pub struct NewOrgToken {
 /// An org's automation token as listed (never the token itself).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgTokenDto {
-    pub id: i64,
+    pub id: TokenId,
     pub name: String,
     /// The first characters, to recognise a token in n8n's credentials.
     pub prefix: String,
@@ -37,7 +38,7 @@ pub struct OrgTokenCreated {
 #[serde(deny_unknown_fields)]
 pub struct StageMoveInput {
     /// The deal Ponte sent with the event (`deal_id`).
-    pub deal_id: i64,
+    pub deal_id: DealId,
     /// The target stage: its key (`em-atendimento`) or its label (`Em atendimento`), case and accents ignored.
     pub stage: String,
 }
@@ -52,7 +53,7 @@ pub struct StageRef {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StageMoveResult {
-    pub deal_id: i64,
+    pub deal_id: DealId,
     /// False when the deal already was at that stage (nothing changed).
     pub moved: bool,
     pub stage: StageRef,
@@ -62,7 +63,7 @@ pub struct StageMoveResult {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ToolContact {
-    pub id: i64,
+    pub id: ContactId,
     pub name: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
@@ -72,7 +73,7 @@ pub struct ToolContact {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ToolDeal {
-    pub deal_id: i64,
+    pub deal_id: DealId,
     /// `open`, `won` or `lost`.
     pub status: String,
     pub board: String,
@@ -87,8 +88,8 @@ pub struct ToolDeal {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ToolContext {
-    pub contact_id: i64,
-    pub deal_id: Option<i64>,
+    pub contact_id: ContactId,
+    pub deal_id: Option<DealId>,
     pub stage: Option<StageRef>,
     pub session_key: Option<String>,
     /// `whatsapp` or `instagram`.
@@ -100,9 +101,9 @@ pub struct ToolContext {
 /// One recorded tool call, as the portal and runbooks read it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToolCallDto {
-    pub id: i64,
+    pub id: ToolCallId,
     pub tool: String,
-    pub deal_id: Option<i64>,
+    pub deal_id: Option<DealId>,
     pub input: String,
     pub outcome: ToolOutcome,
     pub http_status: i64,

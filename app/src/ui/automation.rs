@@ -233,7 +233,7 @@ pub fn AutomationPage() -> impl IntoView {
                                             let id = t.id;
                                             let active = t.revoked_at.is_none();
                                             view! {
-                                                <tr data-token=t.id data-active=active.to_string()>
+                                                <tr data-token=t.id.0 data-active=active.to_string()>
                                                     <td>{t.name.clone()}</td>
                                                     <td><code>{format!("{}…", t.prefix)}</code></td>
                                                     <td><Time at=t.last_used_at /></td>
@@ -241,7 +241,7 @@ pub fn AutomationPage() -> impl IntoView {
                                                         <Show when=move || admin && active>
                                                             <ActionForm action=revoke attr:class="inline">
                                                                 <input type="hidden" name="slug" value=slug />
-                                                                <input type="hidden" name="id" value=id />
+                                                                <input type="hidden" name="id" value=id.0 />
                                                                 <button type="submit" class="link">{t!(i18n, automation.revoke)}</button>
                                                             </ActionForm>
                                                         </Show>

@@ -69,7 +69,7 @@ pub(crate) fn RunProgress(run: BackfillRunDto) -> impl IntoView {
     let pct = percent(&run);
     let status = run.status;
     view! {
-        <div class="run-progress" data-run=run.id data-status=status.as_str()>
+        <div class="run-progress" data-run=run.id.0 data-status=status.as_str()>
             <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=format!("{pct:.0}")>
                 <div class=format!("bar {status}") style=format!("width: {pct:.1}%")></div>
             </div>
@@ -320,7 +320,7 @@ pub fn OrgBackfillPage() -> impl IntoView {
                                 };
                                 view! {
                                     <section id="current-run">
-                                        <h2>{t!(i18n, backfill.run)} " #" {id}</h2>
+                                        <h2>{t!(i18n, backfill.run)} " #" {id.0}</h2>
                                         <RunProgress run />
                                         <div class="actions">
                                             <Show when=move || can_pause>
@@ -363,8 +363,8 @@ pub fn OrgBackfillPage() -> impl IntoView {
                                         .map(|r| {
                                             let report = format!("/portal/orgs/{}/backfill/{}/report.csv", slug(), r.id);
                                             view! {
-                                                <tr data-run=r.id>
-                                                    <td>{r.id}</td>
+                                                <tr data-run=r.id.0>
+                                                    <td>{r.id.0}</td>
                                                     <td><Time at=Some(r.started_at) /></td>
                                                     <td>
                                                         <span class=format!("badge {}", r.status)>{status_text(i18n, r.status)}</span>

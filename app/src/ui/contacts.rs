@@ -10,7 +10,7 @@ use super::components::{
 };
 use crate::api::contacts::{contact_imports, get_contact};
 use crate::i18n::*;
-use crate::model::{ErrorCode, ImportStatus, Role};
+use crate::model::{ContactId, ErrorCode, ImportStatus, Role};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -81,11 +81,11 @@ pub fn ContactsPage() -> impl IntoView {
                                 {imports
                                     .into_iter()
                                     .map(|i| {
-                                        let highlight = just_imported() == Some(i.id);
+                                        let highlight = just_imported() == Some(i.id.0);
                                         let report = format!("/portal/orgs/{}/contacts/imports/{}/report.csv", slug(), i.id);
                                         view! {
-                                            <tr data-import=i.id class:highlight=highlight>
-                                                <td>{i.id}</td>
+                                            <tr data-import=i.id.0 class:highlight=highlight>
+                                                <td>{i.id.0}</td>
                                                 <td><Time at=Some(i.started_at) /></td>
                                                 <td>{i.filename.clone().unwrap_or_else(|| "—".into())}</td>
                                                 <td>
@@ -128,7 +128,7 @@ pub fn ContactPage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
     let id = move || params.with(|p| p.get("id").and_then(|i| i.parse::<i64>().ok()).unwrap_or(0));
-    let card = Resource::new(move || (slug(), id()), |(slug, id)| get_contact(slug, id));
+    let card = Resource::new(move || (slug(), id()), |(slug, id)| get_contact(slug, ContactId(id)));
     view! {
         <Suspense fallback=move || t!(i18n, loading)>
             {move || Suspend::new(async move {
@@ -138,9 +138,9 @@ pub fn ContactPage() -> impl IntoView {
                         let title = c.name.clone().unwrap_or_else(|| format!("#{}", c.id));
                         view! {
                             <PageHead title=move || view! { {t!(i18n, contact.title)} " · " {title.clone()} } />
-                            <dl class="facts" id="contact-facts" data-contact=c.id>
+                            <dl class="facts" id="contact-facts" data-contact=c.id.0>
                                 <dt>"ID"</dt>
-                                <dd>{c.id}</dd>
+                                <dd>{c.id.0}</dd>
                                 <dt>{t!(i18n, reconciliation.phone)}</dt>
                                 <dd>{c.phone.clone().unwrap_or_else(|| "—".into())}</dd>
                                 <dt>"E-mail"</dt>
@@ -157,7 +157,7 @@ pub fn ContactPage() -> impl IntoView {
                                 view! {
                                     <ul class="plain" id="contact-identities">
                                         {card.identities.into_iter().map(|i| view! {
-                                            <li data-identity=i.id>
+                                            <li data-identity=i.id.0>
                                                 <strong>{source_label(i.source)}</strong> " " <code>{i.external_id.clone()}</code>
                                                 <span class="muted">" · " {i.session_key.clone()}</span>
                                             </li>
@@ -184,8 +184,8 @@ pub fn ContactPage() -> impl IntoView {
                                                 {card.deals.into_iter().map(|d| {
                                                     let status = d.status;
                                                     view! {
-                                                        <tr data-deal=d.id id=format!("deal-{}", d.id)>
-                                                            <td>{d.id}</td>
+                                                        <tr data-deal=d.id.0 id=format!("deal-{}", d.id)>
+                                                            <td>{d.id.0}</td>
                                                             <td>{d.stage_label.clone()}</td>
                                                             <td><span class=format!("badge {status}")>{move || deal_status_text(i18n, status)}</span></td>
                                                             <td><Time at=Some(d.updated_at) /></td>
@@ -204,10 +204,10 @@ pub fn ContactPage() -> impl IntoView {
                                 view! {
                                     <ul class="plain" id="contact-conversations">
                                         {card.conversations.into_iter().map(|v| view! {
-                                            <li data-conversation=v.id>
+                                            <li data-conversation=v.id.0>
                                                 <strong>{source_label(v.source)}</strong>
                                                 " · Chatwoot #" {v.chatwoot_conversation_id}
-                                                {v.deal_id.map(|d| view! { <span class="muted">" · " {t!(i18n, contact.deal)} " #" {d}</span> })}
+                                                {v.deal_id.map(|d| view! { <span class="muted">" · " {t!(i18n, contact.deal)} " #" {d.0}</span> })}
                                             </li>
                                         }).collect_view()}
                                     </ul>

@@ -7,7 +7,7 @@ use super::components::{
 };
 use crate::api::events::{get_event, list_events, ReprocessEvent, ReprocessFailed};
 use crate::i18n::*;
-use crate::model::{AuthMode, EventStatus, EventView, PipelineStep, Role, Source, StepOutcome};
+use crate::model::{AuthMode, EventId, EventStatus, EventView, PipelineStep, Role, Source, StepOutcome};
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
@@ -261,9 +261,9 @@ fn EventRow(slug: String, e: EventView) -> impl IntoView {
     let i18n = use_i18n();
     let status = e.status;
     view! {
-        <tr data-event=e.id data-status=e.status.as_str()>
+        <tr data-event=e.id.0 data-status=e.status.as_str()>
             <td>
-                <a href=format!("/orgs/{slug}/events/{}", e.id)>{e.id}</a>
+                <a href=format!("/orgs/{slug}/events/{}", e.id)>{e.id.0}</a>
             </td>
             <td><Time at=Some(e.received_at) /></td>
             <td>
@@ -287,7 +287,8 @@ pub fn EventPage() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").and_then(|i| i.parse::<i64>().ok()).unwrap_or(0));
     let reprocess = ServerAction::<ReprocessEvent>::new();
     let err = action_error(reprocess.value());
-    let event = Resource::new(move || (slug(), id(), reprocess.version().get()), |(slug, id, _)| get_event(slug, id));
+    let event =
+        Resource::new(move || (slug(), id(), reprocess.version().get()), |(slug, id, _)| get_event(slug, EventId(id)));
     let operator = allowed(Role::Operator);
     view! {
         <PageHead title=move || view! { {t!(i18n, events.event)} " #" {id} }>

@@ -53,13 +53,13 @@ fn Card(card: Option<ContactCard>, role: &'static str, slug: String) -> impl Int
     };
     let c = card.contact;
     view! {
-        <div class=format!("contact-card {role}") data-contact=c.id>
+        <div class=format!("contact-card {role}") data-contact=c.id.0>
             <h3>
                 <a href=format!("/orgs/{slug}/contacts/{}", c.id)>{c.name.clone().unwrap_or_else(|| format!("#{}", c.id))}</a>
             </h3>
             <dl class="facts">
                 <dt>"ID"</dt>
-                <dd>{c.id}</dd>
+                <dd>{c.id.0}</dd>
                 <dt>{t!(i18n, reconciliation.phone)}</dt>
                 <dd>{c.phone.clone().unwrap_or_else(|| "—".into())}</dd>
                 <dt>"E-mail"</dt>
@@ -113,7 +113,7 @@ fn Task(
     let picked = RwSignal::new(None::<Resolution>);
     let confirm_slug = slug.clone();
     view! {
-        <article class="task" data-task=id data-kind=task.kind.as_str() data-status=task.status.as_str()>
+        <article class="task" data-task=id.0 data-kind=task.kind.as_str() data-status=task.status.as_str()>
             <header>
                 <strong>{kind_text(i18n, task.kind)}</strong>
                 " · "

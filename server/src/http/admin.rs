@@ -3,7 +3,7 @@
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{AdminKey, ApiJson, ApiQuery};
-use super::AppState;
+use super::{path_id, AppState};
 use app::domain::chatwoot::config as chatwoot;
 use app::domain::crm::ListQuery;
 use app::domain::ingest::EventQuery;
@@ -249,7 +249,7 @@ async fn get_event(
     _: AdminKey,
     Path((slug, id)): Path<(String, String)>,
 ) -> ApiResult<Json<EventView>> {
-    let id: i64 = id.parse().map_err(|_| ApiError::code(ErrorCode::NotFound))?;
+    let id: EventId = path_id(&id)?;
     Ok(Json(ingest::get_event(&s.services, &slug, id).await?))
 }
 
@@ -258,7 +258,7 @@ async fn reprocess_event(
     AdminKey(actor): AdminKey,
     Path((slug, id)): Path<(String, String)>,
 ) -> ApiResult<Json<EventView>> {
-    let id: i64 = id.parse().map_err(|_| ApiError::code(ErrorCode::NotFound))?;
+    let id: EventId = path_id(&id)?;
     Ok(Json(ingest::reprocess_one(&s.services, &actor, &slug, id).await?))
 }
 
@@ -309,7 +309,7 @@ struct ListParams {
     source: Option<String>,
     status: Option<String>,
     stage: Option<String>,
-    contact_id: Option<i64>,
+    contact_id: Option<ContactId>,
     external_id: Option<String>,
 }
 
@@ -395,7 +395,7 @@ async fn revoke_token(
     AdminKey(actor): AdminKey,
     Path((slug, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let id: i64 = id.parse().map_err(|_| ApiError::code(ErrorCode::NotFound))?;
+    let id: TokenId = path_id(&id)?;
     tools::revoke_token(&s.services, &actor, &slug, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -415,7 +415,7 @@ async fn patch_deal(
     Path((slug, id)): Path<(String, String)>,
     ApiJson(patch): ApiJson<DealPatch>,
 ) -> ApiResult<StatusCode> {
-    let id: i64 = id.parse().map_err(|_| ApiError::code(ErrorCode::DealNotFound))?;
+    let id: DealId = id.parse().map_err(|_| ApiError::code(ErrorCode::DealNotFound))?;
     crm::set_deal_status(&s.services, &actor, &slug, id, patch.status.trim()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

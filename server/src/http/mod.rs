@@ -25,6 +25,7 @@ use error::ApiError;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::str::FromStr;
 use std::time::Duration;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -189,7 +190,7 @@ async fn json_body_limit(res: Response<Body>) -> Response<Body> {
 
 /// A numeric id from the path; anything else names nothing ("not found", like an id of
 /// another org).
-pub(crate) fn path_id(raw: &str) -> Result<i64, ApiError> {
+pub(crate) fn path_id<Id: FromStr>(raw: &str) -> Result<Id, ApiError> {
     raw.parse().map_err(|_| ApiError::code(ErrorCode::NotFound))
 }
 

@@ -76,7 +76,7 @@ async fn deal(
     OrgToken(caller): OrgToken,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ToolDeal>> {
-    let id: i64 = id.parse().map_err(|_| ApiError::code(ErrorCode::DealNotFound))?;
+    let id: DealId = id.parse().map_err(|_| ApiError::code(ErrorCode::DealNotFound))?;
     Ok(Json(tools::deal(&s.services, &caller, id).await?))
 }
 

@@ -6,10 +6,10 @@ use crate::common::chatwoot::*;
 use crate::common::*;
 use app::domain::ingest::pipeline;
 use app::domain::{backfill, Actor};
-use app::model::{Note, NoteCode, RunStatus};
+use app::model::{Note, NoteCode, RunId, RunStatus};
 
 async fn contact(app: &TestApp, slug: &str, name: &str, phone: Option<&str>) -> i64 {
-    backfill::add_contact(&app.services, slug, Some(name), phone).await.unwrap()
+    backfill::add_contact(&app.services, slug, Some(name), phone).await.unwrap().0
 }
 
 async fn run(app: &TestApp, slug: &str, dry_run: bool, batch: i64) -> backfill::BackfillRunDto {
@@ -89,7 +89,7 @@ async fn conflicts_invalid_and_empty_phones_are_kept_for_review(engine: Engine) 
 }
 
 /// Waits for a background runner to finish a run.
-async fn wait_done(app: &TestApp, slug: &str, id: i64) -> backfill::BackfillRunDto {
+async fn wait_done(app: &TestApp, slug: &str, id: RunId) -> backfill::BackfillRunDto {
     eventually("the run to finish", || async {
         let r = backfill::get(&app.services, slug, id).await.unwrap();
         if r.status == RunStatus::Done {

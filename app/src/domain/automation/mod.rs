@@ -83,7 +83,7 @@ pub async fn put(
         &svc.db,
         &actor.0,
         "automation.configure",
-        Some(OrgId(org.id)),
+        Some(org.id),
         &serde_json::json!({"mode": row.mode, "v2_url": row.v2_url.is_some(), "fallback_url": row.fallback_url.is_some()}),
         svc.now(),
     )
@@ -103,14 +103,14 @@ fn n8n_failed(e: n8n::N8nError) -> DomainError {
 }
 
 /// An n8n failure as an operator reads it; its full text goes to the log.
-fn n8n_note(org_id: i64, e: n8n::N8nError) -> Note {
-    tracing::warn!(org_id, error = %e, "n8n refused or did not answer");
+fn n8n_note(org_id: OrgId, e: n8n::N8nError) -> Note {
+    tracing::warn!(org_id = org_id.0, error = %e, "n8n refused or did not answer");
     e.note()
 }
 
 /// A write Ponte could not make during an action: logged, shown as a storage failure.
-fn storage_note(org_id: i64, e: sqlx::Error) -> Note {
-    tracing::error!(org_id, error = %e, "automation action could not be stored");
+fn storage_note(org_id: OrgId, e: sqlx::Error) -> Note {
+    tracing::error!(org_id = org_id.0, error = %e, "automation action could not be stored");
     Note::new(NoteCode::StorageFailed)
 }
 
@@ -168,7 +168,7 @@ pub async fn put_n8n(svc: &Services, actor: &Actor, slug: &str, input: &N8nInput
         &svc.db,
         &actor.0,
         "n8n.configure",
-        Some(OrgId(org.id)),
+        Some(org.id),
         &serde_json::json!({"base_url": row.base_url, "api_key": input.api_key.is_some()}),
         svc.now(),
     )
@@ -189,7 +189,7 @@ async fn n8n_view(svc: &Services, row: &store::n8n::N8nRow) -> N8nView {
     let client = match n8n_client(svc, row) {
         Ok(c) => c,
         Err(e) => {
-            tracing::error!(org_id = row.organization_id, error = %e, "the stored n8n API key cannot be read");
+            tracing::error!(org_id = row.organization_id.0, error = %e, "the stored n8n API key cannot be read");
             view.connection_error = Some(Note::new(NoteCode::N8nKeyUnreadable));
             return view;
         }
@@ -241,7 +241,7 @@ fn action_report(r: store::n8n::ActionRow) -> ActionReport {
         actor: r.actor,
         reason: r.reason,
         steps: serde_json::from_value(stored["steps"].clone()).unwrap_or_default(),
-        incident_id: stored["incident_id"].as_i64(),
+        incident_id: stored["incident_id"].as_i64().map(IncidentId),
         at: r.at,
     }
 }
@@ -322,7 +322,7 @@ pub async fn install(
         &svc.db,
         &actor.0,
         "n8n.install",
-        Some(OrgId(org.id)),
+        Some(org.id),
         &serde_json::json!({"v2_workflow_id": v2_id, "template": n8n::V2_TEMPLATE_VERSION}),
         svc.now(),
     )
@@ -463,11 +463,11 @@ pub async fn roll_forward(svc: &Services, actor: &Actor, slug: &str) -> Result<A
 async fn finish_action(
     svc: &Services,
     actor: &Actor,
-    org_id: i64,
+    org_id: OrgId,
     action: ActionKind,
     reason: Option<String>,
     steps: Steps,
-    incident_id: Option<i64>,
+    incident_id: Option<IncidentId>,
 ) -> Result<ActionReport, DomainError> {
     let outcome = if steps.ok() { ActionOutcome::Ok } else { ActionOutcome::Failed };
     let stored = serde_json::json!({"steps": steps.0, "incident_id": incident_id}).to_string();
@@ -489,11 +489,11 @@ async fn finish_action(
         &svc.db,
         &actor.0,
         &format!("automation.{action}"),
-        Some(OrgId(org_id)),
+        Some(org_id),
         &serde_json::json!({"outcome": outcome, "action_id": id}),
         now,
     )
     .await?;
-    tracing::warn!(org_id, action = action.as_str(), outcome = outcome.as_str(), "automation switched");
+    tracing::warn!(org_id = org_id.0, action = action.as_str(), outcome = outcome.as_str(), "automation switched");
     Ok(ActionReport { id, action, outcome, actor: actor.0.clone(), reason, steps: steps.0, incident_id, at: now })
 }

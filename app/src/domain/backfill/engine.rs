@@ -18,7 +18,7 @@ use std::collections::HashMap;
 pub async fn run_batches(
     svc: &Services,
     slug: &str,
-    run_id: i64,
+    run_id: RunId,
     max_batches: Option<usize>,
 ) -> Result<BackfillRunDto, DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
@@ -34,7 +34,7 @@ pub async fn run_next(svc: &Services, owner: &str) -> Result<bool, DomainError> 
         Ok(_) => Ok(true),
         Err(e) => {
             // The run keeps its checkpoint and is tried again from there.
-            tracing::warn!(error = %e, run = run_id, "backfill batch failed; it is retried from its checkpoint");
+            tracing::warn!(error = %e, run = run_id.0, "backfill batch failed; it is retried from its checkpoint");
             Err(e)
         }
     }
@@ -45,8 +45,8 @@ pub async fn run_next(svc: &Services, owner: &str) -> Result<bool, DomainError> 
 /// a runner goes on from the checkpoint after its back-off instead of after the lease.
 async fn work(
     svc: &Services,
-    org_id: i64,
-    run_id: i64,
+    org_id: OrgId,
+    run_id: RunId,
     owner: &str,
     max_batches: Option<usize>,
 ) -> Result<BackfillRunDto, DomainError> {
@@ -59,12 +59,12 @@ async fn work(
         });
         match store::backfill::record_failure(&svc.db, run_id, &note, MAX_FAILURES, svc.now()).await {
             Ok(true) => {
-                tracing::error!(error = %err, run = run_id, "backfill run failed {MAX_FAILURES} batches in a row; \
+                tracing::error!(error = %err, run = run_id.0, "backfill run failed {MAX_FAILURES} batches in a row; \
                     stopped")
             }
             Ok(false) => {}
             Err(e) => {
-                tracing::warn!(error = %e, run = run_id, "could not record the backfill failure; the lease runs out \
+                tracing::warn!(error = %e, run = run_id.0, "could not record the backfill failure; the lease runs out \
                     by itself")
             }
         }
@@ -74,8 +74,8 @@ async fn work(
 
 async fn work_batches(
     svc: &Services,
-    org_id: i64,
-    run_id: i64,
+    org_id: OrgId,
+    run_id: RunId,
     owner: &str,
     max_batches: Option<usize>,
 ) -> Result<BackfillRunDto, DomainError> {
@@ -90,7 +90,7 @@ async fn work_batches(
         return Err(DomainError::Rejected(ErrorCode::NotFound));
     }
     let db = &svc.ingest.pipeline_db;
-    let mut dry_seen: HashMap<String, i64> = HashMap::new();
+    let mut dry_seen: HashMap<String, ContactId> = HashMap::new();
     let mut batches = 0usize;
     let mut timings = Timings::default();
     let started = std::time::Instant::now();
@@ -99,7 +99,7 @@ async fn work_batches(
     // visible, so the numbers N is linking travel with it (`pending`).
     let mut next = tokio::spawn(fetch(db.clone(), org_id, run.cursor, run.batch_size));
     let mut writing: Option<tokio::task::JoinHandle<WriteOutcome>> = None;
-    let mut pending: HashMap<String, i64> = HashMap::new();
+    let mut pending: HashMap<String, ContactId> = HashMap::new();
     // Numbers are looked up under the spelling without the ninth digit only if the org has
     // identities spelled that way (written before Ponte, which never writes it).
     let short_spellings = store::backfill::has_short_mobile_spellings(db, org_id).await?;
@@ -121,7 +121,7 @@ async fn work_batches(
             }
             store::backfill::set_status(&svc.db, run_id, &[RunStatus::Running], RunStatus::Done, svc.now()).await?;
             tracing::info!(
-                run = run_id,
+                run = run_id.0,
                 batches,
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 read_ms = timings.read_ms,
@@ -211,12 +211,12 @@ struct Timings {
 /// A batch read after `cursor` and normalized; `range` is its first and last contact id.
 struct Fetched {
     candidates: Vec<Candidate>,
-    range: Option<(i64, i64)>,
+    range: Option<(ContactId, ContactId)>,
     read_ms: u64,
     normalize_ms: u64,
 }
 
-async fn fetch(db: store::Db, org_id: i64, cursor: i64, size: i64) -> Result<Fetched, DomainError> {
+async fn fetch(db: store::Db, org_id: OrgId, cursor: ContactId, size: i64) -> Result<Fetched, DomainError> {
     let t = std::time::Instant::now();
     let contacts = store::backfill::contacts_after(&db, org_id, cursor, size).await?;
     let read_ms = t.elapsed().as_millis() as u64;

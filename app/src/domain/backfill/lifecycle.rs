@@ -43,7 +43,7 @@ async fn start_in_wave(
         &svc.db,
         &actor.0,
         "backfill.start",
-        Some(OrgId(org.id)),
+        Some(org.id),
         &serde_json::json!({"run_id": run.id, "dry_run": dry_run, "wave": wave}),
         svc.now(),
     )
@@ -79,7 +79,7 @@ pub async fn start_wave(
     Ok((wave, out))
 }
 
-pub async fn get(svc: &Services, slug: &str, run_id: i64) -> Result<BackfillRunDto, DomainError> {
+pub async fn get(svc: &Services, slug: &str, run_id: RunId) -> Result<BackfillRunDto, DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
     Ok(dto(store::backfill::run(&svc.db, org.id, run_id).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))?))
 }
@@ -91,9 +91,9 @@ pub async fn history(svc: &Services, slug: &str) -> Result<Vec<BackfillRunDto>, 
 }
 
 pub async fn overview(svc: &Services) -> Result<Vec<OrgBackfillDto>, DomainError> {
-    let mut latest: HashMap<i64, RunRow> =
+    let mut latest: HashMap<OrgId, RunRow> =
         store::backfill::latest_per_org(&svc.db).await?.into_iter().map(|r| (r.organization_id, r)).collect();
-    let counts: HashMap<i64, i64> = store::backfill::contact_counts(&svc.db).await?.into_iter().collect();
+    let counts: HashMap<OrgId, i64> = store::backfill::contact_counts(&svc.db).await?.into_iter().collect();
     Ok(store::orgs::list(&svc.db)
         .await?
         .into_iter()
@@ -112,7 +112,7 @@ pub async fn set_status(
     svc: &Services,
     actor: &Actor,
     slug: &str,
-    run_id: i64,
+    run_id: RunId,
     action: &str,
 ) -> Result<BackfillRunDto, DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
@@ -126,7 +126,7 @@ pub async fn set_status(
         &svc.db,
         &actor.0,
         &format!("backfill.{action}"),
-        Some(OrgId(org.id)),
+        Some(org.id),
         &serde_json::json!({"run_id": run_id}),
         svc.now(),
     )
@@ -140,7 +140,7 @@ pub async fn set_status(
 /// A run's report as CSV: each conflict and invalid phone it recorded, then the org's
 /// contacts without a phone. Opens in a spreadsheet (`;`-free, quoted where needed); the
 /// kind and status read in pt-BR, the kind's code stays beside them for scripts.
-pub async fn report_csv(svc: &Services, slug: &str, run_id: i64) -> Result<String, DomainError> {
+pub async fn report_csv(svc: &Services, slug: &str, run_id: RunId) -> Result<String, DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
     store::backfill::run(&svc.db, org.id, run_id).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
     let lines = store::backfill::report(&svc.db, org.id, run_id).await?;
@@ -177,7 +177,7 @@ pub async fn add_contact(
     slug: &str,
     name: Option<&str>,
     phone: Option<&str>,
-) -> Result<i64, DomainError> {
+) -> Result<ContactId, DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
     Ok(store::backfill::insert_contact(&svc.db, org.id, name, phone, svc.now()).await?)
 }

@@ -4,18 +4,18 @@
 
 use crate::domain::identity::phone::{normalize_phone, without_ninth_digit, PhoneError};
 use crate::domain::store::backfill::{BatchPlan, NewConflict, Owner};
-use crate::model::{ConflictKind, Note, NoteCode};
+use crate::model::{ConflictKind, ContactId, Note, NoteCode};
 use std::collections::HashMap;
 
 /// The canonical WhatsApp key of a stored phone, and the spelling without the BR ninth digit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Candidate {
-    Phone { contact_id: i64, raw: String, key: String, alt: Option<String> },
-    Invalid { contact_id: i64, raw: String },
+    Phone { contact_id: ContactId, raw: String, key: String, alt: Option<String> },
+    Invalid { contact_id: ContactId, raw: String },
     Empty,
 }
 
-fn candidate(contact_id: i64, phone: Option<String>) -> Candidate {
+fn candidate(contact_id: ContactId, phone: Option<String>) -> Candidate {
     let Some(raw) = phone.filter(|p| !p.trim().is_empty()) else { return Candidate::Empty };
     match normalize_phone(&raw) {
         Ok(key) => Candidate::Phone { contact_id, raw, alt: without_ninth_digit(&key), key },
@@ -27,7 +27,7 @@ fn candidate(contact_id: i64, phone: Option<String>) -> Candidate {
 /// Normalizes a batch off the async workers (parsing phones is the CPU part of the
 /// backfill), on every core but one: the lookups and writes of the batches before it run
 /// at the same time and need one.
-pub(super) async fn normalize_batch(contacts: Vec<(i64, Option<String>)>) -> Vec<Candidate> {
+pub(super) async fn normalize_batch(contacts: Vec<(ContactId, Option<String>)>) -> Vec<Candidate> {
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).saturating_sub(1).max(1);
     tokio::task::spawn_blocking(move || {
         let chunk = contacts.len().div_ceil(threads).max(256);
@@ -46,7 +46,7 @@ pub(super) async fn normalize_batch(contacts: Vec<(i64, Option<String>)>) -> Vec
 /// Who holds a number while a batch is decided.
 #[derive(Clone, Copy, Debug)]
 struct Holder {
-    contact_id: i64,
+    contact_id: ContactId,
     /// The holder's own typed phone is this number: two contacts of the org share it.
     same_phone: bool,
 }
@@ -58,8 +58,8 @@ struct Holder {
 pub(super) fn plan(
     candidates: &[Candidate],
     owners: Vec<Owner>,
-    linked: Vec<(i64, String)>,
-    mut dry_seen: Option<&mut HashMap<String, i64>>,
+    linked: Vec<(ContactId, String)>,
+    mut dry_seen: Option<&mut HashMap<String, ContactId>>,
 ) -> BatchPlan {
     let mut holders: HashMap<String, Holder> = owners
         .into_iter()
@@ -80,7 +80,7 @@ pub(super) fn plan(
             }
         }
     }
-    let mut has_whatsapp: HashMap<i64, String> = HashMap::new();
+    let mut has_whatsapp: HashMap<ContactId, String> = HashMap::new();
     for (contact_id, number) in linked {
         has_whatsapp.entry(contact_id).or_insert(number);
     }
@@ -101,7 +101,7 @@ pub(super) fn plan(
             }
             Candidate::Phone { contact_id, raw, key, alt } => {
                 let holder = holders.get(key).or_else(|| alt.as_ref().and_then(|a| holders.get(a))).copied();
-                let conflict = |kind: ConflictKind, other: Option<i64>, detail: Note| NewConflict {
+                let conflict = |kind: ConflictKind, other: Option<ContactId>, detail: Note| NewConflict {
                     kind,
                     external_id: key.clone(),
                     contact_id: *contact_id,
@@ -153,8 +153,12 @@ pub(super) fn plan(
 mod tests {
     use super::*;
 
+    fn c(id: i64) -> ContactId {
+        ContactId(id)
+    }
+
     fn phone(id: i64, raw: &str) -> Candidate {
-        candidate(id, Some(raw.to_string()))
+        candidate(c(id), Some(raw.to_string()))
     }
 
     #[test]
@@ -165,33 +169,33 @@ mod tests {
             phone(2, "(11) 8765-4321"),
             phone(3, "+55 21 99876-5432"),
             phone(4, "0800"),
-            candidate(5, None),
+            candidate(c(5), None),
             phone(6, "5531988887777"),
             phone(7, "+55 41 99999-1111"),
         ];
         let owners = vec![
             // Number of contact 3 was linked by a live message to contact 90 (typed differently).
-            Owner { external_id: "5521998765432".into(), contact_id: 90, phone: None },
+            Owner { external_id: "5521998765432".into(), contact_id: c(90), phone: None },
             // Contact 6 already holds its number.
-            Owner { external_id: "5531988887777".into(), contact_id: 6, phone: Some("31 98888-7777".into()) },
+            Owner { external_id: "5531988887777".into(), contact_id: c(6), phone: Some("31 98888-7777".into()) },
         ];
         // Contact 7 already has another WhatsApp identity.
-        let linked = vec![(6, "5531988887777".to_string()), (7, "5541988881111".to_string())];
+        let linked = vec![(c(6), "5531988887777".to_string()), (c(7), "5541988881111".to_string())];
         let p = plan(&batch, owners, linked, None);
-        assert_eq!(p.identities, vec![(1, "5511987654321".to_string())]);
+        assert_eq!(p.identities, vec![(c(1), "5511987654321".to_string())]);
         assert_eq!(
             (p.tally.created, p.tally.skipped, p.tally.conflicts, p.tally.invalid, p.tally.empty),
             (1, 1, 3, 1, 1)
         );
-        let kinds: Vec<(ConflictKind, i64, Option<i64>)> =
+        let kinds: Vec<(ConflictKind, ContactId, Option<ContactId>)> =
             p.conflicts.iter().map(|c| (c.kind, c.contact_id, c.other_contact_id)).collect();
         assert_eq!(
             kinds,
             vec![
-                (ConflictKind::DuplicatePhone, 2, Some(1)),
-                (ConflictKind::NumberTaken, 3, Some(90)),
-                (ConflictKind::InvalidPhone, 4, None),
-                (ConflictKind::NormalizesDifferently, 7, None),
+                (ConflictKind::DuplicatePhone, c(2), Some(c(1))),
+                (ConflictKind::NumberTaken, c(3), Some(c(90))),
+                (ConflictKind::InvalidPhone, c(4), None),
+                (ConflictKind::NormalizesDifferently, c(7), None),
             ]
         );
         assert_eq!(p.processed, 7);
@@ -200,10 +204,10 @@ mod tests {
     #[test]
     fn an_owner_typed_with_the_same_number_makes_a_duplicate_not_a_taken_number() {
         let owners =
-            vec![Owner { external_id: "5511987654321".into(), contact_id: 9, phone: Some("11987654321".into()) }];
+            vec![Owner { external_id: "5511987654321".into(), contact_id: c(9), phone: Some("11987654321".into()) }];
         let p = plan(&[phone(10, "+55 11 98765-4321")], owners, vec![], None);
         assert_eq!(p.conflicts[0].kind, ConflictKind::DuplicatePhone);
-        assert_eq!(p.conflicts[0].other_contact_id, Some(9));
+        assert_eq!(p.conflicts[0].other_contact_id, Some(c(9)));
     }
 
     #[test]
@@ -213,6 +217,6 @@ mod tests {
         assert_eq!(first.tally.created, 1);
         let second = plan(&[phone(2, "+55 (11) 98765-4321")], vec![], vec![], Some(&mut seen));
         assert_eq!((second.tally.created, second.tally.conflicts), (0, 1));
-        assert_eq!(second.conflicts[0].other_contact_id, Some(1));
+        assert_eq!(second.conflicts[0].other_contact_id, Some(c(1)));
     }
 }

@@ -131,7 +131,7 @@ pub async fn put(
         &svc.db,
         &actor.0,
         "chatwoot.configure",
-        Some(OrgId(org_id)),
+        Some(org_id),
         &serde_json::json!({"changed": changed}),
         svc.now(),
     )
@@ -161,15 +161,8 @@ pub async fn new_url_token(svc: &Services, actor: &Actor, slug: &str) -> Result<
     row.updated_at = svc.now();
     store::webhooks::put_config(&svc.db, &row).await?;
     svc.ingest.auth_cache.clear();
-    store::audit::record(
-        &svc.db,
-        &actor.0,
-        "chatwoot.url_token",
-        Some(OrgId(org.id)),
-        &serde_json::json!({}),
-        svc.now(),
-    )
-    .await?;
+    store::audit::record(&svc.db, &actor.0, "chatwoot.url_token", Some(org.id), &serde_json::json!({}), svc.now())
+        .await?;
     Ok(UrlTokenCreated { webhook_path: format!("/webhooks/chatwoot/{}/{token}", org.slug), token })
 }
 
@@ -182,7 +175,7 @@ pub(crate) struct WebhookAuth {
     pub account_id: Option<i64>,
 }
 
-pub(crate) async fn webhook_auth(svc: &Services, org_id: i64) -> Result<Option<WebhookAuth>, DomainError> {
+pub(crate) async fn webhook_auth(svc: &Services, org_id: OrgId) -> Result<Option<WebhookAuth>, DomainError> {
     let Some(row) = store::webhooks::config(&svc.db, org_id).await? else { return Ok(None) };
     let secret = row.webhook_secret_enc.as_deref().map(|s| svc.secrets.decrypt(s)).transpose()?;
     Ok(Some(WebhookAuth {
@@ -194,7 +187,7 @@ pub(crate) async fn webhook_auth(svc: &Services, org_id: i64) -> Result<Option<W
 }
 
 /// The org's inbox id → channel map.
-pub(crate) async fn inbox_map(svc: &Services, org_id: i64) -> Result<BTreeMap<String, Source>, DomainError> {
+pub(crate) async fn inbox_map(svc: &Services, org_id: OrgId) -> Result<BTreeMap<String, Source>, DomainError> {
     let row = store::webhooks::config(&svc.db, org_id).await?;
     Ok(row.and_then(|r| serde_json::from_str(&r.inbox_sources).ok()).unwrap_or_default())
 }

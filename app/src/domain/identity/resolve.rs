@@ -3,24 +3,25 @@
 //! new person's creation, raced by two workers, has exactly one winner.
 
 use super::conflict::Clash;
+use crate::model::ContactId;
 
 /// What the identities of the org say about a sender.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Match {
     /// An identity holds the canonical key (another spelling, if any, is the same contact's).
-    Exact(i64),
+    Exact(ContactId),
     /// Only the other spelling is known, as older imports stored it.
-    OtherSpelling(i64),
+    OtherSpelling(ContactId),
     /// The two spellings belong to two contacts: the canonical key's holder is used, and
     /// the clash is recorded for review.
-    Ambiguous { exact: i64, other: i64 },
+    Ambiguous { exact: ContactId, other: ContactId },
     /// Nobody: a new person.
     Unknown,
 }
 
 impl Match {
     /// The contact the message belongs to, when the person is known.
-    pub fn contact(self) -> Option<i64> {
+    pub fn contact(self) -> Option<ContactId> {
         match self {
             Match::Exact(c) | Match::OtherSpelling(c) | Match::Ambiguous { exact: c, .. } => Some(c),
             Match::Unknown => None,
@@ -38,7 +39,7 @@ impl Match {
 
 /// Decides from `found`, the `(contact_id, external_id)` of the identities under `key` or
 /// its other spelling, oldest first.
-pub fn resolve(found: &[(i64, String)], key: &str) -> Match {
+pub fn resolve(found: &[(ContactId, String)], key: &str) -> Match {
     let exact = found.iter().find(|(_, e)| e == key).map(|(c, _)| *c);
     let other = found.iter().find(|(_, e)| e != key).map(|(c, _)| *c);
     match (exact, other) {
@@ -78,34 +79,38 @@ mod tests {
     const KEY: &str = "5511987654321";
     const SHORT: &str = "551187654321";
 
-    fn found(rows: &[(i64, &str)]) -> Vec<(i64, String)> {
-        rows.iter().map(|(c, e)| (*c, e.to_string())).collect()
+    fn found(rows: &[(i64, &str)]) -> Vec<(ContactId, String)> {
+        rows.iter().map(|(c, e)| (ContactId(*c), e.to_string())).collect()
+    }
+
+    fn c(id: i64) -> ContactId {
+        ContactId(id)
     }
 
     #[test]
     fn the_canonical_key_matches_exactly() {
-        assert_eq!(resolve(&found(&[(7, KEY)]), KEY), Match::Exact(7));
-        assert_eq!(Match::Exact(7).contact(), Some(7));
+        assert_eq!(resolve(&found(&[(7, KEY)]), KEY), Match::Exact(c(7)));
+        assert_eq!(Match::Exact(c(7)).contact(), Some(c(7)));
     }
 
     #[test]
     fn the_spelling_without_the_ninth_digit_finds_the_same_person() {
-        assert_eq!(resolve(&found(&[(3, SHORT)]), KEY), Match::OtherSpelling(3));
+        assert_eq!(resolve(&found(&[(3, SHORT)]), KEY), Match::OtherSpelling(c(3)));
     }
 
     #[test]
     fn both_spellings_on_one_contact_are_an_exact_match() {
-        assert_eq!(resolve(&found(&[(3, SHORT), (3, KEY)]), KEY), Match::Exact(3));
+        assert_eq!(resolve(&found(&[(3, SHORT), (3, KEY)]), KEY), Match::Exact(c(3)));
     }
 
     #[test]
     fn two_contacts_holding_the_two_spellings_are_ambiguous_and_the_exact_one_is_used() {
         let m = resolve(&found(&[(3, SHORT), (9, KEY)]), KEY);
-        assert_eq!(m, Match::Ambiguous { exact: 9, other: 3 });
-        assert_eq!(m.contact(), Some(9));
+        assert_eq!(m, Match::Ambiguous { exact: c(9), other: c(3) });
+        assert_eq!(m.contact(), Some(c(9)));
         let clash = m.clash(KEY, SHORT).expect("a clash to record");
-        assert_eq!((clash.contact_id, clash.other_contact_id), (9, 3));
-        assert_eq!(Match::Exact(9).clash(KEY, SHORT), None);
+        assert_eq!((clash.contact_id, clash.other_contact_id), (c(9), c(3)));
+        assert_eq!(Match::Exact(c(9)).clash(KEY, SHORT), None);
     }
 
     #[test]

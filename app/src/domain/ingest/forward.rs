@@ -6,7 +6,7 @@
 use crate::domain::chatwoot::classify::Inbound;
 use crate::domain::store::automation::AutomationRow;
 use crate::domain::store::crm::Applied;
-use crate::model::{AutomationMode, Note, NoteCode};
+use crate::model::{AutomationMode, EventId, Note, NoteCode};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -53,7 +53,7 @@ pub fn target(cfg: Option<&AutomationRow>) -> Result<Target, NoTarget> {
 /// workflow needs to answer (message, conversation, sender, account).
 pub fn body(
     org: &str,
-    event_id: i64,
+    event_id: EventId,
     payload: &Value,
     inbound: &Inbound,
     session_key: &str,
@@ -98,7 +98,7 @@ pub fn body(
 /// Posts `body`; Ok(status) on 2xx, Err(the reason, as a note) otherwise. The URL is never
 /// in the note (n8n webhook paths are secrets of a kind), nor the network library's text:
 /// that one is logged.
-pub async fn post(client: &reqwest::Client, target: &Target, event_id: i64, body: &Value) -> Result<u16, Note> {
+pub async fn post(client: &reqwest::Client, target: &Target, event_id: EventId, body: &Value) -> Result<u16, Note> {
     let sent = client
         .post(&target.url)
         .timeout(target.timeout)
@@ -114,7 +114,7 @@ pub async fn post(client: &reqwest::Client, target: &Target, event_id: i64, body
         Err(e) if e.is_timeout() => Err(note(NoteCode::ForwardTimeout).with("ms", target.timeout.as_millis())),
         Err(e) if e.is_connect() => Err(note(NoteCode::ForwardUnreachable)),
         Err(e) => {
-            tracing::warn!(event_id, target = %target.kind, error = %e.without_url(), "hand-off failed");
+            tracing::warn!(event_id = event_id.0, target = %target.kind, error = %e.without_url(), "hand-off failed");
             Err(note(NoteCode::ForwardNetwork))
         }
     }
@@ -126,7 +126,7 @@ mod tests {
 
     fn cfg(mode: AutomationMode, v2: Option<&str>, fb: Option<&str>) -> AutomationRow {
         AutomationRow {
-            organization_id: 1,
+            organization_id: crate::model::OrgId(1),
             mode,
             v2_url: v2.map(Into::into),
             fallback_url: fb.map(Into::into),

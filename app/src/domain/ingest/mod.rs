@@ -14,8 +14,8 @@ use super::error::DomainError;
 use super::store::{self, webhooks::EventFilter, webhooks::NewEvent};
 use super::{orgs, Actor, Services};
 use crate::model::{
-    AuthMode, ErrorCode, EventStatus, EventStep, EventView, Note, NoteCode, OrgId, Page, PipelineStep, ReprocessResult,
-    Source, StepOutcome, WebhookAck,
+    AuthMode, ErrorCode, EventId, EventStatus, EventStep, EventView, Note, NoteCode, OrgId, Page, PipelineStep,
+    ReprocessResult, Source, StepOutcome, WebhookAck,
 };
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
@@ -79,7 +79,7 @@ pub struct AuthCache {
 
 #[derive(Clone)]
 struct CachedOrg {
-    org_id: i64,
+    org_id: OrgId,
     slug: String,
     auth: Option<WebhookAuth>,
 }
@@ -181,7 +181,7 @@ pub async fn accept(svc: &Services, org_slug: &str, d: &Delivery<'_>) -> Result<
     if new && status == EventStatus::Pending {
         svc.ingest.queue_signal.notify_one();
     }
-    tracing::debug!(org = %org.slug, event_id, event = %envelope.event, duplicate = !new, "webhook accepted");
+    tracing::debug!(org = %org.slug, event_id = event_id.0, event = %envelope.event, duplicate = !new, "webhook accepted");
     Ok(WebhookAck { event_id, duplicate: !new, status })
 }
 
@@ -250,7 +250,7 @@ pub async fn list_events(svc: &Services, org_slug: &str, q: &EventQuery) -> Resu
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let filter = EventFilter { status, source, from: q.from, to: q.to, before: q.before };
     let rows = store::webhooks::events_of(&svc.db, org.id, &filter, limit).await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let ids: Vec<EventId> = rows.iter().map(|r| r.id).collect();
     let mut steps = store::queue::steps_of(&svc.db, &ids).await?;
     let items = rows
         .into_iter()
@@ -259,11 +259,11 @@ pub async fn list_events(svc: &Services, org_slug: &str, q: &EventQuery) -> Resu
             event_view(r, mine, q.with_payload)
         })
         .collect();
-    Ok(Page::keyset(items, limit, |e: &EventView| e.id))
+    Ok(Page::keyset(items, limit, |e: &EventView| e.id.0))
 }
 
 /// One event of the org with its payload and every step of every attempt.
-pub async fn get_event(svc: &Services, org_slug: &str, id: i64) -> Result<EventView, DomainError> {
+pub async fn get_event(svc: &Services, org_slug: &str, id: EventId) -> Result<EventView, DomainError> {
     let org = orgs::row_by_slug(svc, org_slug).await?;
     let row = store::webhooks::event(&svc.db, org.id, id).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
     let steps = store::queue::steps_of(&svc.db, &[id]).await?.into_iter().map(step_view).collect();
@@ -272,7 +272,12 @@ pub async fn get_event(svc: &Services, org_slug: &str, id: i64) -> Result<EventV
 
 /// Puts one failed, dead or ignored event back in the queue (an event of another org is
 /// "not found", never touched).
-pub async fn reprocess_one(svc: &Services, actor: &Actor, org_slug: &str, id: i64) -> Result<EventView, DomainError> {
+pub async fn reprocess_one(
+    svc: &Services,
+    actor: &Actor,
+    org_slug: &str,
+    id: EventId,
+) -> Result<EventView, DomainError> {
     let org = orgs::row_by_slug(svc, org_slug).await?;
     if !store::queue::requeue_one(&svc.db, org.id, id, EventStatus::REPROCESSABLE, svc.now()).await? {
         return match store::webhooks::event(&svc.db, org.id, id).await? {
@@ -284,7 +289,7 @@ pub async fn reprocess_one(svc: &Services, actor: &Actor, org_slug: &str, id: i6
         &svc.db,
         &actor.0,
         "event.reprocess",
-        Some(OrgId(org.id)),
+        Some(org.id),
         &serde_json::json!({"event_id": id}),
         svc.now(),
     )
@@ -310,7 +315,7 @@ pub async fn reprocess_range(
         &svc.db,
         &actor.0,
         "event.reprocess_range",
-        Some(OrgId(org.id)),
+        Some(org.id),
         &serde_json::json!({"from": from, "to": to, "requeued": n}),
         svc.now(),
     )

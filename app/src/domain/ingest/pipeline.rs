@@ -18,7 +18,10 @@ use crate::domain::store::crm::{Applied, InboundWork};
 use crate::domain::store::queue::{ClaimedRow, NewStep, Outcome};
 use crate::domain::store::{self};
 use crate::domain::Services;
-use crate::model::{AutomationMode, ConflictKind, EventStatus, Note, NoteCode, PipelineStep, Source, StepOutcome};
+use crate::model::{
+    AutomationMode, BoardId, ConflictKind, EventId, EventStatus, Note, NoteCode, OrgId, PipelineStep, Source, StageId,
+    StepOutcome,
+};
 use futures::StreamExt;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -80,7 +83,7 @@ pub struct RunReport {
 struct OrgCtx {
     slug: String,
     inboxes: BTreeMap<String, Source>,
-    intake: Option<(i64, i64)>,
+    intake: Option<(BoardId, StageId)>,
     automation: Option<AutomationRow>,
 }
 
@@ -136,7 +139,7 @@ fn identity_key(inbound: &Inbound) -> (String, Option<String>, NoteCode) {
     }
 }
 
-async fn org_context(svc: &Services, org_id: i64) -> Result<Option<OrgCtx>, DomainError> {
+async fn org_context(svc: &Services, org_id: OrgId) -> Result<Option<OrgCtx>, DomainError> {
     let Some(org) = store::orgs::by_id(&svc.db, org_id).await? else { return Ok(None) };
     Ok(Some(OrgCtx {
         slug: org.slug,
@@ -158,7 +161,7 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
     if claimed.is_empty() {
         return Ok(RunReport::default());
     }
-    let mut orgs: HashMap<i64, Option<OrgCtx>> = HashMap::new();
+    let mut orgs: HashMap<OrgId, Option<OrgCtx>> = HashMap::new();
     for row in &claimed {
         if let std::collections::hash_map::Entry::Vacant(slot) = orgs.entry(row.organization_id) {
             slot.insert(org_context(svc, row.organization_id).await?);
@@ -240,7 +243,7 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
                 .zip(&works)
                 .map(|(r, w)| {
                     r.map_err(|e| {
-                        tracing::warn!(org = w.org_id, event_id = w.event_id, error = %e,
+                        tracing::warn!(org = w.org_id.0, event_id = w.event_id.0, error = %e,
                             "identity/deal of an event failed; it will be retried");
                         Note::new(NoteCode::StorageFailed)
                     })
@@ -252,12 +255,12 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
             }
         }
     };
-    let inbound_ids: Vec<i64> =
+    let inbound_ids: Vec<EventId> =
         plans.iter().filter(|p| matches!(p.state, State::Inbound { .. })).map(|p| p.row.id).collect();
     let forwarded_before = store::queue::already_forwarded(&svc.ingest.pipeline_db, &inbound_ids).await?;
 
     // 3. Record the CRM steps and prepare the hand-offs.
-    let mut jobs: Vec<(usize, i64, Target, Value)> = Vec::new();
+    let mut jobs: Vec<(usize, EventId, Target, Value)> = Vec::new();
     for (i, plan) in plans.iter_mut().enumerate() {
         let State::Inbound { inbound, payload, work, session_key } = &plan.state else { continue };
         let ctx = orgs.get(&plan.row.organization_id).and_then(Option::as_ref).expect("context of an inbound event");

@@ -8,10 +8,11 @@
 
 use crate::domain::error::DomainError;
 use crate::domain::store::{self, webhooks::NewEvent, Db};
+use crate::model::EventId;
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-type Reply = oneshot::Sender<Result<(i64, bool), String>>;
+type Reply = oneshot::Sender<Result<(EventId, bool), String>>;
 
 struct Job {
     event: NewEvent,
@@ -44,7 +45,7 @@ impl EventWriter {
     }
 
     /// Stores the event; returns its id and whether it was new, once committed.
-    pub async fn write(&self, event: NewEvent) -> Result<(i64, bool), DomainError> {
+    pub async fn write(&self, event: NewEvent) -> Result<(EventId, bool), DomainError> {
         let (reply, answer) = oneshot::channel();
         if let Err(mpsc::error::SendError(job)) = self.sender().send(Job { event, reply }).await {
             // The writer tasks are gone (their runtime ended): write directly.
@@ -58,7 +59,7 @@ impl EventWriter {
     }
 }
 
-async fn write_alone(db: &Db, gate: &Mutex<()>, event: NewEvent) -> Result<(i64, bool), sqlx::Error> {
+async fn write_alone(db: &Db, gate: &Mutex<()>, event: NewEvent) -> Result<(EventId, bool), sqlx::Error> {
     let _g = lock_if_sqlite(db, gate).await;
     let rows = store::webhooks::insert_events(db, std::slice::from_ref(&event)).await?;
     Ok(rows[0])

@@ -1,10 +1,11 @@
 //! Admin API keys (hashed).
 
 use super::{on_db, Db};
+use crate::model::ApiKeyId;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ApiKeyRow {
-    pub id: i64,
+    pub id: ApiKeyId,
     pub name: String,
     pub prefix: String,
     pub created_at: i64,
@@ -12,7 +13,7 @@ pub struct ApiKeyRow {
     pub revoked_at: Option<i64>,
 }
 
-pub async fn insert(db: &Db, name: &str, prefix: &str, key_hash: &str, now: i64) -> Result<i64, sqlx::Error> {
+pub async fn insert(db: &Db, name: &str, prefix: &str, key_hash: &str, now: i64) -> Result<ApiKeyId, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_scalar(
             "INSERT INTO admin_api_keys (name, prefix, key_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -40,7 +41,7 @@ pub async fn touch_active(db: &Db, key_hash: &str, now: i64) -> Result<Option<Ap
     })
 }
 
-pub async fn revoke(db: &Db, id: i64, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn revoke(db: &Db, id: ApiKeyId, now: i64) -> Result<bool, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query("UPDATE admin_api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
             .bind(id)

@@ -1,14 +1,14 @@
 //! The audit trail: who did what, to which org, when.
 
 use super::{on_db, Db};
-use crate::model::OrgId;
+use crate::model::{AuditId, OrgId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AuditRow {
-    pub id: i64,
+    pub id: AuditId,
     pub actor: String,
     pub action: String,
-    pub organization_id: Option<i64>,
+    pub organization_id: Option<OrgId>,
     pub detail: String,
     pub at: i64,
 }

@@ -1,11 +1,11 @@
 //! Where each org's enriched events are handed off.
 
 use super::{on_db, Db};
-use crate::model::AutomationMode;
+use crate::model::{AutomationMode, OrgId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AutomationRow {
-    pub organization_id: i64,
+    pub organization_id: OrgId,
     pub mode: AutomationMode,
     pub v2_url: Option<String>,
     pub fallback_url: Option<String>,
@@ -13,7 +13,7 @@ pub struct AutomationRow {
     pub updated_at: i64,
 }
 
-pub async fn get(db: &Db, org_id: i64) -> Result<Option<AutomationRow>, sqlx::Error> {
+pub async fn get(db: &Db, org_id: OrgId) -> Result<Option<AutomationRow>, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_as::<_, AutomationRow>(
             "SELECT organization_id, mode, v2_url, fallback_url, timeout_ms, updated_at FROM automation_configs WHERE \

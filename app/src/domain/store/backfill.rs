@@ -1,17 +1,17 @@
 //! WhatsApp identity backfill: runs with their checkpoint, and the batch write.
 
 use super::{json_rows, json_values, on_db, sql_strings, Db, WritePool};
-use crate::model::{ConflictKind, ConflictStatus, Note, NoteCode, RunStatus};
+use crate::model::{ConflictKind, ConflictStatus, ContactId, Note, NoteCode, OrgId, RunId, RunStatus};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RunRow {
-    pub id: i64,
-    pub organization_id: i64,
+    pub id: RunId,
+    pub organization_id: OrgId,
     pub status: RunStatus,
     pub dry_run: bool,
     pub batch_size: i64,
-    pub cursor: i64,
+    pub cursor: ContactId,
     pub total: i64,
     pub processed: i64,
     pub created: i64,
@@ -37,7 +37,7 @@ const RUN_COLUMNS: &str =
 
 pub async fn create_run(
     db: &Db,
-    org_id: i64,
+    org_id: OrgId,
     dry_run: bool,
     batch_size: i64,
     wave: Option<&str>,
@@ -64,7 +64,7 @@ pub async fn create_run(
 
 /// Takes (or renews) the lease of a running run for `owner`: free, expired, or already
 /// `owner`'s. `None` when the run is not running or another live process works it.
-pub async fn claim(db: &Db, id: i64, owner: &str, now: i64, lease_ms: i64) -> Result<Option<RunRow>, sqlx::Error> {
+pub async fn claim(db: &Db, id: RunId, owner: &str, now: i64, lease_ms: i64) -> Result<Option<RunRow>, sqlx::Error> {
     let sql = format!(
         "UPDATE backfill_runs SET locked_by = $1, lease_until = $2 WHERE id = $3 AND status = 'running' \
          AND (locked_by IS NULL OR lease_until IS NULL OR lease_until < $4 OR locked_by = $1) RETURNING {RUN_COLUMNS}"
@@ -76,7 +76,7 @@ pub async fn claim(db: &Db, id: i64, owner: &str, now: i64, lease_ms: i64) -> Re
 
 /// Records a batch the database refused and lets go of the lease; after `max` refusals in
 /// a row the run stops as `failed`. True when it did.
-pub async fn record_failure(db: &Db, id: i64, error: &Note, max: i64, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn record_failure(db: &Db, id: RunId, error: &Note, max: i64, now: i64) -> Result<bool, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_scalar::<_, RunStatus>(
             "UPDATE backfill_runs SET failures = failures + 1, last_error = $1, locked_by = NULL, lease_until = NULL, \
@@ -96,7 +96,7 @@ pub async fn record_failure(db: &Db, id: i64, error: &Note, max: i64, now: i64) 
 }
 
 /// Lets go of a run's lease (a graceful stop: another process may take it at once).
-pub async fn release(db: &Db, id: i64, owner: &str) -> Result<(), sqlx::Error> {
+pub async fn release(db: &Db, id: RunId, owner: &str) -> Result<(), sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query("UPDATE backfill_runs SET locked_by = NULL, lease_until = NULL WHERE id = $1 AND locked_by = $2")
             .bind(id)
@@ -108,9 +108,9 @@ pub async fn release(db: &Db, id: i64, owner: &str) -> Result<(), sqlx::Error> {
 }
 
 /// The oldest running run nobody holds (new, resumed, or left by a process that died).
-pub async fn next_runnable(db: &Db, now: i64) -> Result<Option<(i64, i64)>, sqlx::Error> {
+pub async fn next_runnable(db: &Db, now: i64) -> Result<Option<(RunId, OrgId)>, sqlx::Error> {
     on_db!(db, |pool| {
-        sqlx::query_as::<_, (i64, i64)>(
+        sqlx::query_as::<_, (RunId, OrgId)>(
             "SELECT id, organization_id FROM backfill_runs WHERE status = 'running' \
              AND (locked_by IS NULL OR lease_until IS NULL OR lease_until < $1) ORDER BY id LIMIT 1",
         )
@@ -130,9 +130,9 @@ pub async fn latest_per_org(db: &Db) -> Result<Vec<RunRow>, sqlx::Error> {
 }
 
 /// Contacts per org (the overview's sizes).
-pub async fn contact_counts(db: &Db) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+pub async fn contact_counts(db: &Db) -> Result<Vec<(OrgId, i64)>, sqlx::Error> {
     on_db!(db, |pool| {
-        sqlx::query_as::<_, (i64, i64)>("SELECT organization_id, COUNT(*) FROM contacts GROUP BY organization_id")
+        sqlx::query_as::<_, (OrgId, i64)>("SELECT organization_id, COUNT(*) FROM contacts GROUP BY organization_id")
             .fetch_all(pool)
             .await
     })
@@ -142,9 +142,9 @@ pub async fn contact_counts(db: &Db) -> Result<Vec<(i64, i64)>, sqlx::Error> {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ReportLine {
     pub kind: String,
-    pub contact_id: Option<i64>,
+    pub contact_id: Option<ContactId>,
     pub contact_name: Option<String>,
-    pub other_contact_id: Option<i64>,
+    pub other_contact_id: Option<ContactId>,
     pub phone_raw: Option<String>,
     pub external_id: String,
     pub detail: Option<Note>,
@@ -152,7 +152,7 @@ pub struct ReportLine {
 }
 
 /// The run's report lines: what it recorded, then the org's contacts without a phone.
-pub async fn report(db: &Db, org_id: i64, run_id: i64) -> Result<Vec<ReportLine>, sqlx::Error> {
+pub async fn report(db: &Db, org_id: OrgId, run_id: RunId) -> Result<Vec<ReportLine>, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_as::<_, ReportLine>(
             "SELECT f.kind, f.contact_id, c.name AS contact_name, f.other_contact_id, f.phone_raw, f.external_id, \
@@ -171,18 +171,18 @@ pub async fn report(db: &Db, org_id: i64, run_id: i64) -> Result<Vec<ReportLine>
     })
 }
 
-pub async fn run(db: &Db, org_id: i64, id: i64) -> Result<Option<RunRow>, sqlx::Error> {
+pub async fn run(db: &Db, org_id: OrgId, id: RunId) -> Result<Option<RunRow>, sqlx::Error> {
     let sql = format!("SELECT {RUN_COLUMNS} FROM backfill_runs WHERE organization_id = $1 AND id = $2");
     on_db!(db, |pool| sqlx::query_as::<_, RunRow>(&sql).bind(org_id).bind(id).fetch_optional(pool).await)
 }
 
 /// The org's runs, newest first (the history operators read).
-pub async fn runs(db: &Db, org_id: i64, limit: i64) -> Result<Vec<RunRow>, sqlx::Error> {
+pub async fn runs(db: &Db, org_id: OrgId, limit: i64) -> Result<Vec<RunRow>, sqlx::Error> {
     let sql = format!("SELECT {RUN_COLUMNS} FROM backfill_runs WHERE organization_id = $1 ORDER BY id DESC LIMIT $2");
     on_db!(db, |pool| sqlx::query_as::<_, RunRow>(&sql).bind(org_id).bind(limit).fetch_all(pool).await)
 }
 
-pub async fn set_status(db: &Db, id: i64, from: &[RunStatus], to: RunStatus, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn set_status(db: &Db, id: RunId, from: &[RunStatus], to: RunStatus, now: i64) -> Result<bool, sqlx::Error> {
     let list = sql_strings(from.iter().map(|s| s.as_str()));
     let finished = if to.is_finished() { "$2" } else { "NULL" };
     // Leaving `running` lets go of the lease: the process working the run sees at its next
@@ -201,12 +201,12 @@ pub async fn set_status(db: &Db, id: i64, from: &[RunStatus], to: RunStatus, now
 /// The next contacts after the checkpoint, in id order (keyset pagination).
 pub async fn contacts_after(
     db: &Db,
-    org_id: i64,
-    cursor: i64,
+    org_id: OrgId,
+    cursor: ContactId,
     limit: i64,
-) -> Result<Vec<(i64, Option<String>)>, sqlx::Error> {
+) -> Result<Vec<(ContactId, Option<String>)>, sqlx::Error> {
     on_db!(db, |pool| {
-        sqlx::query_as::<_, (i64, Option<String>)>(
+        sqlx::query_as::<_, (ContactId, Option<String>)>(
             "SELECT id, phone FROM contacts WHERE organization_id = $1 AND id > $2 ORDER BY id LIMIT $3",
         )
         .bind(org_id)
@@ -224,8 +224,8 @@ pub struct NewConflict {
     pub kind: ConflictKind,
     /// The normalized number (the raw phone when it is invalid).
     pub external_id: String,
-    pub contact_id: i64,
-    pub other_contact_id: Option<i64>,
+    pub contact_id: ContactId,
+    pub other_contact_id: Option<ContactId>,
     pub phone_raw: String,
     pub detail: Note,
 }
@@ -244,19 +244,19 @@ pub struct Tally {
 #[derive(Debug, Clone, Default)]
 pub struct BatchPlan {
     /// (contact id, normalized number) to link.
-    pub identities: Vec<(i64, String)>,
+    pub identities: Vec<(ContactId, String)>,
     pub conflicts: Vec<NewConflict>,
     pub tally: Tally,
     pub processed: i64,
     /// The last contact id of the batch: the checkpoint.
-    pub cursor: i64,
+    pub cursor: ContactId,
 }
 
 /// The WhatsApp identity that owns a number, with its contact's typed phone.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Owner {
     pub external_id: String,
-    pub contact_id: i64,
+    pub contact_id: ContactId,
     pub phone: Option<String>,
 }
 
@@ -273,7 +273,7 @@ fn owners_sql(db: &Db) -> String {
 }
 
 /// Who owns each of `numbers` in the org now.
-pub async fn owners(db: &Db, org_id: i64, numbers: &[String]) -> Result<Vec<Owner>, sqlx::Error> {
+pub async fn owners(db: &Db, org_id: OrgId, numbers: &[String]) -> Result<Vec<Owner>, sqlx::Error> {
     if numbers.is_empty() {
         return Ok(Vec::new());
     }
@@ -285,7 +285,7 @@ pub async fn owners(db: &Db, org_id: i64, numbers: &[String]) -> Result<Vec<Owne
 /// Whether the org has a WhatsApp identity spelled like a Brazilian mobile without its
 /// ninth digit (`55 DD 6-9 NNNNNNN`, 12 digits). Ponte never writes that spelling; when
 /// none exists a run need not look each number up under it too.
-pub async fn has_short_mobile_spellings(db: &Db, org_id: i64) -> Result<bool, sqlx::Error> {
+pub async fn has_short_mobile_spellings(db: &Db, org_id: OrgId) -> Result<bool, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_scalar::<_, i64>(
             "SELECT COUNT(*) FROM (SELECT 1 FROM messaging_contact_identities WHERE organization_id = $1 \
@@ -303,9 +303,13 @@ pub async fn has_short_mobile_spellings(db: &Db, org_id: i64) -> Result<bool, sq
 /// contact-id index is usable here (a filter on the org would let the planner scan the
 /// org's identities instead); other orgs' contacts inside the id range may come back,
 /// and the caller only ever looks up its own batch's contacts.
-pub async fn identities_of_range(db: &Db, first: i64, last: i64) -> Result<Vec<(i64, String)>, sqlx::Error> {
+pub async fn identities_of_range(
+    db: &Db,
+    first: ContactId,
+    last: ContactId,
+) -> Result<Vec<(ContactId, String)>, sqlx::Error> {
     on_db!(db, |pool| {
-        sqlx::query_as::<_, (i64, String)>(
+        sqlx::query_as::<_, (ContactId, String)>(
             "SELECT contact_id, external_id FROM messaging_contact_identities \
              WHERE contact_id BETWEEN $1 AND $2 AND source = 'whatsapp' ORDER BY id",
         )
@@ -370,7 +374,7 @@ pub async fn apply(
                 // A live message linked some of these numbers since the plan was made: the
                 // live link stands, and the clash is recorded like any other.
                 let numbers: Vec<&str> = plan.identities.iter().map(|(_, n)| n.as_str()).collect();
-                let holders: HashMap<String, i64> = sqlx::query_as::<_, Owner>(&owners_sql)
+                let holders: HashMap<String, ContactId> = sqlx::query_as::<_, Owner>(&owners_sql)
                     .bind(org)
                     .bind(serde_json::to_string(&numbers).unwrap_or_default())
                     .fetch_all(&mut *tx)
@@ -452,11 +456,11 @@ pub async fn apply(
 /// Inserts a contact (the backfill's tests and, later, the contacts import).
 pub async fn insert_contact(
     db: &Db,
-    org_id: i64,
+    org_id: OrgId,
     name: Option<&str>,
     phone: Option<&str>,
     now: i64,
-) -> Result<i64, sqlx::Error> {
+) -> Result<ContactId, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_scalar(
             "INSERT INTO contacts (organization_id, name, phone, created_at) VALUES ($1, $2, $3, $4) RETURNING id",

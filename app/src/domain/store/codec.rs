@@ -133,4 +133,23 @@ where
     }
 }
 
-id_column!(OrgId, BoardId, StageId, UserId, ContactId, DealId, ApiKeyId);
+id_column!(
+    OrgId,
+    BoardId,
+    StageId,
+    UserId,
+    ContactId,
+    DealId,
+    ApiKeyId,
+    EventId,
+    RunId,
+    ConflictId,
+    ImportId,
+    IncidentId,
+    IdentityId,
+    ConversationId,
+    TokenId,
+    ToolCallId,
+    ActionId,
+    AuditId,
+);

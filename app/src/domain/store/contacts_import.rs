@@ -3,13 +3,13 @@
 //! or e-mail), so importing the same file twice creates nothing the second time.
 
 use super::{json_rows, json_values, on_db, Db, WritePool};
-use crate::model::{ImportStatus, IssueLevel, Note, NoteCode};
+use crate::model::{ImportId, ImportStatus, IssueLevel, Note, NoteCode, OrgId};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ImportRow {
-    pub id: i64,
-    pub organization_id: i64,
+    pub id: ImportId,
+    pub organization_id: OrgId,
     pub status: ImportStatus,
     pub filename: Option<String>,
     pub rows_read: i64,
@@ -29,7 +29,7 @@ const COLUMNS: &str = "id, organization_id, status, filename, rows_read, created
 
 pub async fn create(
     db: &Db,
-    org_id: i64,
+    org_id: OrgId,
     filename: Option<&str>,
     actor: &str,
     now: i64,
@@ -43,17 +43,23 @@ pub async fn create(
     })
 }
 
-pub async fn get(db: &Db, org_id: i64, id: i64) -> Result<Option<ImportRow>, sqlx::Error> {
+pub async fn get(db: &Db, org_id: OrgId, id: ImportId) -> Result<Option<ImportRow>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM contact_imports WHERE organization_id = $1 AND id = $2");
     on_db!(db, |pool| sqlx::query_as::<_, ImportRow>(&sql).bind(org_id).bind(id).fetch_optional(pool).await)
 }
 
-pub async fn list(db: &Db, org_id: i64, limit: i64) -> Result<Vec<ImportRow>, sqlx::Error> {
+pub async fn list(db: &Db, org_id: OrgId, limit: i64) -> Result<Vec<ImportRow>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM contact_imports WHERE organization_id = $1 ORDER BY id DESC LIMIT $2");
     on_db!(db, |pool| sqlx::query_as::<_, ImportRow>(&sql).bind(org_id).bind(limit).fetch_all(pool).await)
 }
 
-pub async fn finish(db: &Db, id: i64, status: ImportStatus, error: Option<&Note>, now: i64) -> Result<(), sqlx::Error> {
+pub async fn finish(
+    db: &Db,
+    id: ImportId,
+    status: ImportStatus,
+    error: Option<&Note>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query("UPDATE contact_imports SET status = $1, error = $2, finished_at = $3 WHERE id = $4")
             .bind(status)
@@ -119,8 +125,8 @@ type Existing = (String, i64, Option<String>, Option<String>, Option<String>);
 /// stops half-way has imported whole batches, and importing again goes on idempotently.
 pub async fn apply_batch(
     db: &Db,
-    import_id: i64,
-    org_id: i64,
+    import_id: ImportId,
+    org_id: OrgId,
     rows: &[ContactIn],
     issues: &[Issue],
     mut counts: BatchCounts,
@@ -266,7 +272,7 @@ pub struct IssueRow {
 }
 
 /// An import's issues in file order, a page at a time (`after` a line).
-pub async fn issues(db: &Db, import_id: i64, after_id: i64, limit: i64) -> Result<Vec<(i64, IssueRow)>, sqlx::Error> {
+pub async fn issues(db: &Db, import_id: ImportId, after: i64, limit: i64) -> Result<Vec<(i64, IssueRow)>, sqlx::Error> {
     #[derive(sqlx::FromRow)]
     struct Row {
         id: i64,
@@ -279,7 +285,7 @@ pub async fn issues(db: &Db, import_id: i64, after_id: i64, limit: i64) -> Resul
                 ORDER BY id LIMIT $3",
         )
         .bind(import_id)
-        .bind(after_id)
+        .bind(after)
         .bind(limit)
         .fetch_all(pool)
         .await

@@ -6,14 +6,17 @@
 use super::{on_db, Db, WritePool};
 use crate::domain::deals::{choose_deal, link_conversation, ConversationLink, DealChoice};
 use crate::domain::identity::resolve::{resolve, Creation};
-use crate::model::{ConflictKind, ConflictStatus, DealStatus, Note, Source};
+use crate::model::{
+    BoardId, ConflictId, ConflictKind, ConflictStatus, ContactId, ConversationId, DealId, DealStatus, EventId,
+    IdentityId, Note, OrgId, Source, StageId,
+};
 use std::time::Instant;
 
 /// What one inbound message needs written, already classified and normalized.
 #[derive(Debug, Clone)]
 pub struct InboundWork {
-    pub org_id: i64,
-    pub event_id: i64,
+    pub org_id: OrgId,
+    pub event_id: EventId,
     pub source: Source,
     /// The canonical key (WhatsApp: E.164 digits with the BR ninth digit).
     pub external_id: String,
@@ -22,17 +25,17 @@ pub struct InboundWork {
     pub alt_external_id: Option<String>,
     pub name: Option<String>,
     pub phone: Option<String>,
-    pub board_id: i64,
-    pub first_stage_id: i64,
+    pub board_id: BoardId,
+    pub first_stage_id: StageId,
     pub chatwoot_conversation_id: i64,
     pub session_key: String,
 }
 
 #[derive(Debug, Clone)]
 pub struct Applied {
-    pub contact_id: i64,
+    pub contact_id: ContactId,
     pub contact_created: bool,
-    pub deal_id: i64,
+    pub deal_id: DealId,
     pub deal_created: bool,
     pub stage_key: String,
     pub conversation: ConversationLink,
@@ -72,7 +75,7 @@ pub async fn apply_inbound(
                 // 1. Identity → contact.
                 let t = Instant::now();
                 let alt = w.alt_external_id.as_deref().unwrap_or(&w.external_id);
-                let found: Vec<(i64, String)> = sqlx::query_as(
+                let found: Vec<(ContactId, String)> = sqlx::query_as(
                     "SELECT contact_id, external_id FROM messaging_contact_identities WHERE organization_id = $1 AND \
                      source = $2 AND (external_id = $3 OR external_id = $4) ORDER BY id",
                 )
@@ -102,7 +105,7 @@ pub async fn apply_inbound(
                     Some(c) => (c, false),
                     None => {
                         let mut inner = sqlx::Connection::begin(&mut *sp).await?;
-                        let cid: i64 = sqlx::query_scalar(
+                        let cid: ContactId = sqlx::query_scalar(
                             "INSERT INTO contacts (organization_id, name, phone, created_at) VALUES ($1, $2, $3, $4) \
                              RETURNING id",
                         )
@@ -112,7 +115,7 @@ pub async fn apply_inbound(
                         .bind(now)
                         .fetch_one(&mut *inner)
                         .await?;
-                        let linked: Option<i64> = sqlx::query_scalar(
+                        let linked: Option<ContactId> = sqlx::query_scalar(
                             "INSERT INTO messaging_contact_identities (organization_id, contact_id, source, \
                              external_id, created_at) VALUES ($1, $2, $3, $4, $5) \
                              ON CONFLICT (organization_id, source, external_id) DO NOTHING RETURNING contact_id",
@@ -131,7 +134,7 @@ pub async fn apply_inbound(
                             }
                             Creation::TheirsFirst => {
                                 inner.rollback().await?;
-                                let c: i64 = sqlx::query_scalar(
+                                let c: ContactId = sqlx::query_scalar(
                                     "SELECT contact_id FROM messaging_contact_identities WHERE organization_id = $1 \
                                      AND source = $2 AND external_id = $3",
                                 )
@@ -151,12 +154,12 @@ pub async fn apply_inbound(
                 let t = Instant::now();
                 let select_deal = "SELECT d.id, s.key FROM deals d JOIN stages s ON s.id = d.stage_id \
                                    WHERE d.contact_id = $1 AND d.board_id = $2 AND d.status = 'open'";
-                let open: Option<(i64, String)> =
+                let open: Option<(DealId, String)> =
                     sqlx::query_as(select_deal).bind(contact_id).bind(w.board_id).fetch_optional(&mut *sp).await?;
                 let (deal_id, stage_key, deal_created) = match choose_deal(open) {
                     DealChoice::Existing { id, stage_key } => (id, stage_key, false),
                     DealChoice::Open => {
-                        let created: Option<i64> = sqlx::query_scalar(
+                        let created: Option<DealId> = sqlx::query_scalar(
                             "INSERT INTO deals (organization_id, contact_id, board_id, stage_id, status, created_at, \
                              updated_at) VALUES ($1, $2, $3, $4, 'open', $5, $5) \
                              ON CONFLICT (contact_id, board_id) WHERE status = 'open' DO NOTHING RETURNING id",
@@ -180,7 +183,7 @@ pub async fn apply_inbound(
                             .await?;
                         }
                         // Ours, or the one another worker opened meanwhile.
-                        let (id, key): (i64, String) =
+                        let (id, key): (DealId, String) =
                             sqlx::query_as(select_deal).bind(contact_id).bind(w.board_id).fetch_one(&mut *sp).await?;
                         (id, key, created.is_some())
                     }
@@ -207,7 +210,7 @@ pub async fn apply_inbound(
                 let conversation = if inserted == 1 {
                     ConversationLink::Created
                 } else {
-                    let linked: (i64, Option<i64>) = sqlx::query_as(
+                    let linked: (ContactId, Option<DealId>) = sqlx::query_as(
                         "SELECT contact_id, deal_id FROM conversations WHERE organization_id = $1 AND \
                          chatwoot_conversation_id = $2",
                     )
@@ -277,9 +280,9 @@ pub async fn apply_inbound(
 }
 
 /// The board new deals go on and its first stage.
-pub async fn intake_stage(db: &Db, org_id: i64) -> Result<Option<(i64, i64)>, sqlx::Error> {
+pub async fn intake_stage(db: &Db, org_id: OrgId) -> Result<Option<(BoardId, StageId)>, sqlx::Error> {
     on_db!(db, |pool| {
-        sqlx::query_as::<_, (i64, i64)>(
+        sqlx::query_as::<_, (BoardId, StageId)>(
             "SELECT b.id, s.id FROM boards b JOIN stages s ON s.board_id = b.id \
              WHERE b.organization_id = $1 AND b.is_default ORDER BY s.position, s.id LIMIT 1",
         )
@@ -293,7 +296,7 @@ pub async fn intake_stage(db: &Db, org_id: i64) -> Result<Option<(i64, i64)>, sq
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ContactRow {
-    pub id: i64,
+    pub id: ContactId,
     pub name: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
@@ -303,7 +306,7 @@ pub struct ContactRow {
 
 pub async fn contacts(
     db: &Db,
-    org_id: i64,
+    org_id: OrgId,
     q: Option<&str>,
     before: Option<i64>,
     limit: i64,
@@ -327,8 +330,8 @@ pub async fn contacts(
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct IdentityRow {
-    pub id: i64,
-    pub contact_id: i64,
+    pub id: IdentityId,
+    pub contact_id: ContactId,
     pub source: Source,
     pub external_id: String,
     pub created_at: i64,
@@ -336,9 +339,9 @@ pub struct IdentityRow {
 
 pub async fn identities(
     db: &Db,
-    org_id: i64,
+    org_id: OrgId,
     source: Option<Source>,
-    contact_id: Option<i64>,
+    contact_id: Option<ContactId>,
     external_id: Option<&str>,
     before: Option<i64>,
     limit: i64,
@@ -362,8 +365,8 @@ pub async fn identities(
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DealRow {
-    pub id: i64,
-    pub contact_id: i64,
+    pub id: DealId,
+    pub contact_id: ContactId,
     pub board_key: String,
     pub stage_key: String,
     pub stage_label: String,
@@ -374,9 +377,9 @@ pub struct DealRow {
 
 pub async fn deals(
     db: &Db,
-    org_id: i64,
+    org_id: OrgId,
     status: Option<DealStatus>,
-    contact_id: Option<i64>,
+    contact_id: Option<ContactId>,
     stage: Option<&str>,
     before: Option<i64>,
     limit: i64,
@@ -402,10 +405,10 @@ pub async fn deals(
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ConversationRow {
-    pub id: i64,
+    pub id: ConversationId,
     pub chatwoot_conversation_id: i64,
-    pub contact_id: i64,
-    pub deal_id: Option<i64>,
+    pub contact_id: ContactId,
+    pub deal_id: Option<DealId>,
     pub source: Source,
     pub session_key: Option<String>,
     pub created_at: i64,
@@ -413,9 +416,9 @@ pub struct ConversationRow {
 
 pub async fn conversations(
     db: &Db,
-    org_id: i64,
+    org_id: OrgId,
     source: Option<Source>,
-    contact_id: Option<i64>,
+    contact_id: Option<ContactId>,
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<ConversationRow>, sqlx::Error> {
@@ -438,19 +441,24 @@ pub async fn conversations(
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ConflictRow {
-    pub id: i64,
+    pub id: ConflictId,
     pub kind: ConflictKind,
     pub source: Source,
     pub external_id: String,
-    pub contact_id: Option<i64>,
-    pub other_contact_id: Option<i64>,
-    pub event_id: Option<i64>,
+    pub contact_id: Option<ContactId>,
+    pub other_contact_id: Option<ContactId>,
+    pub event_id: Option<EventId>,
     pub detail: Option<Note>,
     pub status: ConflictStatus,
     pub created_at: i64,
 }
 
-pub async fn conflicts(db: &Db, org_id: i64, before: Option<i64>, limit: i64) -> Result<Vec<ConflictRow>, sqlx::Error> {
+pub async fn conflicts(
+    db: &Db,
+    org_id: OrgId,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<ConflictRow>, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_as::<_, ConflictRow>(
             "SELECT id, kind, source, external_id, contact_id, other_contact_id, event_id, detail, status, created_at \
@@ -465,7 +473,7 @@ pub async fn conflicts(db: &Db, org_id: i64, before: Option<i64>, limit: i64) ->
 }
 
 /// One contact of the org.
-pub async fn contact(db: &Db, org_id: i64, id: i64) -> Result<Option<ContactRow>, sqlx::Error> {
+pub async fn contact(db: &Db, org_id: OrgId, id: ContactId) -> Result<Option<ContactRow>, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_as::<_, ContactRow>(
             "SELECT id, name, phone, email, external_ref, created_at FROM contacts WHERE \
@@ -480,7 +488,13 @@ pub async fn contact(db: &Db, org_id: i64, id: i64) -> Result<Option<ContactRow>
 
 /// Closes (won/lost) or reopens an org's deal. False when it is not the org's. Reopening
 /// fails with a unique violation when the contact already has another open deal.
-pub async fn set_deal_status(db: &Db, org_id: i64, id: i64, status: DealStatus, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn set_deal_status(
+    db: &Db,
+    org_id: OrgId,
+    id: DealId,
+    status: DealStatus,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query("UPDATE deals SET status = $1, updated_at = $2 WHERE organization_id = $3 AND id = $4")
             .bind(status)

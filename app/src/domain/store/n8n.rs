@@ -2,11 +2,11 @@
 //! incidents.
 
 use super::{on_db, Db};
-use crate::model::{ActionKind, ActionOutcome, IncidentStatus, Note};
+use crate::model::{ActionId, ActionKind, ActionOutcome, IncidentId, IncidentStatus, Note, OrgId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct N8nRow {
-    pub organization_id: i64,
+    pub organization_id: OrgId,
     pub base_url: String,
     pub api_key_enc: String,
     pub v2_workflow_id: Option<String>,
@@ -15,7 +15,7 @@ pub struct N8nRow {
     pub updated_at: i64,
 }
 
-pub async fn get(db: &Db, org_id: i64) -> Result<Option<N8nRow>, sqlx::Error> {
+pub async fn get(db: &Db, org_id: OrgId) -> Result<Option<N8nRow>, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_as::<_, N8nRow>(
             "SELECT organization_id, base_url, api_key_enc, v2_workflow_id, v2_template_version, \
@@ -53,7 +53,7 @@ pub async fn put(db: &Db, r: &N8nRow) -> Result<(), sqlx::Error> {
 }
 
 pub struct NewAction<'a> {
-    pub organization_id: i64,
+    pub organization_id: OrgId,
     pub action: ActionKind,
     pub actor: &'a str,
     pub reason: Option<&'a str>,
@@ -62,7 +62,7 @@ pub struct NewAction<'a> {
     pub at: i64,
 }
 
-pub async fn record_action(db: &Db, a: &NewAction<'_>) -> Result<i64, sqlx::Error> {
+pub async fn record_action(db: &Db, a: &NewAction<'_>) -> Result<ActionId, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_scalar(
             "INSERT INTO automation_actions (organization_id, action, actor, reason, steps, outcome, at) \
@@ -82,7 +82,7 @@ pub async fn record_action(db: &Db, a: &NewAction<'_>) -> Result<i64, sqlx::Erro
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ActionRow {
-    pub id: i64,
+    pub id: ActionId,
     pub action: ActionKind,
     pub actor: String,
     pub reason: Option<String>,
@@ -91,7 +91,7 @@ pub struct ActionRow {
     pub at: i64,
 }
 
-pub async fn actions(db: &Db, org_id: i64, limit: i64) -> Result<Vec<ActionRow>, sqlx::Error> {
+pub async fn actions(db: &Db, org_id: OrgId, limit: i64) -> Result<Vec<ActionRow>, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_as::<_, ActionRow>(
             "SELECT id, action, actor, reason, steps, outcome, at FROM automation_actions WHERE organization_id = $1 \
@@ -106,12 +106,12 @@ pub async fn actions(db: &Db, org_id: i64, limit: i64) -> Result<Vec<ActionRow>,
 
 pub async fn open_incident(
     db: &Db,
-    org_id: i64,
+    org_id: OrgId,
     title: &Note,
     reason: Option<&str>,
     by: &str,
     now: i64,
-) -> Result<i64, sqlx::Error> {
+) -> Result<IncidentId, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_scalar(
             "INSERT INTO incidents (organization_id, title, reason, opened_by, opened_at) VALUES ($1, $2, $3, $4, $5) \
@@ -129,7 +129,7 @@ pub async fn open_incident(
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct IncidentRow {
-    pub id: i64,
+    pub id: IncidentId,
     pub title: Note,
     pub reason: Option<String>,
     pub status: IncidentStatus,
@@ -138,7 +138,7 @@ pub struct IncidentRow {
     pub resolved_at: Option<i64>,
 }
 
-pub async fn incidents(db: &Db, org_id: i64, limit: i64) -> Result<Vec<IncidentRow>, sqlx::Error> {
+pub async fn incidents(db: &Db, org_id: OrgId, limit: i64) -> Result<Vec<IncidentRow>, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_as::<_, IncidentRow>(
             "SELECT id, title, reason, status, opened_by, opened_at, resolved_at FROM incidents WHERE organization_id \

@@ -1,11 +1,11 @@
 //! Organizations, their boards and the boards' stages.
 
 use super::{on_db, Db};
-use crate::model::OrgStatus;
+use crate::model::{BoardId, OrgId, OrgStatus, StageId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OrgRow {
-    pub id: i64,
+    pub id: OrgId,
     pub slug: String,
     pub name: String,
     pub status: OrgStatus,
@@ -15,8 +15,8 @@ pub struct OrgRow {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BoardRow {
-    pub id: i64,
-    pub organization_id: i64,
+    pub id: BoardId,
+    pub organization_id: OrgId,
     pub key: String,
     pub name: String,
     pub is_default: bool,
@@ -24,8 +24,8 @@ pub struct BoardRow {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StageRow {
-    pub id: i64,
-    pub board_id: i64,
+    pub id: StageId,
+    pub board_id: BoardId,
     pub key: String,
     pub label: String,
     pub position: i64,
@@ -59,7 +59,7 @@ pub async fn create_org(
     on_db!(db, |pool| {
         let mut tx = pool.begin().await?;
         let org = sqlx::query_as::<_, OrgRow>(&org_sql).bind(slug).bind(name).bind(now).fetch_one(&mut *tx).await?;
-        let board_id: i64 = sqlx::query_scalar(
+        let board_id: BoardId = sqlx::query_scalar(
             "INSERT INTO boards (organization_id, key, name, is_default, created_at) VALUES ($1, $2, $3, $4, $5) \
                 RETURNING id",
         )
@@ -89,7 +89,7 @@ pub async fn list(db: &Db) -> Result<Vec<OrgRow>, sqlx::Error> {
     on_db!(db, |pool| sqlx::query_as::<_, OrgRow>(&sql).fetch_all(pool).await)
 }
 
-pub async fn by_id(db: &Db, id: i64) -> Result<Option<OrgRow>, sqlx::Error> {
+pub async fn by_id(db: &Db, id: OrgId) -> Result<Option<OrgRow>, sqlx::Error> {
     let sql = format!("SELECT {ORG_COLUMNS} FROM organizations WHERE id = $1");
     on_db!(db, |pool| sqlx::query_as::<_, OrgRow>(&sql).bind(id).fetch_optional(pool).await)
 }
@@ -101,7 +101,7 @@ pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<OrgRow>, sqlx::Error>
 
 pub async fn update(
     db: &Db,
-    id: i64,
+    id: OrgId,
     name: Option<&str>,
     status: Option<OrgStatus>,
     now: i64,
@@ -115,18 +115,18 @@ pub async fn update(
     })
 }
 
-pub async fn boards_of(db: &Db, org_id: i64) -> Result<Vec<BoardRow>, sqlx::Error> {
+pub async fn boards_of(db: &Db, org_id: OrgId) -> Result<Vec<BoardRow>, sqlx::Error> {
     let sql = format!("SELECT {BOARD_COLUMNS} FROM boards WHERE organization_id = $1 ORDER BY is_default DESC, id");
     on_db!(db, |pool| sqlx::query_as::<_, BoardRow>(&sql).bind(org_id).fetch_all(pool).await)
 }
 
-pub async fn board_by_key(db: &Db, org_id: i64, key: &str) -> Result<Option<BoardRow>, sqlx::Error> {
+pub async fn board_by_key(db: &Db, org_id: OrgId, key: &str) -> Result<Option<BoardRow>, sqlx::Error> {
     let sql = format!("SELECT {BOARD_COLUMNS} FROM boards WHERE organization_id = $1 AND key = $2");
     on_db!(db, |pool| sqlx::query_as::<_, BoardRow>(&sql).bind(org_id).bind(key).fetch_optional(pool).await)
 }
 
 /// Every stage of every board of the org, ordered by board then position.
-pub async fn stages_of_org(db: &Db, org_id: i64) -> Result<Vec<StageRow>, sqlx::Error> {
+pub async fn stages_of_org(db: &Db, org_id: OrgId) -> Result<Vec<StageRow>, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_as::<_, StageRow>(
             "SELECT s.id, s.board_id, s.key, s.label, s.position FROM stages s \
@@ -138,14 +138,14 @@ pub async fn stages_of_org(db: &Db, org_id: i64) -> Result<Vec<StageRow>, sqlx::
     })
 }
 
-pub async fn stages_of_board(db: &Db, board_id: i64) -> Result<Vec<StageRow>, sqlx::Error> {
+pub async fn stages_of_board(db: &Db, board_id: BoardId) -> Result<Vec<StageRow>, sqlx::Error> {
     let sql = format!("SELECT {STAGE_COLUMNS} FROM stages WHERE board_id = $1 ORDER BY position");
     on_db!(db, |pool| sqlx::query_as::<_, StageRow>(&sql).bind(board_id).fetch_all(pool).await)
 }
 
 /// Adds a board with its stages; a new default board takes the flag from the old one in
 /// the same transaction, so the org always has exactly one.
-pub async fn insert_board(db: &Db, org_id: i64, board: &BoardSpec<'_>, now: i64) -> Result<i64, sqlx::Error> {
+pub async fn insert_board(db: &Db, org_id: OrgId, board: &BoardSpec<'_>, now: i64) -> Result<BoardId, sqlx::Error> {
     on_db!(db, |pool| {
         let mut tx = pool.begin().await?;
         if board.is_default {
@@ -154,7 +154,7 @@ pub async fn insert_board(db: &Db, org_id: i64, board: &BoardSpec<'_>, now: i64)
                 .execute(&mut *tx)
                 .await?;
         }
-        let board_id: i64 = sqlx::query_scalar(
+        let board_id: BoardId = sqlx::query_scalar(
             "INSERT INTO boards (organization_id, key, name, is_default, created_at) VALUES ($1, $2, $3, $4, $5) \
                 RETURNING id",
         )
@@ -181,8 +181,8 @@ pub async fn insert_board(db: &Db, org_id: i64, board: &BoardSpec<'_>, now: i64)
 
 pub async fn update_board(
     db: &Db,
-    org_id: i64,
-    board_id: i64,
+    org_id: OrgId,
+    board_id: BoardId,
     name: Option<&str>,
     make_default: bool,
 ) -> Result<(), sqlx::Error> {
@@ -209,7 +209,7 @@ pub async fn update_board(
 /// Inserts a stage at `position` (1-based, clamped to the end), shifting later stages.
 pub async fn insert_stage(
     db: &Db,
-    board_id: i64,
+    board_id: BoardId,
     key: &str,
     label: &str,
     position: Option<i64>,
@@ -244,8 +244,8 @@ pub async fn insert_stage(
 /// Renames and/or moves a stage; positions of the others close up around it.
 pub async fn update_stage(
     db: &Db,
-    board_id: i64,
-    stage_id: i64,
+    board_id: BoardId,
+    stage_id: StageId,
     label: Option<&str>,
     position: Option<i64>,
 ) -> Result<(), sqlx::Error> {

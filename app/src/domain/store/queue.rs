@@ -7,12 +7,12 @@
 //! the single UPDATE … RETURNING is already atomic there.
 
 use super::{json_ids, on_db, sql_strings, Db, WritePool};
-use crate::model::{EventStatus, Note, PipelineStep, Source, StepOutcome};
+use crate::model::{EventId, EventStatus, Note, OrgId, PipelineStep, Source, StepOutcome};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClaimedRow {
-    pub id: i64,
-    pub organization_id: i64,
+    pub id: EventId,
+    pub organization_id: OrgId,
     pub event: String,
     pub payload: String,
     /// Attempts in this round (since the event was queued or last reprocessed): the retry
@@ -82,7 +82,7 @@ pub struct NewStep {
 /// How one attempt ended.
 #[derive(Debug, Clone)]
 pub struct Outcome {
-    pub event_id: i64,
+    pub event_id: EventId,
     pub attempt: i64,
     /// `done`, `ignored`, `failed` or `dead`.
     pub status: EventStatus,
@@ -141,7 +141,7 @@ pub async fn finish(db: &Db, worker: &str, outcomes: &[Outcome], now: i64) -> Re
 
 /// Events of `ids` whose automation hand-off already succeeded in an earlier attempt, so
 /// a retry (after a crash, or a later failure) does not post them twice.
-pub async fn already_forwarded(db: &Db, ids: &[i64]) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn already_forwarded(db: &Db, ids: &[EventId]) -> Result<Vec<EventId>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -151,12 +151,12 @@ pub async fn already_forwarded(db: &Db, ids: &[i64]) -> Result<Vec<i64>, sqlx::E
         json_ids(db, "$1")
     );
     let list = serde_json::to_string(ids).unwrap_or_default();
-    on_db!(db, |pool| sqlx::query_scalar::<_, i64>(&sql).bind(&list).fetch_all(pool).await)
+    on_db!(db, |pool| sqlx::query_scalar::<_, EventId>(&sql).bind(&list).fetch_all(pool).await)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StepRow {
-    pub event_id: i64,
+    pub event_id: EventId,
     pub attempt: i64,
     pub step: PipelineStep,
     pub outcome: StepOutcome,
@@ -165,7 +165,7 @@ pub struct StepRow {
     pub at: i64,
 }
 
-pub async fn steps_of(db: &Db, ids: &[i64]) -> Result<Vec<StepRow>, sqlx::Error> {
+pub async fn steps_of(db: &Db, ids: &[EventId]) -> Result<Vec<StepRow>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -182,8 +182,8 @@ pub async fn steps_of(db: &Db, ids: &[i64]) -> Result<Vec<StepRow>, sqlx::Error>
 /// the org or is not in a reprocessable status.
 pub async fn requeue_one(
     db: &Db,
-    org_id: i64,
-    event_id: i64,
+    org_id: OrgId,
+    event_id: EventId,
     statuses: &[EventStatus],
     now: i64,
 ) -> Result<bool, sqlx::Error> {
@@ -202,7 +202,7 @@ pub async fn requeue_one(
 /// Puts every event of the org in `statuses` received in [from, to) back in the queue.
 pub async fn requeue_range(
     db: &Db,
-    org_id: i64,
+    org_id: OrgId,
     statuses: &[EventStatus],
     from: i64,
     to: i64,
@@ -221,7 +221,7 @@ pub async fn requeue_range(
 }
 
 /// Counts of the org's events per status (the portal's summary, later the metrics).
-pub async fn status_counts(db: &Db, org_id: i64) -> Result<Vec<(EventStatus, i64)>, sqlx::Error> {
+pub async fn status_counts(db: &Db, org_id: OrgId) -> Result<Vec<(EventStatus, i64)>, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_as::<_, (EventStatus, i64)>(
             "SELECT status, COUNT(*) FROM webhook_events WHERE organization_id = $1 GROUP BY status ORDER BY status",

@@ -2,18 +2,20 @@
 //! resolution (with the identity change it implies) in one transaction.
 
 use super::{on_db, Db, WritePool};
-use crate::model::{ConflictKind, ConflictStatus, Note, NoteCode, Resolution, Source};
+use crate::model::{
+    ConflictId, ConflictKind, ConflictStatus, ContactId, EventId, Note, NoteCode, OrgId, Resolution, RunId, Source,
+};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TaskRow {
-    pub id: i64,
+    pub id: ConflictId,
     pub kind: ConflictKind,
     pub source: Source,
     pub external_id: String,
-    pub contact_id: Option<i64>,
-    pub other_contact_id: Option<i64>,
-    pub run_id: Option<i64>,
-    pub event_id: Option<i64>,
+    pub contact_id: Option<ContactId>,
+    pub other_contact_id: Option<ContactId>,
+    pub run_id: Option<RunId>,
+    pub event_id: Option<EventId>,
     pub phone_raw: Option<String>,
     pub detail: Option<Note>,
     pub status: ConflictStatus,
@@ -33,7 +35,7 @@ const TASK_KINDS: &str = "kind <> 'invalid_phone'";
 
 pub async fn tasks(
     db: &Db,
-    org_id: i64,
+    org_id: OrgId,
     status: Option<ConflictStatus>,
     before: Option<i64>,
     limit: i64,
@@ -47,14 +49,14 @@ pub async fn tasks(
     })
 }
 
-pub async fn task(db: &Db, org_id: i64, id: i64) -> Result<Option<TaskRow>, sqlx::Error> {
+pub async fn task(db: &Db, org_id: OrgId, id: ConflictId) -> Result<Option<TaskRow>, sqlx::Error> {
     let sql =
         format!("SELECT {COLUMNS} FROM identity_conflicts WHERE organization_id = $1 AND id = $2 AND {TASK_KINDS}");
     on_db!(db, |pool| sqlx::query_as::<_, TaskRow>(&sql).bind(org_id).bind(id).fetch_optional(pool).await)
 }
 
 /// Open tasks per org (the portal's badge).
-pub async fn open_count(db: &Db, org_id: i64) -> Result<i64, sqlx::Error> {
+pub async fn open_count(db: &Db, org_id: OrgId) -> Result<i64, sqlx::Error> {
     let sql = format!(
         "SELECT COUNT(*) FROM identity_conflicts WHERE organization_id = $1 AND status = 'open' AND {TASK_KINDS}"
     );
@@ -65,9 +67,9 @@ pub async fn open_count(db: &Db, org_id: i64) -> Result<i64, sqlx::Error> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Relink {
     /// Move the number from `from` to `to` (it must still be `from`'s).
-    Move { source: Source, external_id: String, from: i64, to: i64 },
+    Move { source: Source, external_id: String, from: ContactId, to: ContactId },
     /// Give `to` the number as one more identity (it must still be free).
-    Add { source: Source, external_id: String, to: i64 },
+    Add { source: Source, external_id: String, to: ContactId },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,8 +82,8 @@ pub enum Outcome {
 
 pub async fn resolve(
     db: &Db,
-    org_id: i64,
-    id: i64,
+    org_id: OrgId,
+    id: ConflictId,
     resolution: Resolution,
     relink: Option<&Relink>,
     actor: &str,

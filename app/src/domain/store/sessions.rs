@@ -2,8 +2,9 @@
 
 use super::users::UserRow;
 use super::{on_db, Db};
+use crate::model::UserId;
 
-pub async fn insert(db: &Db, token_hash: &str, user_id: i64, now: i64, expires_at: i64) -> Result<(), sqlx::Error> {
+pub async fn insert(db: &Db, token_hash: &str, user_id: UserId, now: i64, expires_at: i64) -> Result<(), sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at) VALUES ($1, $2, \

@@ -2,12 +2,12 @@
 //! the deal reads and stage move the tools perform.
 
 use super::{on_db, Db, WritePool};
-use crate::model::{Source, ToolOutcome};
+use crate::model::{BoardId, ContactId, DealId, OrgId, Source, StageId, TokenId, ToolCallId, ToolOutcome};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TokenRow {
-    pub id: i64,
-    pub organization_id: i64,
+    pub id: TokenId,
+    pub organization_id: OrgId,
     pub name: String,
     pub prefix: String,
     pub created_by: String,
@@ -20,7 +20,7 @@ const TOKEN_COLUMNS: &str = "id, organization_id, name, prefix, created_by, crea
 
 pub async fn insert_token(
     db: &Db,
-    org_id: i64,
+    org_id: OrgId,
     name: &str,
     prefix: &str,
     hash: &str,
@@ -44,13 +44,13 @@ pub async fn insert_token(
     })
 }
 
-pub async fn tokens_of(db: &Db, org_id: i64) -> Result<Vec<TokenRow>, sqlx::Error> {
+pub async fn tokens_of(db: &Db, org_id: OrgId) -> Result<Vec<TokenRow>, sqlx::Error> {
     let sql = format!("SELECT {TOKEN_COLUMNS} FROM org_api_tokens WHERE organization_id = $1 ORDER BY id DESC");
     on_db!(db, |pool| sqlx::query_as::<_, TokenRow>(&sql).bind(org_id).fetch_all(pool).await)
 }
 
 /// Revokes a token of the org; false when it is not the org's or already revoked.
-pub async fn revoke_token(db: &Db, org_id: i64, id: i64, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn revoke_token(db: &Db, org_id: OrgId, id: TokenId, now: i64) -> Result<bool, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query(
             "UPDATE org_api_tokens SET revoked_at = $1 WHERE organization_id = $2 AND id = $3 AND revoked_at IS NULL",
@@ -84,10 +84,10 @@ pub async fn authenticate(db: &Db, hash: &str, now: i64) -> Result<Option<TokenR
 }
 
 pub struct NewCall<'a> {
-    pub organization_id: i64,
-    pub token_id: Option<i64>,
+    pub organization_id: OrgId,
+    pub token_id: Option<TokenId>,
     pub tool: &'a str,
-    pub deal_id: Option<i64>,
+    pub deal_id: Option<DealId>,
     pub input: &'a str,
     pub outcome: ToolOutcome,
     pub http_status: i64,
@@ -121,9 +121,9 @@ pub async fn record_call(db: &Db, c: &NewCall<'_>) -> Result<(), sqlx::Error> {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CallRow {
-    pub id: i64,
+    pub id: ToolCallId,
     pub tool: String,
-    pub deal_id: Option<i64>,
+    pub deal_id: Option<DealId>,
     pub input: String,
     pub outcome: ToolOutcome,
     pub http_status: i64,
@@ -132,7 +132,7 @@ pub struct CallRow {
     pub at: i64,
 }
 
-pub async fn calls_of(db: &Db, org_id: i64, before: Option<i64>, limit: i64) -> Result<Vec<CallRow>, sqlx::Error> {
+pub async fn calls_of(db: &Db, org_id: OrgId, before: Option<i64>, limit: i64) -> Result<Vec<CallRow>, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_as::<_, CallRow>(
             "SELECT id, tool, deal_id, input, outcome, http_status, error_code, duration_us, at FROM tool_calls \
@@ -149,7 +149,7 @@ pub async fn calls_of(db: &Db, org_id: i64, before: Option<i64>, limit: i64) -> 
 /// A stored answer to an idempotency key: (HTTP status, JSON body).
 pub async fn idempotent_answer(
     db: &Db,
-    org_id: i64,
+    org_id: OrgId,
     tool: &str,
     key: &str,
 ) -> Result<Option<(i64, String)>, sqlx::Error> {
@@ -167,11 +167,11 @@ pub async fn idempotent_answer(
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DealStateRow {
-    pub id: i64,
-    pub contact_id: i64,
-    pub board_id: i64,
+    pub id: DealId,
+    pub contact_id: ContactId,
+    pub board_id: BoardId,
     pub board_key: String,
-    pub stage_id: i64,
+    pub stage_id: StageId,
     pub status: String,
     pub updated_at: i64,
 }
@@ -181,7 +181,7 @@ const DEAL_STATE_SQL: &str =
      FROM deals d JOIN boards b ON b.id = d.board_id WHERE d.id = $1 AND d.organization_id = $2";
 
 /// The deal when it belongs to the org (another org's deal is simply not found).
-pub async fn deal_state(db: &Db, org_id: i64, deal_id: i64) -> Result<Option<DealStateRow>, sqlx::Error> {
+pub async fn deal_state(db: &Db, org_id: OrgId, deal_id: DealId) -> Result<Option<DealStateRow>, sqlx::Error> {
     on_db!(db, |pool| sqlx::query_as::<_, DealStateRow>(DEAL_STATE_SQL)
         .bind(deal_id)
         .bind(org_id)
@@ -196,10 +196,10 @@ pub async fn deal_state(db: &Db, org_id: i64, deal_id: i64) -> Result<Option<Dea
 #[allow(clippy::too_many_arguments)]
 pub async fn move_stage(
     db: &Db,
-    org_id: i64,
-    deal_id: i64,
-    from_stage: i64,
-    to_stage: i64,
+    org_id: OrgId,
+    deal_id: DealId,
+    from_stage: StageId,
+    to_stage: StageId,
     actor: &str,
     idempotency: Option<(&str, &str, i64, &str)>,
     now: i64,
@@ -255,7 +255,7 @@ pub async fn move_stage(
 /// the key gets the same answer. Returns false when the key was already taken.
 pub async fn store_answer(
     db: &Db,
-    org_id: i64,
+    org_id: OrgId,
     tool: &str,
     key: &str,
     status: i64,
@@ -282,13 +282,13 @@ pub async fn store_answer(
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StageRow {
-    pub id: i64,
+    pub id: StageId,
     pub key: String,
     pub label: String,
     pub position: i64,
 }
 
-pub async fn stages_of_board(db: &Db, board_id: i64) -> Result<Vec<StageRow>, sqlx::Error> {
+pub async fn stages_of_board(db: &Db, board_id: BoardId) -> Result<Vec<StageRow>, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_as::<_, StageRow>(
             "SELECT id, key, label, position FROM stages WHERE board_id = $1 ORDER BY position, id",
@@ -303,12 +303,12 @@ pub async fn stages_of_board(db: &Db, board_id: i64) -> Result<Vec<StageRow>, sq
 /// most recently linked conversation of the org with that key.
 pub async fn conversation_context(
     db: &Db,
-    org_id: i64,
+    org_id: OrgId,
     session_key: Option<&str>,
     chatwoot_conversation_id: Option<i64>,
-) -> Result<Option<(i64, i64, Option<i64>, Option<String>, Source)>, sqlx::Error> {
+) -> Result<Option<(i64, ContactId, Option<DealId>, Option<String>, Source)>, sqlx::Error> {
     on_db!(db, |pool| {
-        sqlx::query_as::<_, (i64, i64, Option<i64>, Option<String>, Source)>(
+        sqlx::query_as::<_, (i64, ContactId, Option<DealId>, Option<String>, Source)>(
             "SELECT chatwoot_conversation_id, contact_id, deal_id, session_key, source FROM conversations \
              WHERE organization_id = $1 AND ($2 IS NULL OR session_key = $2) AND ($3 IS NULL OR \
              chatwoot_conversation_id = $3) \

@@ -1,11 +1,11 @@
 //! Portal users.
 
 use super::{on_db, Db};
-use crate::model::Role;
+use crate::model::{Role, UserId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub name: String,
     pub password_hash: String,

@@ -1,11 +1,11 @@
 //! The webhook event inbox and each org's Chatwoot connection.
 
 use super::{on_db, Db, WritePool};
-use crate::model::{AuthMode, EventStatus, Note, Source};
+use crate::model::{AuthMode, EventId, EventStatus, Note, OrgId, Source};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ChatwootConfigRow {
-    pub organization_id: i64,
+    pub organization_id: OrgId,
     pub base_url: Option<String>,
     pub account_id: Option<i64>,
     pub webhook_secret_enc: Option<String>,
@@ -16,7 +16,7 @@ pub struct ChatwootConfigRow {
     pub updated_at: i64,
 }
 
-pub async fn config(db: &Db, org_id: i64) -> Result<Option<ChatwootConfigRow>, sqlx::Error> {
+pub async fn config(db: &Db, org_id: OrgId) -> Result<Option<ChatwootConfigRow>, sqlx::Error> {
     on_db!(db, |pool| {
         sqlx::query_as::<_, ChatwootConfigRow>(
             "SELECT organization_id, base_url, account_id, webhook_secret_enc, api_token_enc, inbox_sources, \
@@ -59,7 +59,7 @@ pub async fn put_config(db: &Db, row: &ChatwootConfigRow) -> Result<(), sqlx::Er
 
 #[derive(Debug, Clone)]
 pub struct NewEvent {
-    pub organization_id: i64,
+    pub organization_id: OrgId,
     pub event: String,
     pub dedupe_key: String,
     pub delivery_id: Option<String>,
@@ -71,12 +71,12 @@ pub struct NewEvent {
 /// Stores a batch of events in one transaction, skipping known dedupe keys. Returns each
 /// row's id and whether it was new, in input order; everything is committed (fsync'd on
 /// SQLite with synchronous=FULL) when this returns, so callers may answer 2xx.
-pub async fn insert_events(db: &Db, events: &[NewEvent]) -> Result<Vec<(i64, bool)>, sqlx::Error> {
+pub async fn insert_events(db: &Db, events: &[NewEvent]) -> Result<Vec<(EventId, bool)>, sqlx::Error> {
     on_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let mut out = Vec::with_capacity(events.len());
         for e in events {
-            let inserted: Option<i64> = sqlx::query_scalar(
+            let inserted: Option<EventId> = sqlx::query_scalar(
                 "INSERT INTO webhook_events (organization_id, event, dedupe_key, delivery_id, payload, received_at, \
                     status, next_attempt_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $6) ON CONFLICT (organization_id, dedupe_key) DO NOTHING \
@@ -94,7 +94,7 @@ pub async fn insert_events(db: &Db, events: &[NewEvent]) -> Result<Vec<(i64, boo
             match inserted {
                 Some(id) => out.push((id, true)),
                 None => {
-                    let id: i64 = sqlx::query_scalar(
+                    let id: EventId = sqlx::query_scalar(
                         "SELECT id FROM webhook_events WHERE organization_id = $1 AND dedupe_key = $2",
                     )
                     .bind(e.organization_id)
@@ -112,8 +112,8 @@ pub async fn insert_events(db: &Db, events: &[NewEvent]) -> Result<Vec<(i64, boo
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EventRow {
-    pub id: i64,
-    pub organization_id: i64,
+    pub id: EventId,
+    pub organization_id: OrgId,
     pub event: String,
     pub dedupe_key: String,
     pub delivery_id: Option<String>,
@@ -141,7 +141,7 @@ pub struct EventFilter {
 }
 
 /// The org's events, newest first, filtered; `before` pages by id.
-pub async fn events_of(db: &Db, org_id: i64, f: &EventFilter, limit: i64) -> Result<Vec<EventRow>, sqlx::Error> {
+pub async fn events_of(db: &Db, org_id: OrgId, f: &EventFilter, limit: i64) -> Result<Vec<EventRow>, sqlx::Error> {
     let sql = format!(
         "SELECT {EVENT_COLUMNS} FROM webhook_events WHERE organization_id = $1 AND ($2 IS NULL OR status = $2) \
          AND ($3 IS NULL OR source = $3) AND ($4 IS NULL OR received_at >= $4) AND ($5 IS NULL OR received_at < $5) \
@@ -161,7 +161,7 @@ pub async fn events_of(db: &Db, org_id: i64, f: &EventFilter, limit: i64) -> Res
     })
 }
 
-pub async fn event(db: &Db, org_id: i64, id: i64) -> Result<Option<EventRow>, sqlx::Error> {
+pub async fn event(db: &Db, org_id: OrgId, id: EventId) -> Result<Option<EventRow>, sqlx::Error> {
     let sql = format!("SELECT {EVENT_COLUMNS} FROM webhook_events WHERE organization_id = $1 AND id = $2");
     on_db!(db, |pool| sqlx::query_as::<_, EventRow>(&sql).bind(org_id).bind(id).fetch_optional(pool).await)
 }
