@@ -1,7 +1,7 @@
 //! The clashes ingestion records in `identity_conflicts` for an operator to review, and the
 //! note written on each: the one place those texts are made.
 
-use crate::model::{ConflictKind, ContactId};
+use crate::model::{ChatwootConversationId, ConflictKind, ContactId};
 
 /// A clash to record: its kind, the two contacts involved and the operator's note.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,7 +24,11 @@ impl Clash {
     }
 
     /// Chatwoot's conversation is linked to `linked_contact`, the message came from `contact`.
-    pub fn conversation_contact_mismatch(conversation: i64, linked_contact: ContactId, contact: ContactId) -> Self {
+    pub fn conversation_contact_mismatch(
+        conversation: ChatwootConversationId,
+        linked_contact: ContactId,
+        contact: ContactId,
+    ) -> Self {
         Clash {
             kind: ConflictKind::ConversationContactMismatch,
             contact_id: linked_contact,
@@ -46,7 +50,7 @@ mod tests {
             (ConflictKind::AmbiguousIdentity, ContactId(9), ContactId(3))
         );
         assert_eq!(a.detail, "o mesmo número está ligado a dois contatos (5511987654321 e 551187654321)");
-        let c = Clash::conversation_contact_mismatch(42, ContactId(5), ContactId(6));
+        let c = Clash::conversation_contact_mismatch(ChatwootConversationId(42), ContactId(5), ContactId(6));
         assert_eq!(
             (c.kind, c.contact_id, c.other_contact_id),
             (ConflictKind::ConversationContactMismatch, ContactId(5), ContactId(6))

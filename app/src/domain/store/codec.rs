@@ -117,4 +117,9 @@ id_column!(
     ToolCallId,
     ActionId,
     AuditId,
+    ChatwootAccountId,
+    InboxId,
+    ChatwootConversationId,
+    MessageId,
+    ChatwootContactId,
 );
