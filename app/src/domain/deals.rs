@@ -4,7 +4,7 @@
 //! contact.
 
 use super::identity::conflict::Clash;
-use crate::model::{ContactId, DealId};
+use crate::model::{ChatwootConversationId, ContactId, DealId};
 
 /// Which deal a message of the contact goes to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,7 +39,7 @@ pub enum ConversationLink {
 /// `linked_deal`) for a message of `contact` whose open deal is `deal`; a conflict carries
 /// the clash to record.
 pub fn link_conversation(
-    conversation: i64,
+    conversation: ChatwootConversationId,
     (linked_contact, linked_deal): (ContactId, Option<DealId>),
     contact: ContactId,
     deal: DealId,
@@ -67,6 +67,7 @@ mod tests {
         assert_eq!(choose_deal(None), DealChoice::Open);
     }
 
+    const CONVERSATION: ChatwootConversationId = ChatwootConversationId(42);
     const C5: ContactId = ContactId(5);
     const C6: ContactId = ContactId(6);
     const D8: DealId = DealId(8);
@@ -74,18 +75,18 @@ mod tests {
 
     #[test]
     fn a_known_conversation_of_the_same_contact_and_deal_is_linked() {
-        assert_eq!(link_conversation(42, (C5, Some(D8)), C5, D8), (ConversationLink::Linked, None));
+        assert_eq!(link_conversation(CONVERSATION, (C5, Some(D8)), C5, D8), (ConversationLink::Linked, None));
     }
 
     #[test]
     fn a_conversation_whose_deal_was_closed_moves_to_the_open_one() {
-        assert_eq!(link_conversation(42, (C5, Some(D8)), C5, D9), (ConversationLink::Relinked, None));
-        assert_eq!(link_conversation(42, (C5, None), C5, D9), (ConversationLink::Relinked, None));
+        assert_eq!(link_conversation(CONVERSATION, (C5, Some(D8)), C5, D9), (ConversationLink::Relinked, None));
+        assert_eq!(link_conversation(CONVERSATION, (C5, None), C5, D9), (ConversationLink::Relinked, None));
     }
 
     #[test]
     fn a_conversation_of_another_contact_is_left_alone_and_recorded() {
-        let (link, clash) = link_conversation(42, (C5, Some(D8)), C6, D9);
+        let (link, clash) = link_conversation(CONVERSATION, (C5, Some(D8)), C6, D9);
         assert_eq!(link, ConversationLink::Conflict);
         let clash = clash.expect("a clash to record");
         assert_eq!(

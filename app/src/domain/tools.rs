@@ -326,7 +326,7 @@ pub async fn context(
     svc: &Services,
     caller: &Caller,
     session_key: Option<&str>,
-    conversation_id: Option<i64>,
+    conversation_id: Option<ChatwootConversationId>,
 ) -> Result<ToolContext, DomainError> {
     let started = Instant::now();
     let result = context_of(svc, caller.org_id, session_key, conversation_id).await;
@@ -352,7 +352,7 @@ async fn context_of(
     svc: &Services,
     org_id: OrgId,
     session_key: Option<&str>,
-    conversation_id: Option<i64>,
+    conversation_id: Option<ChatwootConversationId>,
 ) -> Result<ToolContext, DomainError> {
     let session_key = session_key.map(str::trim).filter(|s| !s.is_empty());
     if session_key.is_none() && conversation_id.is_none() {

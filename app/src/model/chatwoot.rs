@@ -1,6 +1,7 @@
 //! An org's Chatwoot connection.
 
 use super::crm::Source;
+use super::ids::ChatwootAccountId;
 use serde::{Deserialize, Serialize};
 
 /// `PUT /api/v1/admin/orgs/{slug}/chatwoot`: every field optional; an omitted field keeps
@@ -11,7 +12,7 @@ pub struct ChatwootConfigInput {
     #[serde(default)]
     pub base_url: Option<String>,
     #[serde(default)]
-    pub account_id: Option<i64>,
+    pub account_id: Option<ChatwootAccountId>,
     #[serde(default)]
     pub webhook_secret: Option<String>,
     #[serde(default)]
@@ -28,7 +29,7 @@ pub struct ChatwootConfigInput {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatwootConfigView {
     pub base_url: Option<String>,
-    pub account_id: Option<i64>,
+    pub account_id: Option<ChatwootAccountId>,
     pub has_webhook_secret: bool,
     pub has_api_token: bool,
     pub inboxes: std::collections::BTreeMap<String, Source>,

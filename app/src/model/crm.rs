@@ -1,6 +1,6 @@
 //! Contacts, their identities, deals and conversations.
 
-use super::ids::{ConflictId, ContactId, ConversationId, DealId, EventId, IdentityId};
+use super::ids::{ChatwootConversationId, ConflictId, ContactId, ConversationId, DealId, EventId, IdentityId};
 use super::notes::Note;
 use serde::{Deserialize, Serialize};
 
@@ -41,7 +41,7 @@ pub struct DealDto {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationDto {
     pub id: ConversationId,
-    pub chatwoot_conversation_id: i64,
+    pub chatwoot_conversation_id: ChatwootConversationId,
     pub contact_id: ContactId,
     pub deal_id: Option<DealId>,
     pub source: Source,

@@ -46,4 +46,10 @@ typed_id!(
     ToolCallId,
     ActionId,
     AuditId,
+    // Chatwoot's own numbers, as its webhooks and API carry them.
+    ChatwootAccountId,
+    InboxId,
+    ChatwootConversationId,
+    MessageId,
+    ChatwootContactId,
 );

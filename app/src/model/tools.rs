@@ -1,7 +1,7 @@
 //! The tools API for automations and its per-org tokens.
 
 use super::crm::Source;
-use super::ids::{ContactId, DealId, TokenId, ToolCallId};
+use super::ids::{ChatwootConversationId, ContactId, DealId, TokenId, ToolCallId};
 use serde::{Deserialize, Serialize};
 
 /// `POST /api/v1/admin/orgs/{slug}/tokens`.
@@ -95,7 +95,7 @@ pub struct ToolContext {
     /// `whatsapp` or `instagram`.
     #[cfg_attr(feature = "ssr", schema(value_type = String, example = "whatsapp"))]
     pub source: Source,
-    pub conversation_id: Option<i64>,
+    pub conversation_id: Option<ChatwootConversationId>,
 }
 
 /// One recorded tool call, as the portal and runbooks read it.

@@ -206,7 +206,7 @@ pub fn ContactPage() -> impl IntoView {
                                         {card.conversations.into_iter().map(|v| view! {
                                             <li data-conversation=v.id.0>
                                                 <strong>{source_label(v.source)}</strong>
-                                                " · Chatwoot #" {v.chatwoot_conversation_id}
+                                                " · Chatwoot #" {v.chatwoot_conversation_id.0}
                                                 {v.deal_id.map(|d| view! { <span class="muted">" · " {t!(i18n, contact.deal)} " #" {d.0}</span> })}
                                             </li>
                                         }).collect_view()}

@@ -86,7 +86,7 @@ struct ContextParams {
     /// `whatsapp:<digits>` or `instagram:<id>`, as sent with the event.
     session_key: Option<String>,
     /// Chatwoot's conversation id.
-    conversation_id: Option<i64>,
+    conversation_id: Option<ChatwootConversationId>,
 }
 
 /// The contact and open deal of a conversation, by session key or Chatwoot conversation.

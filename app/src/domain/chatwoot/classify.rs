@@ -3,7 +3,7 @@
 //! comes from `message_type` (a contact sender carries no `type`), the channel from the
 //! org's inbox map with Chatwoot's `channel` as a cross-check.
 
-use crate::model::Source;
+use crate::model::{ChatwootContactId, ChatwootConversationId, InboxId, MessageId, Source};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -32,12 +32,12 @@ pub enum Skip {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Inbound {
     pub source: Source,
-    pub inbox_id: i64,
+    pub inbox_id: InboxId,
     /// The channel's id of the person as Chatwoot sent it (wa_id, Instagram-scoped id…).
     pub external_id: String,
-    pub conversation_id: i64,
-    pub message_id: i64,
-    pub chatwoot_contact_id: Option<i64>,
+    pub conversation_id: ChatwootConversationId,
+    pub message_id: MessageId,
+    pub chatwoot_contact_id: Option<ChatwootContactId>,
     pub name: Option<String>,
     pub phone: Option<String>,
     pub instagram_username: Option<String>,
@@ -83,6 +83,7 @@ pub fn classify(body: &Value, inboxes: &BTreeMap<String, Source>) -> Result<Inbo
     let conversation = body.get("conversation").unwrap_or(&Value::Null);
     let inbox_id = i64_of(body.pointer("/inbox/id"))
         .or_else(|| i64_of(conversation.get("inbox_id")))
+        .map(InboxId)
         .ok_or(Skip::UnmappedInbox)?;
     let mapped = inboxes.get(&inbox_id.to_string()).copied().ok_or(Skip::UnmappedInbox)?;
     let raw_id = str_of(conversation.pointer("/contact_inbox/source_id")).ok_or(Skip::MissingIdentity)?;
@@ -101,10 +102,11 @@ pub fn classify(body: &Value, inboxes: &BTreeMap<String, Source>) -> Result<Inbo
         source: mapped,
         inbox_id,
         external_id,
-        conversation_id: i64_of(conversation.get("id")).ok_or(Skip::MissingIdentity)?,
-        message_id: i64_of(body.get("id")).ok_or(Skip::NotANewMessage)?,
+        conversation_id: i64_of(conversation.get("id")).map(ChatwootConversationId).ok_or(Skip::MissingIdentity)?,
+        message_id: i64_of(body.get("id")).map(MessageId).ok_or(Skip::NotANewMessage)?,
         chatwoot_contact_id: i64_of(conversation.pointer("/contact_inbox/contact_id"))
-            .or_else(|| i64_of(sender.get("id"))),
+            .or_else(|| i64_of(sender.get("id")))
+            .map(ChatwootContactId),
         name: str_of(sender.get("name")),
         phone: str_of(sender.get("phone_number")),
         instagram_username: str_of(sender.pointer("/additional_attributes/social_instagram_user_name")),
@@ -130,8 +132,8 @@ mod tests {
         let got = classify(&fixture("whatsapp_message_created.json"), &inboxes()).unwrap();
         assert_eq!(got.source, Source::Whatsapp);
         assert_eq!(got.external_id, "5511987654321");
-        assert_eq!((got.inbox_id, got.conversation_id, got.message_id), (12, 3311, 88001));
-        assert_eq!(got.chatwoot_contact_id, Some(501));
+        assert_eq!((got.inbox_id.0, got.conversation_id.0, got.message_id.0), (12, 3311, 88001));
+        assert_eq!(got.chatwoot_contact_id, Some(ChatwootContactId(501)));
         assert_eq!(got.phone.as_deref(), Some("+5511987654321"));
         assert_eq!(got.name.as_deref(), Some("Maria Aparecida Souza"));
     }

@@ -80,7 +80,7 @@ pub async fn put(
     };
     let account_id = match input.account_id {
         None => current.as_ref().and_then(|c| c.account_id),
-        Some(id) => f.check("account_id", if id > 0 { Ok(id) } else { Err(ErrorCode::NumberInvalid) }),
+        Some(id) => f.check("account_id", if id.0 > 0 { Ok(id) } else { Err(ErrorCode::NumberInvalid) }),
     };
     if let Some(secret) = input.webhook_secret.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         if secret.chars().count() < 8 {
@@ -172,7 +172,7 @@ pub(crate) struct WebhookAuth {
     pub mode: AuthMode,
     pub secret: Option<String>,
     pub url_token_hash: Option<String>,
-    pub account_id: Option<i64>,
+    pub account_id: Option<ChatwootAccountId>,
 }
 
 pub(crate) async fn webhook_auth(svc: &Services, org_id: OrgId) -> Result<Option<WebhookAuth>, DomainError> {

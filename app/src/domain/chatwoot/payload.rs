@@ -2,6 +2,7 @@
 //! versions and sends null almost anywhere, so this reads leniently from a JSON value
 //! instead of a strict struct: only `event` is required.
 
+use crate::model::ChatwootAccountId;
 use serde_json::Value;
 
 /// Events whose processing can matter to Ponte; any other event is stored and ignored.
@@ -21,7 +22,7 @@ pub struct Envelope {
     /// The message id for message events, the conversation or contact id otherwise.
     pub id: Option<i64>,
     /// `account.id`, present on message and contact events.
-    pub account_id: Option<i64>,
+    pub account_id: Option<ChatwootAccountId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +46,7 @@ impl Envelope {
             .ok_or(EnvelopeError::MissingEvent)?
             .to_string();
         let id = obj.get("id").and_then(as_i64);
-        let account_id = obj.get("account").and_then(|a| a.get("id")).and_then(as_i64);
+        let account_id = obj.get("account").and_then(|a| a.get("id")).and_then(as_i64).map(ChatwootAccountId);
         Ok(Envelope { event, id, account_id })
     }
 
@@ -74,7 +75,10 @@ mod tests {
     fn reads_message_events_and_keys_them_on_the_message_id() {
         let body = json!({"event": "message_created", "id": 88001, "account": {"id": 7}});
         let env = Envelope::read(&body).unwrap();
-        assert_eq!(env, Envelope { event: "message_created".into(), id: Some(88001), account_id: Some(7) });
+        assert_eq!(
+            env,
+            Envelope { event: "message_created".into(), id: Some(88001), account_id: Some(ChatwootAccountId(7)) }
+        );
         assert!(env.is_handled());
         assert_eq!(env.dedupe_key(b"x"), "message_created:88001");
         assert_eq!(env.dedupe_key(b"y"), "message_created:88001");

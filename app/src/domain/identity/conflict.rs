@@ -1,7 +1,7 @@
 //! The clashes ingestion records in `identity_conflicts` for an operator to review, and the
 //! note written on each (a `Note`, translated where it is shown): the one place they are made.
 
-use crate::model::{ConflictKind, ContactId, Note, NoteCode};
+use crate::model::{ChatwootConversationId, ConflictKind, ContactId, Note, NoteCode};
 
 /// A clash to record: its kind, the two contacts involved and the operator's note.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,7 +24,11 @@ impl Clash {
     }
 
     /// Chatwoot's conversation is linked to `linked_contact`, the message came from `contact`.
-    pub fn conversation_contact_mismatch(conversation: i64, linked_contact: ContactId, contact: ContactId) -> Self {
+    pub fn conversation_contact_mismatch(
+        conversation: ChatwootConversationId,
+        linked_contact: ContactId,
+        contact: ContactId,
+    ) -> Self {
         Clash {
             kind: ConflictKind::ConversationContactMismatch,
             contact_id: linked_contact,
@@ -47,7 +51,7 @@ mod tests {
         );
         assert_eq!(a.detail.code, NoteCode::TwoContactsOneNumber);
         assert_eq!(a.detail.message(), "o mesmo número está ligado a dois contatos (5511987654321 e 551187654321)");
-        let c = Clash::conversation_contact_mismatch(42, ContactId(5), ContactId(6));
+        let c = Clash::conversation_contact_mismatch(ChatwootConversationId(42), ContactId(5), ContactId(6));
         assert_eq!(
             (c.kind, c.contact_id, c.other_contact_id),
             (ConflictKind::ConversationContactMismatch, ContactId(5), ContactId(6))

@@ -152,4 +152,9 @@ id_column!(
     ToolCallId,
     ActionId,
     AuditId,
+    ChatwootAccountId,
+    InboxId,
+    ChatwootConversationId,
+    MessageId,
+    ChatwootContactId,
 );

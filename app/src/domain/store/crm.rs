@@ -7,8 +7,8 @@ use super::{on_db, Db, WritePool};
 use crate::domain::deals::{choose_deal, link_conversation, ConversationLink, DealChoice};
 use crate::domain::identity::resolve::{resolve, Creation};
 use crate::model::{
-    BoardId, ConflictId, ConflictKind, ConflictStatus, ContactId, ConversationId, DealId, DealStatus, EventId,
-    IdentityId, Note, OrgId, Source, StageId,
+    BoardId, ChatwootConversationId, ConflictId, ConflictKind, ConflictStatus, ContactId, ConversationId, DealId,
+    DealStatus, EventId, IdentityId, Note, OrgId, Source, StageId,
 };
 use std::time::Instant;
 
@@ -27,7 +27,7 @@ pub struct InboundWork {
     pub phone: Option<String>,
     pub board_id: BoardId,
     pub first_stage_id: StageId,
-    pub chatwoot_conversation_id: i64,
+    pub chatwoot_conversation_id: ChatwootConversationId,
     pub session_key: String,
 }
 
@@ -406,7 +406,7 @@ pub async fn deals(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ConversationRow {
     pub id: ConversationId,
-    pub chatwoot_conversation_id: i64,
+    pub chatwoot_conversation_id: ChatwootConversationId,
     pub contact_id: ContactId,
     pub deal_id: Option<DealId>,
     pub source: Source,

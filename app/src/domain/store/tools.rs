@@ -2,7 +2,9 @@
 //! the deal reads and stage move the tools perform.
 
 use super::{on_db, Db, WritePool};
-use crate::model::{BoardId, ContactId, DealId, OrgId, Source, StageId, TokenId, ToolCallId, ToolOutcome};
+use crate::model::{
+    BoardId, ChatwootConversationId, ContactId, DealId, OrgId, Source, StageId, TokenId, ToolCallId, ToolOutcome,
+};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TokenRow {
@@ -305,10 +307,10 @@ pub async fn conversation_context(
     db: &Db,
     org_id: OrgId,
     session_key: Option<&str>,
-    chatwoot_conversation_id: Option<i64>,
-) -> Result<Option<(i64, ContactId, Option<DealId>, Option<String>, Source)>, sqlx::Error> {
+    chatwoot_conversation_id: Option<ChatwootConversationId>,
+) -> Result<Option<(ChatwootConversationId, ContactId, Option<DealId>, Option<String>, Source)>, sqlx::Error> {
     on_db!(db, |pool| {
-        sqlx::query_as::<_, (i64, ContactId, Option<DealId>, Option<String>, Source)>(
+        sqlx::query_as::<_, (ChatwootConversationId, ContactId, Option<DealId>, Option<String>, Source)>(
             "SELECT chatwoot_conversation_id, contact_id, deal_id, session_key, source FROM conversations \
              WHERE organization_id = $1 AND ($2 IS NULL OR session_key = $2) AND ($3 IS NULL OR \
              chatwoot_conversation_id = $3) \

@@ -1,13 +1,13 @@
 //! The webhook event inbox and each org's Chatwoot connection.
 
 use super::{on_db, Db, WritePool};
-use crate::model::{AuthMode, EventId, EventStatus, Note, OrgId, Source};
+use crate::model::{AuthMode, ChatwootAccountId, EventId, EventStatus, Note, OrgId, Source};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ChatwootConfigRow {
     pub organization_id: OrgId,
     pub base_url: Option<String>,
-    pub account_id: Option<i64>,
+    pub account_id: Option<ChatwootAccountId>,
     pub webhook_secret_enc: Option<String>,
     pub api_token_enc: Option<String>,
     pub inbox_sources: String,
