@@ -114,6 +114,14 @@ test("an operator imports a client's base, runs the backfill and reconciles a cl
   await page.locator("#task-status").selectOption("resolved");
   await expect(page.locator('#tasks .resolution[data-resolution="linked_other"]')).toHaveCount(1);
   await expect(page.locator('#tasks .resolution[data-resolution="not_same_person"]')).toHaveCount(1);
+  // A decision is undone after a confirmation: the task is open again.
+  const decided = page.locator("#tasks .task").filter({ has: page.locator('.resolution[data-resolution="linked_other"]') });
+  await decided.locator("button.reopen").click();
+  await expect(decided.locator(".reopen-confirm")).toContainText("Desfazer volta o número");
+  await decided.locator(".reopen-confirm-yes").click();
+  await expect(page.locator('#tasks .resolution[data-resolution="linked_other"]')).toHaveCount(0);
+  await page.locator("#task-status").selectOption("open");
+  await expect(page.locator("#tasks .task")).toHaveCount(1);
 });
 
 test("the overview starts a wave of orgs at once and watches each run", async ({ page, request }) => {

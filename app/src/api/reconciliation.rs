@@ -20,6 +20,13 @@ pub async fn reconciliation_tasks(
     reconciliation::list(&svc, &slug, Some(&status), before, Some(20)).await.or_reject()
 }
 
+/// Undoes a decision on a resolved task (operators).
+#[server(endpoint = "reopen_task")]
+pub async fn reopen_task(slug: String, id: ConflictId) -> Result<ReconciliationTaskDto, AppError> {
+    let (svc, user) = ctx::require(Role::Operator).await?;
+    reconciliation::reopen(&svc, &Actor::user(&user.email), &slug, id).await.or_reject()
+}
+
 #[server(endpoint = "resolve_task")]
 pub async fn resolve_task(slug: String, id: ConflictId, resolution: String) -> Result<ReconciliationTaskDto, AppError> {
     let (svc, user) = ctx::require(Role::Operator).await?;

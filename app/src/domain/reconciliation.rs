@@ -6,11 +6,14 @@
 //!   the contact holding it; or, when it was free, added to the contact);
 //! - `not_same_person`: two different people; nothing moves, and the clash is not raised
 //!   again (a conflict is recorded once, resolved or not).
+//!
+//! A decision can be undone (`reopen`): the number goes back where it was and the task is
+//! open again, audited; refused when the number moved again since.
 
 use super::error::DomainError;
 use super::store::{
     self,
-    reconciliation::{Outcome, Relink, TaskRow},
+    reconciliation::{Outcome, Relink, Reopened, TaskRow},
 };
 use super::{orgs, Actor, Services};
 use crate::model::*;
@@ -151,6 +154,59 @@ pub async fn resolve(
     )
     .await?;
     // Live ingestion caches nothing about identities; the next message follows the new link.
+    let t =
+        store::reconciliation::task(&svc.db, org.id, id).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
+    dto(svc, org.id, t).await
+}
+
+/// The identity change that undoes a decision on `t`: what `resolve` did, reversed.
+fn undo_of(t: &TaskRow) -> Option<Relink> {
+    match (t.resolution?, t.contact_id, t.other_contact_id) {
+        // The number went from `other` to `contact`: it goes back.
+        (Resolution::LinkedOther, Some(to), Some(from)) => {
+            Some(Relink::Move { source: t.source, external_id: t.external_id.clone(), from: to, to: from })
+        }
+        // The number was free and was added to `contact`: the added identity goes.
+        (Resolution::LinkedOther, Some(to), None) => {
+            Some(Relink::Add { source: t.source, external_id: t.external_id.clone(), to })
+        }
+        _ => None,
+    }
+}
+
+/// Undoes a decision: the number back where it was, the task open again, audited. Refused
+/// when the task is open, or when the number moved again since (undoing would undo that).
+pub async fn reopen(
+    svc: &Services,
+    actor: &Actor,
+    slug: &str,
+    id: ConflictId,
+) -> Result<ReconciliationTaskDto, DomainError> {
+    let org = orgs::row_by_slug(svc, slug).await?;
+    let t =
+        store::reconciliation::task(&svc.db, org.id, id).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
+    if t.status != ConflictStatus::Resolved {
+        return Err(DomainError::Rejected(ErrorCode::TaskOpen));
+    }
+    let undo = undo_of(&t);
+    match store::reconciliation::reopen(&svc.db, org.id, &t, undo.as_ref()).await? {
+        Reopened::Reopened => {}
+        Reopened::NotResolved => return Err(DomainError::Rejected(ErrorCode::TaskOpen)),
+        Reopened::Stale => return Err(DomainError::Rejected(ErrorCode::ReopenStale)),
+    }
+    store::audit::record(
+        &svc.db,
+        &actor.0,
+        "reconciliation.reopen",
+        Some(org.id),
+        &serde_json::json!({
+            "task_id": id, "kind": t.kind, "undone": t.resolution, "external_id": t.external_id,
+            "contact_id": t.contact_id, "other_contact_id": t.other_contact_id,
+            "decided_by": t.resolved_by, "decided_at": t.resolved_at,
+        }),
+        svc.now(),
+    )
+    .await?;
     let t =
         store::reconciliation::task(&svc.db, org.id, id).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
     dto(svc, org.id, t).await

@@ -65,6 +65,8 @@ string_enum! {
         RunAlreadyActive = "run_already_active",
         TaskResolved = "task_resolved",
         TaskStale = "task_stale",
+        TaskOpen = "task_open",
+        ReopenStale = "reopen_stale",
         ResolutionInvalid = "resolution_invalid",
         CsvHeaderInvalid = "csv_header_invalid",
         CsvFileMissing = "csv_file_missing",
@@ -98,7 +100,7 @@ impl ErrorCode {
             NotFound | DealNotFound => 404,
             SlugTaken | KeyTaken | EmailTaken | SetupDone | NotReprocessable | DealClosed | OpenDealExists
             | N8nNotConfigured | V2NotInstalled | NothingToRollBack | RunStateInvalid | RunAlreadyActive
-            | TaskResolved | TaskStale => 409,
+            | TaskResolved | TaskStale | TaskOpen | ReopenStale => 409,
             N8nFailed => 502,
             BodyTooLarge => 413,
             UnsupportedMediaType => 415,

@@ -7,7 +7,7 @@ use super::components::time::Time;
 use super::components::{
     action_error, allowed, deal_status_text, source_label, EmptyState, ErrorBox, FormMessage, NoteText, PageHead,
 };
-use crate::api::reconciliation::{reconciliation_tasks, ResolveTask};
+use crate::api::reconciliation::{reconciliation_tasks, ReopenTask, ResolveTask};
 use crate::i18n::*;
 use crate::model::{ConflictKind, ContactCard, ReconciliationTaskDto, Resolution, Role};
 use leptos::prelude::*;
@@ -105,6 +105,7 @@ fn Task(
     task: ReconciliationTaskDto,
     slug: String,
     resolve: ServerAction<ResolveTask>,
+    reopen: ServerAction<ReopenTask>,
     operator: bool,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -127,14 +128,45 @@ fn Task(
                 <Card card=task.other.clone() role="other" slug=slug.clone() />
             </div>
             {match task.resolution {
-                Some(r) => view! {
-                    <p class="resolution" data-resolution=r.as_str()>
-                        {resolution_text(i18n, r)}
-                        {format!(" · {} · ", task.resolved_by.clone().unwrap_or_default())}
-                        <Time at=task.resolved_at />
-                    </p>
+                Some(r) => {
+                    let undoing = RwSignal::new(false);
+                    let slug = StoredValue::new(slug.clone());
+                    view! {
+                        <p class="resolution" data-resolution=r.as_str()>
+                            {resolution_text(i18n, r)}
+                            {format!(" · {} · ", task.resolved_by.clone().unwrap_or_default())}
+                            <Time at=task.resolved_at />
+                        </p>
+                        <Show when=move || operator>
+                            <div class="actions" class:hidden=move || undoing.get()>
+                                <button type="button" class="reopen" on:click=move |_| undoing.set(true)>
+                                    {t!(i18n, reconciliation.reopen)}
+                                </button>
+                            </div>
+                            <Show when=move || undoing.get()>
+                                <div class="confirm reopen-confirm">
+                                    <p>{t!(i18n, reconciliation.reopen_confirm)}</p>
+                                    <div class="actions">
+                                        <button
+                                            type="button"
+                                            class="danger reopen-confirm-yes"
+                                            disabled=move || reopen.pending().get()
+                                            on:click=move |_| {
+                                                reopen.dispatch(ReopenTask { slug: slug.get_value(), id });
+                                            }
+                                        >
+                                            {t!(i18n, reconciliation.reopen_do)}
+                                        </button>
+                                        <button type="button" class="reopen-confirm-no" on:click=move |_| undoing.set(false)>
+                                            {t!(i18n, automation.cancel)}
+                                        </button>
+                                    </div>
+                                </div>
+                            </Show>
+                        </Show>
+                    }
+                    .into_any()
                 }
-                .into_any(),
                 None => view! {
                     <div class="actions" class:hidden=move || picked.get().is_some()>
                         {task
@@ -193,10 +225,12 @@ pub fn ReconciliationPage() -> impl IntoView {
     let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
     let status = RwSignal::new("open".to_string());
     let resolve = ServerAction::<ResolveTask>::new();
+    let reopen = ServerAction::<ReopenTask>::new();
+    let reopen_err = action_error(reopen.value());
     let resolve_err = action_error(resolve.value());
     let data = Resource::new(
-        move || (slug(), status.get(), resolve.version().get()),
-        |(slug, status, _)| reconciliation_tasks(slug, status, None),
+        move || (slug(), status.get(), resolve.version().get(), reopen.version().get()),
+        |(slug, status, ..)| reconciliation_tasks(slug, status, None),
     );
     let operator = allowed(Role::Operator);
     view! {
@@ -213,6 +247,7 @@ pub fn ReconciliationPage() -> impl IntoView {
             </label>
         </div>
         <FormMessage err=resolve_err />
+        <FormMessage err=reopen_err />
         <Transition fallback=move || t!(i18n, loading)>
             {move || Suspend::new(async move {
                 match data.await {
@@ -229,7 +264,7 @@ pub fn ReconciliationPage() -> impl IntoView {
                             {page
                                 .items
                                 .into_iter()
-                                .map(|task| view! { <Task task slug=slug() resolve operator /> })
+                                .map(|task| view! { <Task task slug=slug() resolve reopen operator /> })
                                 .collect_view()}
                         </div>
                     }

@@ -6,7 +6,7 @@ use super::{path_id, AppState};
 use app::domain::reconciliation;
 use app::model::*;
 use axum::extract::{Path, State};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
@@ -15,6 +15,7 @@ pub fn admin_routes() -> Router<AppState> {
     Router::new()
         .route("/orgs/{slug}/reconciliation", get(list_tasks))
         .route("/orgs/{slug}/reconciliation/{id}", get(get_task).post(resolve_task))
+        .route("/orgs/{slug}/reconciliation/{id}/reopen", post(reopen_task))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -49,4 +50,14 @@ async fn resolve_task(
     ApiJson(input): ApiJson<ResolveInput>,
 ) -> ApiResult<Json<ReconciliationTaskDto>> {
     Ok(Json(reconciliation::resolve(&s.services, &actor, &slug, path_id(&task)?, &input.resolution).await?))
+}
+
+/// `POST …/reconciliation/{id}/reopen`: undo the decision (409 `task_open` when it is open,
+/// `reopen_stale` when the number moved again since).
+async fn reopen_task(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    Path((slug, task)): Path<(String, String)>,
+) -> ApiResult<Json<ReconciliationTaskDto>> {
+    Ok(Json(reconciliation::reopen(&s.services, &actor, &slug, path_id(&task)?).await?))
 }

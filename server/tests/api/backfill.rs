@@ -216,6 +216,103 @@ async fn reconciliation_tasks_resolve_three_ways(engine: Engine) {
     assert_eq!(res.status(), 422);
 }
 
+async fn reopen(app: &TestApp, key: &str, slug: &str, id: &serde_json::Value) -> (u16, serde_json::Value) {
+    let res = http()
+        .post(app.url(&format!("/api/v1/admin/orgs/{slug}/reconciliation/{id}/reopen")))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), json(res).await)
+}
+
+/// A decision is undone: the number goes back where it was, what the decision settled on
+/// the side is undone too, the task is open again (audited) and can be decided anew. Not
+/// when it is open, not from another org, and not once the number moved again since.
+async fn a_reconciliation_decision_is_undone(engine: Engine) {
+    let (app, key) = setup(engine).await;
+    setup_org(&app, &key, "outra").await;
+    let a = contact(&app, "coronel", "Maria", Some("11 98765-4321")).await;
+    let b = contact(&app, "coronel", "Maria (cadastro novo)", Some("(11) 8765-4321")).await;
+    let g = contact(&app, "coronel", "Três", Some("41 99999-0000")).await;
+    let h = contact(&app, "coronel", "Três (2)", Some("41 99999-0000")).await;
+    let i = contact(&app, "coronel", "Três (3)", Some("41 99999-0000")).await;
+    run(&app, "coronel", false, 10).await;
+    let open = tasks(&app, &key, "coronel", "open").await;
+    let task_of = |contact: i64| open.iter().find(|t| t["contact"]["contact"]["id"] == contact).unwrap().clone();
+    let t1 = task_of(b);
+
+    // An open task has nothing to undo.
+    let (status, body) = reopen(&app, &key, "coronel", &t1["id"]).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("task_open")), "{body}");
+
+    let (status, _) = resolve(&app, &key, "coronel", &t1["id"], "linked_other").await;
+    assert_eq!(status, 200);
+    assert_eq!(owner_of(&app, &key, "coronel", "5511987654321").await, Some(b));
+    let settled = tasks(&app, &key, "coronel", "resolved").await.len();
+    assert_eq!(settled, 2, "the decision and the clash it settled for the contact that gave the number up");
+
+    // Another org can neither see nor undo it.
+    let (status, _) = reopen(&app, &key, "outra", &t1["id"]).await;
+    assert_eq!(status, 404);
+    assert_eq!(owner_of(&app, &key, "coronel", "5511987654321").await, Some(b));
+
+    let (status, back) = reopen(&app, &key, "coronel", &t1["id"]).await;
+    assert_eq!(status, 200, "{back}");
+    assert_eq!(back["status"], "open");
+    assert!(back["resolution"].is_null() && back["resolved_by"].is_null() && back["resolved_at"].is_null());
+    assert_eq!(back["choices"], serde_json::json!(["kept", "linked_other", "not_same_person"]));
+    assert_eq!(owner_of(&app, &key, "coronel", "5511987654321").await, Some(a), "the number went back");
+    assert!(tasks(&app, &key, "coronel", "resolved").await.is_empty(), "the side record went with it");
+    let (status, _) = reopen(&app, &key, "coronel", &t1["id"]).await;
+    assert_eq!(status, 409, "twice is once");
+    let audit = app::domain::store::audit::recent(&app.services.db, None, 100).await.unwrap();
+    let undone = audit.iter().find(|r| r.action == "reconciliation.reopen").expect("audited");
+    let detail: serde_json::Value = serde_json::from_str(&undone.detail).unwrap();
+    assert_eq!(detail["undone"], "linked_other");
+    // Decided again, the other way.
+    let (status, _) = resolve(&app, &key, "coronel", &t1["id"], "kept").await;
+    assert_eq!(status, 200);
+    assert_eq!(owner_of(&app, &key, "coronel", "5511987654321").await, Some(a));
+    let (status, _) = reopen(&app, &key, "coronel", &t1["id"]).await;
+    assert_eq!(status, 200, "a 'kept' decision is undone too (nothing moves)");
+    assert_eq!(owner_of(&app, &key, "coronel", "5511987654321").await, Some(a));
+
+    // The number moved on after the decision: undoing it would undo that move, so nothing
+    // changes. (The later move is written through the store, as another decision would.)
+    let th = task_of(h);
+    let (status, _) = resolve(&app, &key, "coronel", &th["id"], "linked_other").await;
+    assert_eq!(status, 200);
+    assert_eq!(owner_of(&app, &key, "coronel", "5541999990000").await, Some(h));
+    let org_json =
+        json(http().get(app.url("/api/v1/admin/orgs/coronel")).bearer_auth(&key).send().await.unwrap()).await;
+    let org: app::model::OrgId = serde_json::from_value(org_json["id"].clone()).unwrap();
+    let ti: app::model::ConflictId = serde_json::from_value(task_of(i)["id"].clone()).unwrap();
+    let moved = app::domain::store::reconciliation::resolve(
+        &app.services.db,
+        org,
+        ti,
+        app::model::Resolution::LinkedOther,
+        Some(&app::domain::store::reconciliation::Relink::Move {
+            source: app::model::Source::Whatsapp,
+            external_id: "5541999990000".into(),
+            from: app::model::ContactId(h),
+            to: app::model::ContactId(i),
+        }),
+        "user:outra@ponte.test",
+        1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(moved, app::domain::store::reconciliation::Outcome::Resolved);
+    let (status, stale) = reopen(&app, &key, "coronel", &th["id"]).await;
+    assert_eq!((status, stale["error"]["code"].as_str()), (409, Some("reopen_stale")), "{stale}");
+    assert_eq!(owner_of(&app, &key, "coronel", "5541999990000").await, Some(i), "nothing changed");
+    let still = tasks(&app, &key, "coronel", "resolved").await;
+    assert!(still.iter().any(|t| t["id"] == th["id"]), "the task stays resolved");
+    let _ = g;
+}
+
 /// A run left `running` by a process that died is taken over by a runner once its lease
 /// runs out, and goes on from its checkpoint.
 async fn a_dead_processs_run_is_resumed_by_the_runner(engine: Engine) {
@@ -638,6 +735,7 @@ both_engines!(
     an_identity_spelled_without_the_ninth_digit_is_respected,
     a_run_beside_live_webhooks_for_the_same_numbers,
     reconciliation_tasks_resolve_three_ways,
+    a_reconciliation_decision_is_undone,
     a_dead_processs_run_is_resumed_by_the_runner,
     a_wave_of_orgs_runs_and_is_watched,
     the_admin_api_runs_and_controls_a_backfill,

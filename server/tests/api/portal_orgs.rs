@@ -396,3 +396,29 @@ async fn a_contact_card_by_role_and_org(engine: Engine) {
 }
 
 both_engines!(a_contact_card_by_role_and_org);
+
+/// Reconciliation decisions from the portal: viewers neither decide nor undo; an unknown
+/// task (or one of another org) is not found; a bad id is refused with Ponte's error.
+async fn reconciliation_actions_by_role(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |c| c.workers = Some(0)).await;
+    let key = app.admin_key().await;
+    crate::common::chatwoot::setup_org(&app, &key, "coronel").await;
+    let viewer = app.logged_in(Role::Viewer).await;
+    for (f, form) in [
+        ("resolve_task", vec![("slug", "coronel"), ("id", "1"), ("resolution", "kept")]),
+        ("reopen_task", vec![("slug", "coronel"), ("id", "1")]),
+    ] {
+        assert_eq!(app.server_fn(&viewer, f, &form).await.status(), StatusCode::FORBIDDEN, "{f}");
+    }
+    let operator = app.logged_in(Role::Operator).await;
+    let res = app.server_fn(&operator, "reopen_task", &[("slug", "coronel"), ("id", "999")]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app.server_fn(&operator, "reopen_task", &[("slug", "nenhuma"), ("id", "1")]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app.server_fn(&operator, "reopen_task", &[("slug", "coronel"), ("id", "um")]).await;
+    assert!(res.status().is_client_error(), "{}", res.status());
+    let body = json(res).await;
+    assert!(!body.to_string().contains("deserialize"), "Ponte's words, not serde's: {body}");
+}
+
+both_engines!(reconciliation_actions_by_role);

@@ -181,3 +181,99 @@ pub async fn resolve(
         Ok(Outcome::Resolved)
     })
 }
+
+/// How a reopen ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reopened {
+    Reopened,
+    /// The task is open already (another operator reopened it first).
+    NotResolved,
+    /// The number moved again since the decision: undoing it would undo someone else's
+    /// work, so nothing was written.
+    Stale,
+}
+
+/// Undoes a decision in one transaction: the identity change reversed (`undo`, the inverse
+/// of the decision's relink: a move back, or the added identity removed), the side records
+/// the decision wrote (the clash it settled for the contact that gave the number up, marked
+/// by the same actor and instant) reverted, and the task open again.
+pub async fn reopen(db: &Db, org_id: OrgId, task: &TaskRow, undo: Option<&Relink>) -> Result<Reopened, sqlx::Error> {
+    on_db!(db, |pool| {
+        let mut tx = pool.begin_write().await?;
+        let opened = sqlx::query(
+            "UPDATE identity_conflicts SET status = 'open', resolution = NULL, resolved_by = NULL, resolved_at = NULL \
+             WHERE organization_id = $1 AND id = $2 AND status = 'resolved'",
+        )
+        .bind(org_id)
+        .bind(task.id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if opened == 0 {
+            tx.rollback().await?;
+            return Ok(Reopened::NotResolved);
+        }
+        let changed = match undo {
+            None => 1,
+            Some(Relink::Move { source, external_id, from, to }) => sqlx::query(
+                "UPDATE messaging_contact_identities SET contact_id = $1 \
+                 WHERE organization_id = $2 AND source = $3 AND external_id = $4 AND contact_id = $5",
+            )
+            .bind(to)
+            .bind(org_id)
+            .bind(source)
+            .bind(external_id)
+            .bind(from)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected(),
+            Some(Relink::Add { source, external_id, to }) => sqlx::query(
+                "DELETE FROM messaging_contact_identities \
+                 WHERE organization_id = $1 AND source = $2 AND external_id = $3 AND contact_id = $4",
+            )
+            .bind(org_id)
+            .bind(source)
+            .bind(external_id)
+            .bind(to)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected(),
+        };
+        if changed == 0 {
+            tx.rollback().await?;
+            return Ok(Reopened::Stale);
+        }
+        if let (Some(Relink::Move { .. }), Some(by), Some(at)) = (undo, &task.resolved_by, task.resolved_at) {
+            // The side records of a move: the settled clash it inserted goes, the ones it
+            // closed open again (both carry the decision's actor and instant).
+            sqlx::query(
+                "DELETE FROM identity_conflicts WHERE organization_id = $1 AND source = $2 AND external_id = $3 \
+                    AND id <> $4 AND resolved_by = $5 AND resolved_at = $6 AND created_at = $6",
+            )
+            .bind(org_id)
+            .bind(task.source)
+            .bind(&task.external_id)
+            .bind(task.id)
+            .bind(by)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE identity_conflicts SET status = 'open', resolution = NULL, resolved_by = NULL, \
+                    resolved_at = NULL \
+                 WHERE organization_id = $1 AND source = $2 AND external_id = $3 AND id <> $4 AND resolved_by = $5 \
+                    AND resolved_at = $6",
+            )
+            .bind(org_id)
+            .bind(task.source)
+            .bind(&task.external_id)
+            .bind(task.id)
+            .bind(by)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Reopened::Reopened)
+    })
+}
