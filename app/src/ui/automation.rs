@@ -20,6 +20,22 @@ fn state_text(i18n: leptos_i18n::I18nContext<Locale>, v: Option<bool>) -> String
     }
 }
 
+/// A workflow as "id · ativo · versão", or "—" when there is none (no row of dashes).
+fn workflow_text(
+    i18n: leptos_i18n::I18nContext<Locale>,
+    id: Option<String>,
+    active: Option<bool>,
+    version: Option<String>,
+) -> String {
+    let Some(id) = id else { return t_string!(i18n, automation.no_workflow).to_string() };
+    let mut parts = vec![id];
+    if active.is_some() {
+        parts.push(state_text(i18n, active));
+    }
+    parts.extend(version);
+    parts.join(" · ")
+}
+
 pub(crate) fn mode_label(i18n: leptos_i18n::I18nContext<Locale>, mode: AutomationMode) -> String {
     match mode {
         AutomationMode::V2 => t_string!(i18n, automation.mode_v2).to_string(),
@@ -162,17 +178,21 @@ pub fn AutomationPage() -> impl IntoView {
                                     </dd>
                                     <dt>{t!(i18n, automation.v2_workflow)}</dt>
                                     <dd id="v2-state" data-active=n8n.as_ref().and_then(|n| n.v2_active).map(|a| a.to_string()).unwrap_or_default()>
-                                        {n8n.as_ref().and_then(|n| n.v2_workflow_id.clone()).unwrap_or_else(|| "—".into())}
-                                        " · "
-                                        {state_text(i18n, n8n.as_ref().and_then(|n| n.v2_active))}
-                                        " · "
-                                        {n8n.as_ref().and_then(|n| n.v2_template_version.clone()).unwrap_or_default()}
+                                        {workflow_text(
+                                            i18n,
+                                            n8n.as_ref().and_then(|n| n.v2_workflow_id.clone()),
+                                            n8n.as_ref().and_then(|n| n.v2_active),
+                                            n8n.as_ref().and_then(|n| n.v2_template_version.clone()),
+                                        )}
                                     </dd>
                                     <dt>{t!(i18n, automation.fallback_workflow)}</dt>
                                     <dd id="fallback-state" data-active=n8n.as_ref().and_then(|n| n.fallback_active).map(|a| a.to_string()).unwrap_or_default()>
-                                        {n8n.as_ref().and_then(|n| n.fallback_workflow_id.clone()).unwrap_or_else(|| "—".into())}
-                                        " · "
-                                        {state_text(i18n, n8n.as_ref().and_then(|n| n.fallback_active))}
+                                        {workflow_text(
+                                            i18n,
+                                            n8n.as_ref().and_then(|n| n.fallback_workflow_id.clone()),
+                                            n8n.as_ref().and_then(|n| n.fallback_active),
+                                            None,
+                                        )}
                                     </dd>
                                 </dl>
                             </section>

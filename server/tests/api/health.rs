@@ -59,9 +59,10 @@ async fn restart_keeps_data_and_the_master_key(engine: Engine) {
 both_engines!(
     healthz_and_readyz_answer_json,
     readyz_is_503_when_the_database_is_gone,
-    a_given_request_id_is_kept_and_pages_are_compressed,
     restart_keeps_data_and_the_master_key,
 );
+
+storage_free!(a_given_request_id_is_kept_and_pages_are_compressed);
 
 #[tokio::test]
 async fn a_bad_master_secret_stops_the_start_with_a_clear_error() {

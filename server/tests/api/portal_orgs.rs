@@ -342,7 +342,7 @@ async fn old_and_trailing_slash_paths_are_redirected(engine: Engine) {
     assert_ne!(res.status(), StatusCode::PERMANENT_REDIRECT);
 }
 
-both_engines!(old_and_trailing_slash_paths_are_redirected);
+storage_free!(old_and_trailing_slash_paths_are_redirected);
 
 /// One contact's card (the page step notes and reconciliation tasks link to): any role
 /// reads it; a contact of another org, an unknown org or a bad id is not found.

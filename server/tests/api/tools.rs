@@ -341,5 +341,6 @@ both_engines!(
     concurrent_moves_of_one_deal,
     deal_and_context_reads,
     tokens_are_shown_once_stored_hashed_and_revocable,
-    the_openapi_document_describes_the_tools,
 );
+
+storage_free!(the_openapi_document_describes_the_tools);

@@ -91,6 +91,21 @@ pub enum Engine {
     Postgres,
 }
 
+/// A scenario that touches no storage the engine decides (HTTP routing, generated
+/// documents): `storage_free!(name)` runs `async fn name(engine: Engine)` once, on the
+/// embedded default, as `name::once`.
+#[macro_export]
+macro_rules! storage_free {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn once() {
+                super::$name($crate::common::Engine::Sqlite).await
+            }
+        }
+    )*};
+}
+
 /// Runs one async scenario on both engines: `both_engines!(name)` makes `name::sqlite`
 /// and `name::postgres` tests out of `async fn name(engine: Engine)`.
 #[macro_export]
