@@ -84,7 +84,8 @@ pub async fn list(
     limit: Option<i64>,
 ) -> Result<Page<ReconciliationTaskDto>, DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
-    let status = match status.unwrap_or("open") {
+    // `all`, or one status; open tasks by default.
+    let status = match status.unwrap_or(ConflictStatus::Open.as_str()) {
         "all" => None,
         s => Some(s.parse::<ConflictStatus>().map_err(|e| DomainError::field("status", e))?),
     };

@@ -237,7 +237,7 @@ async fn move_once(
         let Some(deal) = store::tools::deal_state(&svc.db, caller.org_id, input.deal_id).await? else {
             return refuse(svc, caller, key, DomainError::Rejected(ErrorCode::DealNotFound)).await;
         };
-        if deal.status != "open" {
+        if deal.status != DealStatus::Open {
             return refuse(svc, caller, key, DomainError::Rejected(ErrorCode::DealClosed)).await;
         }
         let stages = store::tools::stages_of_board(&svc.db, deal.board_id).await?;

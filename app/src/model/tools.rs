@@ -1,6 +1,6 @@
 //! The tools API for automations and its per-org tokens.
 
-use super::crm::Source;
+use super::crm::{DealStatus, Source};
 use super::ids::{ChatwootConversationId, ContactId, DealId, TokenId, ToolCallId};
 use serde::{Deserialize, Serialize};
 
@@ -75,7 +75,8 @@ pub struct ToolContact {
 pub struct ToolDeal {
     pub deal_id: DealId,
     /// `open`, `won` or `lost`.
-    pub status: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = String, example = "open"))]
+    pub status: DealStatus,
     pub board: String,
     pub stage: StageRef,
     /// Every stage of the deal's board, in order: the valid targets of a stage move.

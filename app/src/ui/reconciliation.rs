@@ -9,7 +9,7 @@ use super::components::{
 };
 use crate::api::reconciliation::{reconciliation_tasks, ReopenTask, ResolveTask};
 use crate::i18n::*;
-use crate::model::{ConflictKind, ContactCard, ReconciliationTaskDto, Resolution, Role};
+use crate::model::{ConflictKind, ConflictStatus, ContactCard, ReconciliationTaskDto, Resolution, Role};
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 use leptos_router::hooks::use_params_map;
@@ -223,7 +223,7 @@ pub fn ReconciliationPage() -> impl IntoView {
     let i18n = use_i18n();
     let params = use_params_map();
     let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
-    let status = RwSignal::new("open".to_string());
+    let status = RwSignal::new(ConflictStatus::Open.as_str().to_string());
     let resolve = ServerAction::<ResolveTask>::new();
     let reopen = ServerAction::<ReopenTask>::new();
     let reopen_err = action_error(reopen.value());
@@ -240,8 +240,8 @@ pub fn ReconciliationPage() -> impl IntoView {
             <label>
                 {t!(i18n, events.filter_status)} " "
                 <select id="task-status" on:change=move |ev| status.set(event_target_value(&ev)) prop:value=move || status.get()>
-                    <option value="open">{t!(i18n, reconciliation.open)}</option>
-                    <option value="resolved">{t!(i18n, reconciliation.resolved)}</option>
+                    <option value=ConflictStatus::Open.as_str()>{t!(i18n, reconciliation.open)}</option>
+                    <option value=ConflictStatus::Resolved.as_str()>{t!(i18n, reconciliation.resolved)}</option>
                     <option value="all">{t!(i18n, events.all)}</option>
                 </select>
             </label>

@@ -3,7 +3,8 @@
 
 use super::{on_db, Db, WritePool};
 use crate::model::{
-    BoardId, ChatwootConversationId, ContactId, DealId, OrgId, Source, StageId, TokenId, ToolCallId, ToolOutcome,
+    BoardId, ChatwootConversationId, ContactId, DealId, DealStatus, OrgId, Source, StageId, TokenId, ToolCallId,
+    ToolOutcome,
 };
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -174,7 +175,7 @@ pub struct DealStateRow {
     pub board_id: BoardId,
     pub board_key: String,
     pub stage_id: StageId,
-    pub status: String,
+    pub status: DealStatus,
     pub updated_at: i64,
 }
 
