@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod automation;
 pub mod backfill;
+pub mod calendar;
 pub mod chatwoot;
 pub mod clock;
 pub mod contacts_import;
