@@ -10,7 +10,7 @@ use super::components::{
 };
 use crate::api::contacts::{contact_imports, get_contact};
 use crate::i18n::*;
-use crate::model::{ContactId, ErrorCode, ImportStatus, Role};
+use crate::model::{ContactDto, ContactId, ErrorCode, ImportStatus, Role};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -121,6 +121,24 @@ pub fn ContactsPage() -> impl IntoView {
     }
 }
 
+/// A contact's own facts (id, phone, e-mail, id in the previous CRM) as `<dt>`/`<dd>` pairs:
+/// the contact page and the reconciliation cards show the same ones.
+#[component]
+pub(crate) fn ContactFacts(contact: ContactDto) -> impl IntoView {
+    let i18n = use_i18n();
+    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "—".into());
+    view! {
+        <dt>"ID"</dt>
+        <dd>{contact.id.0}</dd>
+        <dt>{t!(i18n, reconciliation.phone)}</dt>
+        <dd>{or_dash(contact.phone)}</dd>
+        <dt>"E-mail"</dt>
+        <dd>{or_dash(contact.email)}</dd>
+        <dt>{t!(i18n, reconciliation.external_ref)}</dt>
+        <dd>{or_dash(contact.external_ref)}</dd>
+    }
+}
+
 /// `/orgs/:slug/contacts/:id`: what Ponte knows of one person of the org.
 #[component]
 pub fn ContactPage() -> impl IntoView {
@@ -139,14 +157,7 @@ pub fn ContactPage() -> impl IntoView {
                         view! {
                             <PageHead title=move || view! { {t!(i18n, contact.title)} " · " {title.clone()} } />
                             <dl class="facts" id="contact-facts" data-contact=c.id.0>
-                                <dt>"ID"</dt>
-                                <dd>{c.id.0}</dd>
-                                <dt>{t!(i18n, reconciliation.phone)}</dt>
-                                <dd>{c.phone.clone().unwrap_or_else(|| "—".into())}</dd>
-                                <dt>"E-mail"</dt>
-                                <dd>{c.email.clone().unwrap_or_else(|| "—".into())}</dd>
-                                <dt>{t!(i18n, reconciliation.external_ref)}</dt>
-                                <dd>{c.external_ref.clone().unwrap_or_else(|| "—".into())}</dd>
+                                <ContactFacts contact=c.clone() />
                                 <dt>{t!(i18n, contact.since)}</dt>
                                 <dd><Time at=Some(c.created_at) /></dd>
                             </dl>

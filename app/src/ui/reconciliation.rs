@@ -7,6 +7,7 @@ use super::components::time::Time;
 use super::components::{
     action_error, allowed, deal_status_text, source_label, EmptyState, ErrorBox, FormMessage, NoteText, PageHead,
 };
+use super::contacts::ContactFacts;
 use crate::api::reconciliation::{reconciliation_tasks, ReopenTask, ResolveTask};
 use crate::i18n::*;
 use crate::model::{ConflictKind, ConflictStatus, ContactCard, ReconciliationTaskDto, Resolution, Role};
@@ -58,14 +59,7 @@ fn Card(card: Option<ContactCard>, role: &'static str, slug: String) -> impl Int
                 <a href=format!("/orgs/{slug}/contacts/{}", c.id)>{c.name.clone().unwrap_or_else(|| format!("#{}", c.id))}</a>
             </h3>
             <dl class="facts">
-                <dt>"ID"</dt>
-                <dd>{c.id.0}</dd>
-                <dt>{t!(i18n, reconciliation.phone)}</dt>
-                <dd>{c.phone.clone().unwrap_or_else(|| "—".into())}</dd>
-                <dt>"E-mail"</dt>
-                <dd>{c.email.clone().unwrap_or_else(|| "—".into())}</dd>
-                <dt>{t!(i18n, reconciliation.external_ref)}</dt>
-                <dd>{c.external_ref.clone().unwrap_or_else(|| "—".into())}</dd>
+                <ContactFacts contact=c.clone() />
                 <dt>{t!(i18n, reconciliation.identities)}</dt>
                 <dd class="identities">
                     {if card.identities.is_empty() {

@@ -252,9 +252,17 @@ async fn a_reconciliation_decision_is_undone(engine: Engine) {
     let settled = tasks(&app, &key, "coronel", "resolved").await.len();
     assert_eq!(settled, 2, "the decision and the clash it settled for the contact that gave the number up");
 
-    // Another org can neither see nor undo it.
+    // Another org can neither see nor undo it; without the admin key nothing happens; a
+    // bad id names nothing.
     let (status, _) = reopen(&app, &key, "outra", &t1["id"]).await;
     assert_eq!(status, 404);
+    let url = app.url(&format!("/api/v1/admin/orgs/coronel/reconciliation/{}/reopen", t1["id"]));
+    let res = http().post(&url).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    let res = http().post(&url).bearer_auth("ponte_ak_nao_existe").send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    let (status, body) = reopen(&app, &key, "coronel", &serde_json::json!("abc")).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")), "{body}");
     assert_eq!(owner_of(&app, &key, "coronel", "5511987654321").await, Some(b));
 
     let (status, back) = reopen(&app, &key, "coronel", &t1["id"]).await;
