@@ -63,6 +63,11 @@ pub async fn open_count(db: &Db, org_id: OrgId) -> Result<i64, sqlx::Error> {
     on_db!(db, |pool| sqlx::query_scalar::<_, i64>(&sql).bind(org_id).fetch_one(pool).await)
 }
 
+/// Moves a number's identity from one contact ($5) to another ($1), only if it is still the
+/// first one's: a decision and its undo both move through it.
+const MOVE_IDENTITY: &str = "UPDATE messaging_contact_identities SET contact_id = $1 \
+     WHERE organization_id = $2 AND source = $3 AND external_id = $4 AND contact_id = $5";
+
 /// The identity change a resolution makes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Relink {
@@ -109,18 +114,15 @@ pub async fn resolve(
         }
         let changed = match relink {
             None => 1,
-            Some(Relink::Move { source, external_id, from, to }) => sqlx::query(
-                "UPDATE messaging_contact_identities SET contact_id = $1 \
-                 WHERE organization_id = $2 AND source = $3 AND external_id = $4 AND contact_id = $5",
-            )
-            .bind(to)
-            .bind(org_id)
-            .bind(source)
-            .bind(external_id)
-            .bind(from)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected(),
+            Some(Relink::Move { source, external_id, from, to }) => sqlx::query(MOVE_IDENTITY)
+                .bind(to)
+                .bind(org_id)
+                .bind(source)
+                .bind(external_id)
+                .bind(from)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected(),
             Some(Relink::Add { source, external_id, to }) => sqlx::query(
                 "INSERT INTO messaging_contact_identities (organization_id, contact_id, source, external_id, \
                     created_at) \
@@ -215,18 +217,15 @@ pub async fn reopen(db: &Db, org_id: OrgId, task: &TaskRow, undo: Option<&Relink
         }
         let changed = match undo {
             None => 1,
-            Some(Relink::Move { source, external_id, from, to }) => sqlx::query(
-                "UPDATE messaging_contact_identities SET contact_id = $1 \
-                 WHERE organization_id = $2 AND source = $3 AND external_id = $4 AND contact_id = $5",
-            )
-            .bind(to)
-            .bind(org_id)
-            .bind(source)
-            .bind(external_id)
-            .bind(from)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected(),
+            Some(Relink::Move { source, external_id, from, to }) => sqlx::query(MOVE_IDENTITY)
+                .bind(to)
+                .bind(org_id)
+                .bind(source)
+                .bind(external_id)
+                .bind(from)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected(),
             Some(Relink::Add { source, external_id, to }) => sqlx::query(
                 "DELETE FROM messaging_contact_identities \
                  WHERE organization_id = $1 AND source = $2 AND external_id = $3 AND contact_id = $4",
