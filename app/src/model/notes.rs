@@ -63,6 +63,15 @@ string_enum! {
         N8nWorkflowNotFound = "n8n_workflow_not_found",
         N8nRejected = "n8n_rejected",
         N8nKeyUnreadable = "n8n_key_unreadable",
+        // Chatwoot's REST API.
+        ChatwootUnreachable = "chatwoot_unreachable",
+        ChatwootTls = "chatwoot_tls",
+        ChatwootTimeout = "chatwoot_timeout",
+        ChatwootBadToken = "chatwoot_bad_token",
+        ChatwootNotAdministrator = "chatwoot_not_administrator",
+        ChatwootNotFound = "chatwoot_not_found",
+        ChatwootUnprocessable = "chatwoot_unprocessable",
+        ChatwootRejected = "chatwoot_rejected",
         // Identity conflicts.
         TwoContactsOneNumber = "two_contacts_one_number",
         ConversationLinkedElsewhere = "conversation_linked_elsewhere",

@@ -9,6 +9,7 @@ mod common;
 mod admin_api;
 mod architecture;
 mod backfill;
+mod chatwoot_api;
 mod cli;
 mod contacts_import;
 mod health;

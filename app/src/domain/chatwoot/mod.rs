@@ -1,5 +1,6 @@
-//! Chatwoot: how its webhooks are authenticated and what Ponte reads from their bodies.
+//! Chatwoot: how its webhooks are authenticated, what Ponte reads from their bodies, and its REST API.
 
+pub mod api;
 pub mod classify;
 pub mod config;
 pub mod payload;

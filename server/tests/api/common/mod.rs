@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod chatwoot;
+pub mod fake_chatwoot;
 pub mod sink;
 
 use app::domain::{auth, Actor, Services};
