@@ -1,7 +1,7 @@
 //! The Chatwoot REST client against the faithful fake: every call, every kind of error,
 //! idempotent webhook registration, and the fake's webhook reaching a running Ponte.
 
-use crate::common::chatwoot::list;
+use crate::common::chatwoot::{list, setup_org};
 use crate::common::fake_chatwoot::*;
 use crate::common::*;
 use app::domain::chatwoot::api::{Chatwoot, ChatwootError, SUBSCRIPTIONS};
@@ -166,14 +166,9 @@ async fn an_incoming_api_message_reaches_ponte_signed_with_the_webhooks_secret(e
     let fake = FakeChatwoot::start().await;
     let app = TestApp::spawn(engine).await;
     let key = app.admin_key().await;
-    let res = http()
-        .post(app.url("/api/v1/admin/orgs"))
-        .bearer_auth(&key)
-        .json(&json!({"slug": "coronel", "name": "Coronel Picanha"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    // The org as the other webhook tests set it up; its Chatwoot config is replaced below
+    // with the secret Chatwoot hands out.
+    setup_org(&app, &key, "coronel").await;
 
     let cw = client(&app.services.http, &fake, ADMIN_TOKEN);
     let webhook = cw.ensure_webhook(&app.url("/webhooks/chatwoot/coronel"), &SUBSCRIPTIONS).await.expect("register");
