@@ -40,7 +40,7 @@ test("an admin logs in, creates an organization and sees it in the list and on i
 
   await page.locator(".topbar").getByRole("link", { name: "Organizações" }).click();
   await expect(page.locator(`#org-list tr[data-slug="${slug}"]`)).toContainText("Coronel Picanha Centro");
-  await expect(page.locator(`#org-list tr[data-slug="${slug}"]`)).toContainText("Em implantação");
+  await expect(page.locator(`#org-list tr[data-slug="${slug}"]`)).toContainText("Rascunho");
 
   // The same slug again is refused on its field.
   await page.getByRole("link", { name: "Nova organização" }).click();

@@ -128,6 +128,18 @@ test("every page, full and empty, fits a desktop and a phone and speaks Portugue
   const eventId = (await res.json()).event_id;
   res = await request.post(`/api/v1/admin/orgs/${full}/tokens`, { headers: auth, data: { name: "n8n do tour" } });
   expect(res.status(), await res.text()).toBeLessThan(300);
+  // The checklist: a state move, one check passed, one failed, one item marked by hand.
+  res = await request.put(`/api/v1/admin/orgs/${full}/onboarding/state`, { headers: auth, data: { state: "pre_activation" } });
+  expect(res.status(), await res.text()).toBe(200);
+  for (const item of ["board_stages", "chatwoot_account"]) {
+    res = await request.post(`/api/v1/admin/orgs/${full}/onboarding/items/${item}/check`, { headers: auth });
+    expect(res.status(), await res.text()).toBe(200);
+  }
+  res = await request.put(`/api/v1/admin/orgs/${full}/onboarding/items/n8n_credentials`, {
+    headers: auth,
+    data: { status: "not_applicable", note: "cliente usa o n8n compartilhado" },
+  });
+  expect(res.status(), await res.text()).toBe(200);
 
   await loginAsAdmin(page);
   // The event fails its hand-off (the background worker tries first).
@@ -150,6 +162,7 @@ test("every page, full and empty, fits a desktop and a phone and speaks Portugue
   for (const [slug, tag] of [[full, "full"], [empty, "empty"]]) {
     pages.push(
       [`org-${tag}`, `/orgs/${slug}`],
+      [`onboarding-${tag}`, `/orgs/${slug}/onboarding`],
       [`events-${tag}`, `/orgs/${slug}/events`],
       [`automation-${tag}`, `/orgs/${slug}/automation`],
       [`contacts-${tag}`, `/orgs/${slug}/contacts`],

@@ -119,9 +119,14 @@ pub struct Config {
     /// Mark cookies Secure even without `X-Forwarded-Proto: https` (set behind TLS).
     #[arg(long, env = "PONTE_SECURE_COOKIES", default_value_t = false, global = true)]
     pub secure_cookies: bool,
-    /// Public base URL of the portal, used in the printed setup link. Default: from --bind.
+    /// Ponte's public base URL: where Chatwoot delivers webhooks (`…/webhooks/chatwoot/<org>`),
+    /// what installed n8n workflows call, the printed setup link. Default: the address it
+    /// listens on, unless that is 0.0.0.0 or [::] (then the onboarding checks ask for it).
     #[arg(long, env = "PONTE_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
+    /// How long one request of a live onboarding check may take, in milliseconds.
+    #[arg(long, env = "PONTE_CHECK_TIMEOUT_MS", default_value_t = 10_000, global = true)]
+    pub check_timeout_ms: u64,
     /// Processing workers in this process (0: accept webhooks only, another replica
     /// processes). Default: 2 on SQLite (one writer anyway), 4 on PostgreSQL.
     #[arg(long, env = "PONTE_WORKERS", global = true)]

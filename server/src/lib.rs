@@ -57,6 +57,7 @@ pub async fn services(config: &Config) -> Result<Services, StartError> {
     domain.pipeline.batch_size = config.batch_size.clamp(1, 1000);
     domain.pipeline.gather_ms = config.batch_gather_ms.min(1000);
     domain.public_url = config.public_url.clone().map(|u| u.trim_end_matches('/').to_string());
+    domain.check_timeout = Duration::from_millis(config.check_timeout_ms.clamp(100, 60_000));
     tracing::info!(database = db.engine(), url = %redact_url(&url), "database ready");
     let pipeline_db =
         db.relaxed(&url).await.map_err(|e| StartError::Database { url: redact_url(&url), reason: e.to_string() })?;
@@ -84,6 +85,14 @@ pub async fn start_with(
     let listener =
         TcpListener::bind(config.bind).await.map_err(|source| StartError::Bind { addr: config.bind, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind, source })?;
+    // Without --public-url, Ponte is reached where it listens (port 0 resolved), unless it
+    // listens on every interface: then no one address is right and the checks ask for it.
+    let mut services = services;
+    if services.config.public_url.is_none() && !addr.ip().is_unspecified() {
+        let mut domain = (*services.config).clone();
+        domain.public_url = Some(format!("http://{addr}"));
+        services.config = std::sync::Arc::new(domain);
+    }
 
     if let Some(token) = auth::ensure_setup_token(&services).await.map_err(|e| StartError::Domain(e.to_string()))? {
         // The one secret Ponte ever logs, on purpose: it is single-use, short-lived, and the

@@ -14,12 +14,14 @@ pub mod deals;
 pub mod error;
 pub mod identity;
 pub mod ingest;
+pub mod onboarding;
 pub mod orgs;
 pub mod reconciliation;
 pub mod report;
 pub mod secrets;
 pub mod store;
 pub mod tools;
+pub mod trace;
 
 pub use clock::Clock;
 pub use error::DomainError;
@@ -35,8 +37,10 @@ pub struct DomainConfig {
     /// How long a first-admin setup link stays valid, in milliseconds.
     pub setup_link_ttl_ms: i64,
     pub pipeline: ingest::pipeline::PipelineConfig,
-    /// Ponte's URL as n8n reaches it (written into installed workflows).
+    /// Ponte's public URL: where Chatwoot delivers, what installed workflows call.
     pub public_url: Option<String>,
+    /// How long one request of a live onboarding check may take.
+    pub check_timeout: std::time::Duration,
 }
 
 impl Default for DomainConfig {
@@ -46,6 +50,7 @@ impl Default for DomainConfig {
             setup_link_ttl_ms: 24 * 3600 * 1000,
             pipeline: Default::default(),
             public_url: None,
+            check_timeout: std::time::Duration::from_secs(10),
         }
     }
 }

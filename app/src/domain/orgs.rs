@@ -17,7 +17,8 @@ fn org_summary(row: &OrgRow) -> Result<OrgSummary, DomainError> {
         id: row.id,
         slug: row.slug.clone(),
         name: row.name.clone(),
-        status: row.status,
+        lifecycle: row.lifecycle,
+        archived: row.archived_at.is_some(),
         created_at: row.created_at,
     })
 }
@@ -133,17 +134,15 @@ pub async fn update_org(svc: &Services, actor: &Actor, slug: &str, patch: &OrgPa
     let row = row_by_slug(svc, slug).await?;
     let mut f = Fields::default();
     let name = patch.name.as_deref().map(|n| f.check("name", parse_text(n, NAME_MAX)));
-    let status = patch.status.as_deref().map(|s| f.check("status", s.parse::<OrgStatus>()));
     f.finish()?;
     let name = name.flatten();
-    let status = status.flatten();
-    let updated = store::orgs::update(&svc.db, row.id, name.as_deref(), status, svc.now()).await?;
+    let updated = store::orgs::update(&svc.db, row.id, name.as_deref(), patch.archived, svc.now()).await?;
     store::audit::record(
         &svc.db,
         &actor.0,
         "org.update",
         Some(row.id),
-        &serde_json::json!({"name": name, "status": status.map(|s| s.as_str())}),
+        &serde_json::json!({"name": name, "archived": patch.archived}),
         svc.now(),
     )
     .await?;

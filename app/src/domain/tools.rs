@@ -86,7 +86,7 @@ pub async fn authenticate(svc: &Services, token: Option<&str>) -> Result<Caller,
         .await?
         .ok_or(DomainError::Rejected(ErrorCode::TokenInvalid))?;
     // An archived org's automations are switched off for good.
-    if org.status == OrgStatus::Archived {
+    if org.archived_at.is_some() {
         return Err(DomainError::Rejected(ErrorCode::Forbidden));
     }
     Ok(Caller { org_id: org.id, org_slug: org.slug, token_id: row.id, token_name: row.name })

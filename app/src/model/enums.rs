@@ -43,5 +43,20 @@ macro_rules! string_enum {
                 f.write_str(self.as_str())
             }
         }
+
+        // The OpenAPI schema: a string with the variants' texts. Written here, not derived:
+        // the derive cannot read a `serde(rename)` whose text comes through the macro.
+        #[cfg(feature = "ssr")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($text),+]))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "ssr")]
+        impl utoipa::ToSchema for $name {}
     };
 }

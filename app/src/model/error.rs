@@ -24,6 +24,9 @@ string_enum! {
         PasswordTooShort = "password_too_short",
         RoleInvalid = "role_invalid",
         StatusInvalid = "status_invalid",
+        LifecycleInvalid = "lifecycle_invalid",
+        PhaseInvalid = "phase_invalid",
+        ItemInvalid = "item_invalid",
         StagesEmpty = "stages_empty",
         StagesTooMany = "stages_too_many",
         StagesDuplicate = "stages_duplicate",
@@ -78,6 +81,10 @@ string_enum! {
         StageUnknown = "stage_unknown",
         IdempotencyKeyInvalid = "idempotency_key_invalid",
         NotReprocessable = "not_reprocessable",
+        TransitionInvalid = "transition_invalid",
+        PhaseIncomplete = "phase_incomplete",
+        NoAutomaticCheck = "no_automatic_check",
+        ForceNeedsAdmin = "force_needs_admin",
         // Requests.
         Validation = "validation",
         NotFound = "not_found",
@@ -96,11 +103,12 @@ impl ErrorCode {
         match self {
             InvalidCredentials | SessionMissing | SessionExpired | ApiKeyMissing | ApiKeyInvalid | SignatureInvalid
             | SignatureStale | UrlTokenInvalid | TokenMissing | TokenInvalid => 401,
-            Forbidden | SetupTokenInvalid | WebhookNotConfigured | AccountMismatch => 403,
+            Forbidden | ForceNeedsAdmin | SetupTokenInvalid | WebhookNotConfigured | AccountMismatch => 403,
             NotFound | DealNotFound => 404,
             SlugTaken | KeyTaken | EmailTaken | SetupDone | NotReprocessable | DealClosed | OpenDealExists
             | N8nNotConfigured | V2NotInstalled | NothingToRollBack | RunStateInvalid | RunAlreadyActive
-            | TaskResolved | TaskStale | TaskOpen | ReopenStale => 409,
+            | TaskResolved | TaskStale | TaskOpen | ReopenStale | TransitionInvalid | PhaseIncomplete
+            | NoAutomaticCheck => 409,
             N8nFailed => 502,
             BodyTooLarge => 413,
             UnsupportedMediaType => 415,

@@ -46,6 +46,7 @@ typed_id!(
     ToolCallId,
     ActionId,
     AuditId,
+    CheckRunId,
     // Chatwoot's own numbers, as its webhooks and API carry them.
     ChatwootAccountId,
     InboxId,

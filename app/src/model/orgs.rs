@@ -1,6 +1,7 @@
 //! Organizations, their boards and stages.
 
 use super::ids::{BoardId, OrgId, StageId};
+use super::onboarding::Lifecycle;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -8,7 +9,10 @@ pub struct OrgSummary {
     pub id: OrgId,
     pub slug: String,
     pub name: String,
-    pub status: OrgStatus,
+    /// Where the org is in its rollout.
+    pub lifecycle: Lifecycle,
+    /// Archived orgs keep their history but leave the lists and refuse their tools.
+    pub archived: bool,
     /// Epoch milliseconds.
     pub created_at: i64,
 }
@@ -50,13 +54,16 @@ pub struct NewOrg {
     pub board_name: Option<String>,
 }
 
-/// A partial update of an organization (admin API).
+/// A partial update of an organization (admin API). The lifecycle moves through
+/// `…/onboarding/state`, with its own rules.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OrgPatch {
     #[serde(default)]
     pub name: Option<String>,
+    /// `true` archives the org, `false` brings it back.
     #[serde(default)]
-    pub status: Option<String>,
+    pub archived: Option<bool>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,14 +92,4 @@ pub struct StagePatch {
     pub label: Option<String>,
     #[serde(default)]
     pub position: Option<i64>,
-}
-
-string_enum! {
-    /// Where an organization is in its rollout.
-    pub enum OrgStatus(StatusInvalid) {
-        Onboarding = "onboarding",
-        Active = "active",
-        Paused = "paused",
-        Archived = "archived",
-    }
 }

@@ -14,6 +14,8 @@ pub const PASSWORD_MIN: usize = 10;
 pub const PASSWORD_MAX: usize = 256;
 pub const STAGES_MAX: usize = 30;
 pub const KEY_MAX: usize = 63;
+/// Notes and reasons operators write (several lines allowed).
+pub const NOTE_MAX: usize = 2000;
 
 /// Lowercase ASCII letters, digits and single inner hyphens: safe in any URL.
 fn is_kebab(s: &str) -> bool {
@@ -141,6 +143,19 @@ pub fn parse_text(raw: &str, max: usize) -> Result<String, ErrorCode> {
         return Err(ErrorCode::TextInvalid);
     }
     Ok(s.to_string())
+}
+
+/// An optional note or reason of several lines: `None` when blank, bounded, no control
+/// characters other than line breaks and tabs.
+pub fn parse_note(raw: Option<&str>) -> Result<Option<String>, ErrorCode> {
+    let Some(s) = raw.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
+    if s.chars().count() > NOTE_MAX {
+        return Err(ErrorCode::TooLong);
+    }
+    if s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(ErrorCode::TextInvalid);
+    }
+    Ok(Some(s.to_string()))
 }
 
 /// An e-mail address, lowercased. Deliberately simple: one `@`, a dot in the domain, no

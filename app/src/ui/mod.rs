@@ -7,6 +7,7 @@ pub mod components;
 pub mod contacts;
 pub mod events;
 pub mod login;
+pub mod onboarding;
 pub mod orgs;
 pub mod reconciliation;
 pub mod setup;
@@ -62,6 +63,7 @@ pub fn App() -> impl IntoView {
                         // operator's language.
                         <ParentRoute path=path!("orgs/:slug") view=orgs::OrgLayout>
                             <Route path=path!("") view=orgs::OrgPage />
+                            <Route path=path!("onboarding") view=onboarding::OnboardingPage />
                             <Route path=path!("events") view=events::EventsPage />
                             <Route path=path!("events/:id") view=events::EventPage />
                             <Route path=path!("automation") view=automation::AutomationPage />

@@ -6,19 +6,21 @@ use super::components::time::Time;
 use super::components::{action_error, EmptyState, ErrorBox, FieldMessage, FormMessage, PageHead};
 use crate::api::orgs::{get_org, list_orgs, stage_template, CreateOrg};
 use crate::i18n::*;
-use crate::model::{CurrentUser, OrgStatus, Role};
+use crate::model::{CurrentUser, Lifecycle, Role};
 use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 use leptos_router::components::{Outlet, A};
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-/// The org status in the current language.
-pub(crate) fn status_text(i18n: I18nContext<Locale>, status: OrgStatus) -> String {
-    match status {
-        OrgStatus::Onboarding => t_string!(i18n, status.onboarding).to_string(),
-        OrgStatus::Active => t_string!(i18n, status.active).to_string(),
-        OrgStatus::Paused => t_string!(i18n, status.paused).to_string(),
-        OrgStatus::Archived => t_string!(i18n, status.archived).to_string(),
+/// The org's lifecycle state in the current language.
+pub(crate) fn status_text(i18n: I18nContext<Locale>, state: Lifecycle) -> String {
+    match state {
+        Lifecycle::Draft => t_string!(i18n, lifecycle.draft).to_string(),
+        Lifecycle::PreActivation => t_string!(i18n, lifecycle.pre_activation).to_string(),
+        Lifecycle::Activation => t_string!(i18n, lifecycle.activation).to_string(),
+        Lifecycle::Pilot => t_string!(i18n, lifecycle.pilot).to_string(),
+        Lifecycle::Active => t_string!(i18n, lifecycle.active).to_string(),
+        Lifecycle::RolledBack => t_string!(i18n, lifecycle.rolled_back).to_string(),
     }
 }
 
@@ -58,7 +60,7 @@ pub fn OrgListPage() -> impl IntoView {
                                 {list
                                     .into_iter()
                                     .map(|o| {
-                                        let status = o.status;
+                                        let status = o.lifecycle;
                                         view! {
                                             <tr data-slug=o.slug.clone()>
                                                 <td><a href=format!("/orgs/{}", o.slug)>{o.name.clone()}</a></td>
@@ -156,7 +158,7 @@ pub fn OrgLayout() -> impl IntoView {
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         org.await.ok().map(|detail| {
-                            let status = detail.org.status;
+                            let status = detail.org.lifecycle;
                             view! {
                                 <a id="org-name" href=format!("/orgs/{}", detail.org.slug)>{detail.org.name.clone()}</a>
                                 <span id="org-status" class=format!("badge {}", status.as_str())>{move || status_text(i18n, status)}</span>
@@ -167,6 +169,7 @@ pub fn OrgLayout() -> impl IntoView {
             </nav>
             <nav class="org-nav" id="org-nav">
                 <A href=to("") exact=true attr:id="org-overview-link">{t!(i18n, org.overview)}</A>
+                <A href=to("/onboarding") attr:id="org-onboarding-link">{t!(i18n, checklist.nav)}</A>
                 <A href=to("/events") attr:id="org-events-link">{t!(i18n, events.title)}</A>
                 <A href=to("/automation") attr:id="org-automation-link">{t!(i18n, automation.title)}</A>
                 <A href=to("/contacts") attr:id="org-contacts-link">{t!(i18n, imports.title)}</A>

@@ -7,6 +7,7 @@ pub mod contacts;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod onboarding;
 pub mod reconciliation;
 pub mod tools;
 pub mod webhooks;

@@ -117,6 +117,15 @@ impl utoipa::Modify for TokenScheme {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
+            "admin_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An admin API key (ponte_ak_…), made with `ponte admin api-key create`"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "org_token",
             SecurityScheme::Http(
                 HttpBuilder::new()
@@ -132,13 +141,19 @@ impl utoipa::Modify for TokenScheme {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Ponte tools API", description = "What an organization's automations (n8n, AI agents) may do in Ponte."),
+    info(
+        title = "Ponte API",
+        description = "The tools API: what an organization's automations (n8n, AI agents) may do in Ponte. The admin API's onboarding routes: an organization's activation checklist, for scripts."
+    ),
     paths(stage_move, deal, context),
     components(schemas(StageMoveInput, StageMoveResult, StageRef, ToolDeal, ToolContact, ToolContext)),
     modifiers(&TokenScheme)
 )]
 struct ToolsDoc;
 
+/// The tools API and, for scripts, the admin API's onboarding routes.
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ToolsDoc::openapi())
+    let mut doc = ToolsDoc::openapi();
+    doc.merge(super::onboarding::OnboardingDoc::openapi());
+    Json(doc)
 }

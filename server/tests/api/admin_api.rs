@@ -89,13 +89,18 @@ async fn orgs_are_created_listed_read_and_updated(engine: Engine) {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(org["boards"][0]["stages"].as_array().unwrap().len(), 2);
     let (s, org) =
-        api.patch("/orgs/coronel-picanha", json!({"name": "Coronel Picanha Centro", "status": "active"})).await;
+        api.patch("/orgs/coronel-picanha", json!({"name": "Coronel Picanha Centro", "archived": true})).await;
     assert_eq!(s, StatusCode::OK, "{org}");
     assert_eq!(org["name"], "Coronel Picanha Centro");
-    assert_eq!(org["status"], "active");
-    let (s, body) = api.patch("/orgs/coronel-picanha", json!({"status": "quebrada"})).await;
+    assert_eq!((org["archived"].as_bool(), org["lifecycle"].as_str()), (Some(true), Some("draft")));
+    let (s, org) = api.patch("/orgs/coronel-picanha", json!({"archived": false})).await;
+    assert_eq!((s, org["archived"].as_bool()), (StatusCode::OK, Some(false)));
+    // The lifecycle moves through its own route, with its rules: not through a patch.
+    let (s, body) = api.patch("/orgs/coronel-picanha", json!({"status": "active"})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(field_code(&body, "status").as_deref(), Some("status_invalid"));
+    assert_eq!(field_code(&body, "status").as_deref(), Some("field_unknown"));
+    let (s, body) = api.patch("/orgs/coronel-picanha", json!({"archived": "sim"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let (s, body) = api.post("/orgs", json!({"slug": "coronel-picanha", "name": "Outra"})).await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert_eq!(error_code(&body), "slug_taken");

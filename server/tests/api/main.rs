@@ -15,6 +15,7 @@ mod contacts_import;
 mod health;
 mod idempotency;
 mod n8n;
+mod onboarding;
 mod pipeline;
 mod portal_auth;
 mod portal_orgs;

@@ -57,14 +57,7 @@ fn pair(a: &str, b: &str) -> (String, String) {
 /// digit is the same contact; replies, updates and notes create nothing.
 async fn scenario_1_whatsapp_regression_on_an_active_org(engine: Engine) {
     let World { app, key, sink } = world(engine).await;
-    let res = http()
-        .patch(app.url("/api/v1/admin/orgs/coronel"))
-        .bearer_auth(&key)
-        .json(&json!({"status": "active"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    go_live(&app, &key, "coronel").await;
 
     let (status, ack) = deliver(&app, "coronel", &fixture_json("whatsapp_message_created.json"), "d-1").await;
     assert_eq!(status, StatusCode::OK, "{ack}");

@@ -21,7 +21,7 @@ async fn admin_creates_an_org_with_its_board_and_stages(engine: Engine) {
     assert_eq!(res.status(), StatusCode::OK);
     let org = json(res).await;
     assert_eq!(org["slug"], "coronel-picanha");
-    assert_eq!(org["status"], "onboarding");
+    assert_eq!(org["lifecycle"], "draft");
 
     let detail = json(app.server_fn(&c, "get_org", &[("slug", "coronel-picanha")]).await).await;
     let board = &detail["boards"][0];
@@ -34,7 +34,7 @@ async fn admin_creates_an_org_with_its_board_and_stages(engine: Engine) {
 
     // The pages render it on the server.
     let html = app.page(&c, "/orgs").await.text().await.unwrap();
-    assert!(html.contains("Coronel Picanha") && html.contains("Em implantação"));
+    assert!(html.contains("Coronel Picanha") && html.contains("Rascunho"));
     let res = app.page(&c, "/orgs/coronel-picanha").await;
     assert_eq!(res.status(), StatusCode::OK);
     let html = res.text().await.unwrap();

@@ -301,7 +301,7 @@ async fn tokens_are_shown_once_stored_hashed_and_revocable(engine: Engine) {
     let res = http()
         .patch(app.url("/api/v1/admin/orgs/outra"))
         .bearer_auth(&key)
-        .json(&json!({"status": "archived"}))
+        .json(&json!({"archived": true}))
         .send()
         .await
         .unwrap();

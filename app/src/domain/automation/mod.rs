@@ -93,7 +93,7 @@ pub async fn put(
 
 // ---- n8n ----
 
-fn n8n_client<'a>(svc: &'a Services, row: &store::n8n::N8nRow) -> Result<n8n::N8n<'a>, DomainError> {
+pub(crate) fn n8n_client<'a>(svc: &'a Services, row: &store::n8n::N8nRow) -> Result<n8n::N8n<'a>, DomainError> {
     Ok(n8n::N8n::new(&svc.http, &row.base_url, &svc.secrets.decrypt(&row.api_key_enc)?))
 }
 
@@ -421,6 +421,8 @@ pub async fn rollback(
             .map(|id| Note::new(NoteCode::IncidentOpened).with("incident", id))
             .map_err(|e| storage_note(org.id, e)),
     );
+    // The org leaves production whatever n8n said: Ponte's own switch has cut v2 off.
+    super::onboarding::rolled_back(svc, actor, org.id, reason.as_deref()).await?;
     finish_action(svc, actor, org.id, ActionKind::Rollback, reason, steps, incident_id).await
 }
 
@@ -454,6 +456,7 @@ pub async fn roll_forward(svc: &Services, actor: &Actor, slug: &str) -> Result<A
                 .map(|_| mode_note(AutomationMode::V2))
                 .map_err(|e| storage_note(org.id, e)),
         );
+        super::onboarding::rolled_forward(svc, actor, org.id).await?;
     } else {
         steps.push(ActionStepKind::SetMode, Err(Note::new(NoteCode::ModeUnchanged)));
     }

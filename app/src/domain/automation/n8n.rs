@@ -2,9 +2,10 @@
 //! needs to install, switch and watch an org's workflows. Errors say what went wrong in
 //! words an operator can act on; the API key never appears in them.
 
+use crate::domain::trace::Trace;
 use crate::model::{Note, NoteCode};
 use serde_json::{json, Value};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum N8nError {
@@ -35,6 +36,7 @@ pub struct N8n<'a> {
     http: &'a reqwest::Client,
     base: String,
     key: String,
+    trace: Option<&'a Trace>,
 }
 
 /// A workflow's state as n8n reports it.
@@ -47,10 +49,32 @@ pub struct WorkflowState {
 
 impl<'a> N8n<'a> {
     pub fn new(http: &'a reqwest::Client, base_url: &str, api_key: &str) -> Self {
-        N8n { http, base: base_url.trim_end_matches('/').to_string(), key: api_key.to_string() }
+        N8n { http, base: base_url.trim_end_matches('/').to_string(), key: api_key.to_string(), trace: None }
+    }
+
+    /// Records every call in `trace` (a live check's history).
+    pub fn with_trace(mut self, trace: &'a Trace) -> Self {
+        self.trace = Some(trace);
+        self
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<Value, N8nError> {
+        let started = Instant::now();
+        let result = self.send(method.clone(), path, body).await;
+        if let Some(trace) = self.trace {
+            let status = match &result {
+                Ok(_) => Some(200),
+                Err(N8nError::Unreachable(_)) => None,
+                Err(N8nError::Unauthorized) => Some(401),
+                Err(N8nError::NotFound) => Some(404),
+                Err(N8nError::Rejected(status, _)) => Some(*status),
+            };
+            trace.record("n8n", method.as_str(), &format!("/api/v1{path}"), status, started);
+        }
+        result
+    }
+
+    async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<Value, N8nError> {
         let mut req = self
             .http
             .request(method, format!("{}/api/v1{path}", self.base))

@@ -97,7 +97,7 @@ pub async fn overview(svc: &Services) -> Result<Vec<OrgBackfillDto>, DomainError
     Ok(store::orgs::list(&svc.db)
         .await?
         .into_iter()
-        .filter(|o| o.status != OrgStatus::Archived)
+        .filter(|o| o.archived_at.is_none())
         .map(|o| OrgBackfillDto {
             contacts: counts.get(&o.id).copied().unwrap_or(0),
             run: latest.remove(&o.id).map(dto),

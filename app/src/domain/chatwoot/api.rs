@@ -2,12 +2,13 @@
 //! org's connection and to register its account webhook. Errors are typed and turn into
 //! notes an operator can act on; Chatwoot's own words go to the log, the token nowhere.
 
+use crate::domain::trace::Trace;
 use crate::model::{Note, NoteCode};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChatwootError {
@@ -41,6 +42,17 @@ impl ChatwootError {
             ChatwootError::NotFound => Note::new(NoteCode::ChatwootNotFound),
             ChatwootError::Unprocessable(_) => Note::new(NoteCode::ChatwootUnprocessable),
             ChatwootError::Status(status, _) => Note::new(NoteCode::ChatwootRejected).with("status", status),
+        }
+    }
+
+    /// The HTTP status Chatwoot answered with, when it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ChatwootError::Unreachable(_) | ChatwootError::Tls(_) | ChatwootError::Timeout => None,
+            ChatwootError::BadToken | ChatwootError::NotAdministrator => Some(401),
+            ChatwootError::NotFound => Some(404),
+            ChatwootError::Unprocessable(_) => Some(422),
+            ChatwootError::Status(status, _) => Some(*status),
         }
     }
 
@@ -135,6 +147,9 @@ pub struct Inbox {
     pub phone_number: Option<String>,
     #[serde(default)]
     pub instagram_id: Option<String>,
+    /// `whatsapp` or `sms` on `Channel::TwilioSms` inboxes.
+    #[serde(default)]
+    pub medium: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -211,6 +226,7 @@ pub struct Chatwoot<'a> {
     account: i64,
     token: String,
     timeout: Duration,
+    trace: Option<&'a Trace>,
 }
 
 impl<'a> Chatwoot<'a> {
@@ -221,7 +237,14 @@ impl<'a> Chatwoot<'a> {
             account: account_id,
             token: token.to_string(),
             timeout: Duration::from_secs(15),
+            trace: None,
         }
+    }
+
+    /// Records every call in `trace` (a live check's history).
+    pub fn with_trace(mut self, trace: &'a Trace) -> Self {
+        self.trace = Some(trace);
+        self
     }
 
     /// How long one call may take (a live check should not hang a page).
@@ -231,6 +254,24 @@ impl<'a> Chatwoot<'a> {
     }
 
     async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<T, ChatwootError> {
+        let started = Instant::now();
+        let result = self.send(method.clone(), path, body).await;
+        if let Some(trace) = self.trace {
+            let status = match &result {
+                Ok(_) => Some(200),
+                Err(e) => e.status(),
+            };
+            trace.record("chatwoot", method.as_str(), path, status, started);
+        }
+        result
+    }
+
+    async fn send<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,

@@ -47,3 +47,18 @@ pub async fn recent(db: &Db, org: Option<OrgId>, limit: i64) -> Result<Vec<Audit
         .await
     })
 }
+
+/// The org's entries of one action, newest first (e.g. its lifecycle changes).
+pub async fn of_action(db: &Db, org: OrgId, action: &str, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_as::<_, AuditRow>(
+            "SELECT id, actor, action, organization_id, detail, at FROM audit_log \
+             WHERE organization_id = $1 AND action = $2 ORDER BY id DESC LIMIT $3",
+        )
+        .bind(org)
+        .bind(action)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    })
+}

@@ -82,7 +82,10 @@ macro_rules! id_column {
 
 text_column!(
     Role,
-    OrgStatus,
+    Lifecycle,
+    ItemKey,
+    ItemStatus,
+    Verdict,
     EventStatus,
     PipelineStep,
     StepOutcome,
@@ -152,6 +155,7 @@ id_column!(
     ToolCallId,
     ActionId,
     AuditId,
+    CheckRunId,
     ChatwootAccountId,
     InboxId,
     ChatwootConversationId,

@@ -10,6 +10,7 @@ pub mod codec;
 pub mod contacts_import;
 pub mod crm;
 pub mod n8n;
+pub mod onboarding;
 pub mod orgs;
 pub mod queue;
 pub mod reconciliation;

@@ -1,14 +1,17 @@
 //! Organizations, their boards and the boards' stages.
 
 use super::{on_db, Db};
-use crate::model::{BoardId, OrgId, OrgStatus, StageId};
+use crate::model::{BoardId, Lifecycle, OrgId, StageId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OrgRow {
     pub id: OrgId,
     pub slug: String,
     pub name: String,
-    pub status: OrgStatus,
+    pub lifecycle: Lifecycle,
+    pub rolled_back_from: Option<Lifecycle>,
+    pub activated_at: Option<i64>,
+    pub archived_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -31,7 +34,8 @@ pub struct StageRow {
     pub position: i64,
 }
 
-const ORG_COLUMNS: &str = "id, slug, name, status, created_at, updated_at";
+const ORG_COLUMNS: &str =
+    "id, slug, name, lifecycle, rolled_back_from, activated_at, archived_at, created_at, updated_at";
 const BOARD_COLUMNS: &str = "id, organization_id, key, name, is_default";
 const STAGE_COLUMNS: &str = "id, board_id, key, label, position";
 
@@ -53,7 +57,7 @@ pub async fn create_org(
     now: i64,
 ) -> Result<OrgRow, sqlx::Error> {
     let org_sql = format!(
-        "INSERT INTO organizations (slug, name, status, created_at, updated_at) VALUES ($1, $2, 'onboarding', $3, $3) \
+        "INSERT INTO organizations (slug, name, lifecycle, created_at, updated_at) VALUES ($1, $2, 'draft', $3, $3) \
             RETURNING {ORG_COLUMNS}"
     );
     on_db!(db, |pool| {
@@ -99,19 +103,49 @@ pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<OrgRow>, sqlx::Error>
     on_db!(db, |pool| sqlx::query_as::<_, OrgRow>(&sql).bind(slug).fetch_optional(pool).await)
 }
 
+/// Renames and/or archives (`Some(true)`) or brings back (`Some(false)`) an org.
 pub async fn update(
     db: &Db,
     id: OrgId,
     name: Option<&str>,
-    status: Option<OrgStatus>,
+    archived: Option<bool>,
     now: i64,
 ) -> Result<OrgRow, sqlx::Error> {
     let sql = format!(
-        "UPDATE organizations SET name = COALESCE($2, name), status = COALESCE($3, status), updated_at = $4 \
-         WHERE id = $1 RETURNING {ORG_COLUMNS}"
+        "UPDATE organizations SET name = COALESCE($2, name), \
+            archived_at = CASE WHEN $3 IS NULL THEN archived_at WHEN $3 THEN COALESCE(archived_at, $4) ELSE NULL END, \
+            updated_at = $4 WHERE id = $1 RETURNING {ORG_COLUMNS}"
     );
     on_db!(db, |pool| {
-        sqlx::query_as::<_, OrgRow>(&sql).bind(id).bind(name).bind(status).bind(now).fetch_one(pool).await
+        sqlx::query_as::<_, OrgRow>(&sql).bind(id).bind(name).bind(archived).bind(now).fetch_one(pool).await
+    })
+}
+
+/// Moves the org from `from` to `to` only if it is still at `from` (two operators moving
+/// it at once: the second finds it moved and is refused). `rolled_back_from` is what a
+/// roll-forward returns to; the first move to a live state sets `activated_at`.
+pub async fn set_lifecycle(
+    db: &Db,
+    id: OrgId,
+    from: Lifecycle,
+    to: Lifecycle,
+    rolled_back_from: Option<Lifecycle>,
+    now: i64,
+) -> Result<Option<OrgRow>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE organizations SET lifecycle = $3, rolled_back_from = $4, \
+            activated_at = CASE WHEN $3 IN ('pilot', 'active') THEN COALESCE(activated_at, $5) ELSE activated_at END, \
+            updated_at = $5 WHERE id = $1 AND lifecycle = $2 RETURNING {ORG_COLUMNS}"
+    );
+    on_db!(db, |pool| {
+        sqlx::query_as::<_, OrgRow>(&sql)
+            .bind(id)
+            .bind(from)
+            .bind(to)
+            .bind(rolled_back_from)
+            .bind(now)
+            .fetch_optional(pool)
+            .await
     })
 }
 

@@ -54,6 +54,20 @@ pub async fn setup_org(app: &TestApp, key: &str, slug: &str) {
     assert_eq!(res.status(), StatusCode::OK);
 }
 
+/// Takes org `slug` live (`active`) the way a script would, forcing past the checklist.
+pub async fn go_live(app: &TestApp, key: &str, slug: &str) {
+    for to in ["pre_activation", "activation", "active"] {
+        let res = http()
+            .put(app.url(&format!("/api/v1/admin/orgs/{slug}/onboarding/state")))
+            .bearer_auth(key)
+            .json(&json!({"state": to, "force": true, "reason": "org de teste já em produção"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "move to {to}");
+    }
+}
+
 pub async fn set_automation(app: &TestApp, key: &str, slug: &str, body: Value) -> (StatusCode, Value) {
     let res = http()
         .put(app.url(&format!("/api/v1/admin/orgs/{slug}/automation")))

@@ -1,0 +1,74 @@
+//! The portal's checklist page: an org's lifecycle and checklist, live checks, marking
+//! items by hand and moving the org along its lifecycle.
+
+use crate::model::{AppError, CheckRunDto, ChecklistDto, ChecklistItemDto, StateChangeDto};
+use leptos::server;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use super::ctx::{self, OrReject};
+#[cfg(feature = "ssr")]
+use crate::domain::{onboarding, Actor};
+#[cfg(feature = "ssr")]
+use crate::model::{ItemUpdate, Role, StateChange};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OnboardingOverview {
+    pub checklist: ChecklistDto,
+    pub history: Vec<StateChangeDto>,
+}
+
+#[server(endpoint = "onboarding_page")]
+pub async fn onboarding_page(slug: String) -> Result<OnboardingOverview, AppError> {
+    let (svc, _) = ctx::require(Role::Viewer).await?;
+    let checklist = onboarding::checklist(&svc, &slug).await.or_reject()?;
+    let history = onboarding::history(&svc, &slug).await.or_reject()?;
+    Ok(OnboardingOverview { checklist, history })
+}
+
+/// "Verificar" on one item.
+#[server(endpoint = "run_item_check")]
+pub async fn run_item_check(slug: String, item: String) -> Result<CheckRunDto, AppError> {
+    let (svc, user) = ctx::require(Role::Operator).await?;
+    onboarding::checks::run_check(&svc, &Actor::user(&user.email), &slug, &item).await.or_reject()
+}
+
+/// "Verificar fase": every live check of a phase.
+#[server(endpoint = "run_phase_checks")]
+pub async fn run_phase_checks(slug: String, phase: String) -> Result<Vec<CheckRunDto>, AppError> {
+    let (svc, user) = ctx::require(Role::Operator).await?;
+    onboarding::checks::run_phase(&svc, &Actor::user(&user.email), &slug, &phase).await.or_reject()
+}
+
+#[server(endpoint = "mark_item")]
+pub async fn mark_item(
+    slug: String,
+    item: String,
+    status: String,
+    note: Option<String>,
+) -> Result<ChecklistItemDto, AppError> {
+    let (svc, user) = ctx::require(Role::Operator).await?;
+    onboarding::update_item(&svc, &Actor::user(&user.email), &slug, &item, &ItemUpdate { status, note })
+        .await
+        .or_reject()
+}
+
+/// Moves the org along its lifecycle; only admins may force past an incomplete phase.
+#[server(endpoint = "change_org_state")]
+pub async fn change_org_state(
+    slug: String,
+    state: String,
+    reason: Option<String>,
+    // A checkbox: present (any value) when ticked, absent otherwise.
+    force: Option<String>,
+) -> Result<ChecklistDto, AppError> {
+    let (svc, user) = ctx::require(Role::Operator).await?;
+    let input = StateChange { state, reason, force: force.is_some() };
+    onboarding::change_state(&svc, &Actor::user(&user.email), user.role == Role::Admin, &slug, &input).await.or_reject()
+}
+
+#[server(endpoint = "item_runs")]
+pub async fn item_runs(slug: String, item: String) -> Result<Vec<CheckRunDto>, AppError> {
+    let (svc, _) = ctx::require(Role::Viewer).await?;
+    onboarding::item_runs(&svc, &slug, &item, 20).await.or_reject()
+}

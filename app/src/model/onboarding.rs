@@ -1,0 +1,266 @@
+//! Onboarding: the org's lifecycle, the activation checklist (T-2 / T0 / T+1), its items'
+//! statuses and the runs of their automatic checks.
+
+use super::ids::CheckRunId;
+use super::notes::Note;
+use serde::{Deserialize, Serialize};
+
+string_enum! {
+    /// Where an org is in its rollout. `rolled_back` is entered only by a rollback and left
+    /// by a roll-forward (back to the state it was rolled back from).
+    pub enum Lifecycle(LifecycleInvalid) {
+        Draft = "draft",
+        PreActivation = "pre_activation",
+        Activation = "activation",
+        Pilot = "pilot",
+        Active = "active",
+        RolledBack = "rolled_back",
+    }
+}
+
+impl Lifecycle {
+    /// The moves an operator can ask for from this state (rollback and roll-forward are the
+    /// automation's and not listed). Forward moves past a phase need that phase complete.
+    pub fn next(self) -> &'static [Lifecycle] {
+        use Lifecycle::*;
+        match self {
+            Draft => &[PreActivation],
+            PreActivation => &[Activation, Draft],
+            Activation => &[Pilot, Active, PreActivation],
+            Pilot => &[Active],
+            Active => &[],
+            RolledBack => &[],
+        }
+    }
+
+    /// The phase that must be complete before entering this state, if any.
+    pub fn requires(self) -> Option<Phase> {
+        match self {
+            Lifecycle::Activation => Some(Phase::PreActivation),
+            Lifecycle::Pilot | Lifecycle::Active => Some(Phase::Activation),
+            _ => None,
+        }
+    }
+
+    /// Whether the org takes production traffic in this state (a rollback applies).
+    pub fn is_live(self) -> bool {
+        matches!(self, Lifecycle::Activation | Lifecycle::Pilot | Lifecycle::Active)
+    }
+}
+
+string_enum! {
+    /// The checklist's three phases, named as the rollout plan names them.
+    pub enum Phase(PhaseInvalid) {
+        /// T-2, pré-ativação.
+        PreActivation = "t_minus_2",
+        /// T0, ativação.
+        Activation = "t0",
+        /// T+1, pós-ativação.
+        PostActivation = "t_plus_1",
+    }
+}
+
+string_enum! {
+    /// The plan's checklist items. Their order here is the order on the page.
+    pub enum ItemKey(ItemInvalid) {
+        ChatwootAccount = "chatwoot_account",
+        ChatwootInboxes = "chatwoot_inboxes",
+        ChatwootWebhook = "chatwoot_webhook",
+        BoardStages = "board_stages",
+        N8nCredentials = "n8n_credentials",
+        InstagramChannel = "instagram_channel",
+        V2Workflow = "v2_workflow",
+        SmokeWhatsapp = "smoke_whatsapp",
+        SmokeInstagram = "smoke_instagram",
+        SmokeStageMove = "smoke_stage_move",
+        FirstDayMetrics = "first_day_metrics",
+        LogsAudited = "logs_audited",
+        ConversationSample = "conversation_sample",
+    }
+}
+
+/// How an item gets its status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    /// A live check ("Verificar") sets it; an operator may still mark it by hand.
+    Check,
+    /// A smoke test through the real pipeline sets it.
+    Smoke,
+    /// An operator reviews and marks it.
+    Review,
+}
+
+impl ItemKey {
+    pub fn phase(self) -> Phase {
+        use ItemKey::*;
+        match self {
+            ChatwootAccount | ChatwootInboxes | ChatwootWebhook | BoardStages | N8nCredentials => Phase::PreActivation,
+            InstagramChannel | V2Workflow | SmokeWhatsapp | SmokeInstagram | SmokeStageMove => Phase::Activation,
+            FirstDayMetrics | LogsAudited | ConversationSample => Phase::PostActivation,
+        }
+    }
+
+    pub fn kind(self) -> ItemKind {
+        use ItemKey::*;
+        match self {
+            SmokeWhatsapp | SmokeInstagram | SmokeStageMove => ItemKind::Smoke,
+            LogsAudited | ConversationSample => ItemKind::Review,
+            _ => ItemKind::Check,
+        }
+    }
+
+    /// Whether its check writes anything outside Ponte's own records (the button says so).
+    pub fn check_changes_data(self) -> bool {
+        matches!(self, ItemKey::ChatwootWebhook)
+    }
+
+    pub fn of_phase(phase: Phase) -> impl Iterator<Item = ItemKey> {
+        ItemKey::ALL.iter().copied().filter(move |k| k.phase() == phase)
+    }
+}
+
+string_enum! {
+    pub enum ItemStatus(StatusInvalid) {
+        Pending = "pending",
+        Ok = "ok",
+        Failed = "failed",
+        NotApplicable = "not_applicable",
+    }
+}
+
+impl ItemStatus {
+    /// Counts toward a complete phase.
+    pub fn is_done(self) -> bool {
+        matches!(self, ItemStatus::Ok | ItemStatus::NotApplicable)
+    }
+}
+
+string_enum! {
+    pub enum Verdict(ValueInvalid) {
+        Passed = "passed",
+        Failed = "failed",
+    }
+}
+
+string_enum! {
+    /// One finding of a check: what passed, what failed, what deserves a look.
+    pub enum LineLevel(ValueInvalid) {
+        Ok = "ok",
+        Warning = "warning",
+        Failed = "failed",
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CheckLine {
+    pub level: LineLevel,
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub note: Note,
+}
+
+/// A request a check made, as its history shows it (never a secret: paths only).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CheckCall {
+    /// `chatwoot`, `n8n` or `ponte`.
+    pub target: String,
+    pub method: String,
+    pub path: String,
+    /// The HTTP status answered; `None` when nothing answered (refused, timed out).
+    pub status: Option<u16>,
+    pub ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CheckRunDto {
+    pub id: CheckRunId,
+    pub item: ItemKey,
+    pub actor: String,
+    pub verdict: Verdict,
+    /// Epoch milliseconds.
+    pub started_at: i64,
+    pub duration_ms: i64,
+    pub lines: Vec<CheckLine>,
+    pub calls: Vec<CheckCall>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChecklistItemDto {
+    pub key: ItemKey,
+    pub phase: Phase,
+    pub kind: ItemKind,
+    /// Whether "Verificar" writes outside Ponte (the webhook registration).
+    pub check_changes_data: bool,
+    pub status: ItemStatus,
+    pub note: Option<String>,
+    /// Who set the status last (a user, an API key, or the check that ran).
+    pub updated_by: Option<String>,
+    pub updated_at: Option<i64>,
+    pub last_run: Option<CheckRunDto>,
+    /// Runs kept for this item, the last one included.
+    pub runs: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PhaseDto {
+    pub phase: Phase,
+    /// Every item ok or not applicable.
+    pub complete: bool,
+    pub done: usize,
+    pub total: usize,
+    pub items: Vec<ChecklistItemDto>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChecklistDto {
+    pub lifecycle: Lifecycle,
+    /// States an operator can move the org to now.
+    pub next: Vec<Lifecycle>,
+    /// When the org first went live (pilot or active), epoch milliseconds.
+    pub activated_at: Option<i64>,
+    pub phases: Vec<PhaseDto>,
+}
+
+/// `PUT …/onboarding/items/{item}`: an operator marks an item.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ItemUpdate {
+    /// `pending`, `ok`, `failed` or `not_applicable`.
+    pub status: String,
+    /// Required for `not_applicable`, and for `ok` on an item whose check has not passed.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// `PUT …/onboarding/state`: moves the org along its lifecycle.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StateChange {
+    pub state: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Admins only: move although the required phase is not complete (the reason is then required).
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// One change of an org's lifecycle, from the audit log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct StateChangeDto {
+    pub from: Lifecycle,
+    pub to: Lifecycle,
+    pub actor: String,
+    pub reason: Option<String>,
+    pub forced: bool,
+    pub at: i64,
+}

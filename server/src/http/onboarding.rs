@@ -1,0 +1,204 @@
+//! `/api/v1/admin/orgs/{slug}/onboarding/…`: the activation checklist for scripts (waves
+//! of orgs): read it, mark items, run live checks, move the org along its lifecycle.
+//! Described in the OpenAPI document beside the tools API.
+
+use super::error::ApiResult;
+use super::extract::{AdminKey, ApiJson, ApiQuery};
+use super::AppState;
+use app::domain::onboarding::{self, checks};
+use app::model::*;
+use axum::extract::{Path, State};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+pub fn admin_routes() -> Router<AppState> {
+    Router::new()
+        .route("/orgs/{slug}/onboarding", get(checklist))
+        .route("/orgs/{slug}/onboarding/state", put(change_state))
+        .route("/orgs/{slug}/onboarding/history", get(history))
+        .route("/orgs/{slug}/onboarding/items/{item}", put(update_item))
+        .route("/orgs/{slug}/onboarding/items/{item}/runs", get(runs))
+        .route("/orgs/{slug}/onboarding/items/{item}/check", post(run_check))
+        .route("/orgs/{slug}/onboarding/phases/{phase}/check", post(run_phase))
+}
+
+/// The org's lifecycle state and its checklist, phase by phase, with each item's latest run.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/orgs/{slug}/onboarding",
+    params(("slug" = String, Path, description = "The organization's identifier")),
+    responses(
+        (status = 200, body = ChecklistDto),
+        (status = 401, description = "Admin API key missing or invalid"),
+        (status = 404, description = "No such organization"),
+    ),
+    security(("admin_key" = []))
+)]
+async fn checklist(State(s): State<AppState>, _: AdminKey, Path(slug): Path<String>) -> ApiResult<Json<ChecklistDto>> {
+    Ok(Json(onboarding::checklist(&s.services, &slug).await?))
+}
+
+/// Moves the org along its lifecycle (`draft`, `pre_activation`, `activation`, `pilot`,
+/// `active`). Entering `activation` needs T-2 complete, `pilot`/`active` need T0 complete,
+/// unless `force` is set with a `reason` (admin keys may force). `rolled_back` is entered
+/// only by a rollback and left by a roll-forward.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/orgs/{slug}/onboarding/state",
+    params(("slug" = String, Path, description = "The organization's identifier")),
+    request_body = StateChange,
+    responses(
+        (status = 200, description = "Moved (or already there)", body = ChecklistDto),
+        (status = 404, description = "No such organization"),
+        (status = 409, description = "`transition_invalid` (`error.details.allowed`) or `phase_incomplete` (`error.details.items`)"),
+        (status = 422, description = "Unknown state, or `force` without a reason"),
+    ),
+    security(("admin_key" = []))
+)]
+async fn change_state(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    Path(slug): Path<String>,
+    ApiJson(input): ApiJson<StateChange>,
+) -> ApiResult<Json<ChecklistDto>> {
+    Ok(Json(onboarding::change_state(&s.services, &actor, true, &slug, &input).await?))
+}
+
+/// The org's lifecycle changes, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/orgs/{slug}/onboarding/history",
+    params(("slug" = String, Path, description = "The organization's identifier")),
+    responses((status = 200, body = [StateChangeDto]), (status = 404, description = "No such organization")),
+    security(("admin_key" = []))
+)]
+async fn history(
+    State(s): State<AppState>,
+    _: AdminKey,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Vec<StateChangeDto>>> {
+    Ok(Json(onboarding::history(&s.services, &slug).await?))
+}
+
+/// Marks an item by hand. `not_applicable` needs a `note`; so does `ok` on an item whose
+/// live check or smoke test has not passed.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/orgs/{slug}/onboarding/items/{item}",
+    params(
+        ("slug" = String, Path, description = "The organization's identifier"),
+        ("item" = ItemKey, Path, description = "The checklist item"),
+    ),
+    request_body = ItemUpdate,
+    responses(
+        (status = 200, body = ChecklistItemDto),
+        (status = 404, description = "No such organization or item"),
+        (status = 422, description = "Unknown status, or a note is required"),
+    ),
+    security(("admin_key" = []))
+)]
+async fn update_item(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    Path((slug, item)): Path<(String, String)>,
+    ApiJson(input): ApiJson<ItemUpdate>,
+) -> ApiResult<Json<ChecklistItemDto>> {
+    Ok(Json(onboarding::update_item(&s.services, &actor, &slug, &item, &input).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+struct RunsParams {
+    /// At most this many runs (1–200, default 20).
+    limit: Option<i64>,
+}
+
+/// An item's check runs, newest first: each with its requests, findings and verdict.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/orgs/{slug}/onboarding/items/{item}/runs",
+    params(
+        ("slug" = String, Path, description = "The organization's identifier"),
+        ("item" = ItemKey, Path, description = "The checklist item"),
+        RunsParams,
+    ),
+    responses((status = 200, body = [CheckRunDto]), (status = 404, description = "No such organization or item")),
+    security(("admin_key" = []))
+)]
+async fn runs(
+    State(s): State<AppState>,
+    _: AdminKey,
+    Path((slug, item)): Path<(String, String)>,
+    ApiQuery(q): ApiQuery<RunsParams>,
+) -> ApiResult<Json<Vec<CheckRunDto>>> {
+    Ok(Json(onboarding::item_runs(&s.services, &slug, &item, q.limit.unwrap_or(20)).await?))
+}
+
+/// Runs an item's live check now and sets the item's status from its verdict. The
+/// `chatwoot_webhook` check registers Ponte's webhook in Chatwoot when it is missing.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/orgs/{slug}/onboarding/items/{item}/check",
+    params(
+        ("slug" = String, Path, description = "The organization's identifier"),
+        ("item" = ItemKey, Path, description = "The checklist item"),
+    ),
+    responses(
+        (status = 200, description = "The run, passed or failed", body = CheckRunDto),
+        (status = 404, description = "No such organization or item"),
+        (status = 409, description = "The item has no live check (`no_automatic_check`)"),
+    ),
+    security(("admin_key" = []))
+)]
+async fn run_check(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    Path((slug, item)): Path<(String, String)>,
+) -> ApiResult<Json<CheckRunDto>> {
+    Ok(Json(checks::run_check(&s.services, &actor, &slug, &item).await?))
+}
+
+/// Runs every live check of a phase (`t_minus_2`, `t0`, `t_plus_1`), in the page's order.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/orgs/{slug}/onboarding/phases/{phase}/check",
+    params(
+        ("slug" = String, Path, description = "The organization's identifier"),
+        ("phase" = Phase, Path, description = "The checklist phase"),
+    ),
+    responses((status = 200, body = [CheckRunDto]), (status = 404, description = "No such organization or phase")),
+    security(("admin_key" = []))
+)]
+async fn run_phase(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    Path((slug, phase)): Path<(String, String)>,
+) -> ApiResult<Json<Vec<CheckRunDto>>> {
+    Ok(Json(checks::run_phase(&s.services, &actor, &slug, &phase).await?))
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(checklist, change_state, history, update_item, runs, run_check, run_phase),
+    components(schemas(
+        ChecklistDto,
+        PhaseDto,
+        ChecklistItemDto,
+        CheckRunDto,
+        CheckLine,
+        CheckCall,
+        ItemUpdate,
+        StateChange,
+        StateChangeDto,
+        Lifecycle,
+        Phase,
+        ItemKey,
+        ItemKind,
+        ItemStatus,
+        Verdict,
+        LineLevel,
+    )),
+    tags((name = "onboarding", description = "The activation checklist of an organization (admin API key)"))
+)]
+pub struct OnboardingDoc;
