@@ -127,6 +127,10 @@ pub struct Config {
     /// How long one request of a live onboarding check may take, in milliseconds.
     #[arg(long, env = "PONTE_CHECK_TIMEOUT_MS", default_value_t = 10_000, global = true)]
     pub check_timeout_ms: u64,
+    /// How long a smoke test waits for each thing it waits for (processing, Chatwoot's
+    /// webhook, n8n's execution), in milliseconds.
+    #[arg(long, env = "PONTE_SMOKE_WAIT_MS", default_value_t = 20_000, global = true)]
+    pub smoke_wait_ms: u64,
     /// Processing workers in this process (0: accept webhooks only, another replica
     /// processes). Default: 2 on SQLite (one writer anyway), 4 on PostgreSQL.
     #[arg(long, env = "PONTE_WORKERS", global = true)]

@@ -58,6 +58,7 @@ pub async fn services(config: &Config) -> Result<Services, StartError> {
     domain.pipeline.gather_ms = config.batch_gather_ms.min(1000);
     domain.public_url = config.public_url.clone().map(|u| u.trim_end_matches('/').to_string());
     domain.check_timeout = Duration::from_millis(config.check_timeout_ms.clamp(100, 60_000));
+    domain.smoke_wait = Duration::from_millis(config.smoke_wait_ms.clamp(100, 300_000));
     tracing::info!(database = db.engine(), url = %redact_url(&url), "database ready");
     let pipeline_db =
         db.relaxed(&url).await.map_err(|e| StartError::Database { url: redact_url(&url), reason: e.to_string() })?;

@@ -10,7 +10,7 @@ use super::ctx::{self, OrReject};
 #[cfg(feature = "ssr")]
 use crate::domain::{onboarding, Actor};
 #[cfg(feature = "ssr")]
-use crate::model::{ItemUpdate, Role, StateChange};
+use crate::model::{ItemUpdate, Role, SmokeInput, StateChange};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OnboardingOverview {
@@ -38,6 +38,15 @@ pub async fn run_item_check(slug: String, item: String) -> Result<CheckRunDto, A
 pub async fn run_phase_checks(slug: String, phase: String) -> Result<Vec<CheckRunDto>, AppError> {
     let (svc, user) = ctx::require(Role::Operator).await?;
     onboarding::checks::run_phase(&svc, &Actor::user(&user.email), &slug, &phase).await.or_reject()
+}
+
+/// "Rodar testes de fumaça": the three T0 smoke tests.
+#[server(endpoint = "run_smoke_tests")]
+pub async fn run_smoke_tests(slug: String, mode: Option<String>) -> Result<Vec<CheckRunDto>, AppError> {
+    let (svc, user) = ctx::require(Role::Operator).await?;
+    onboarding::smoke::run_smoke(&svc, &Actor::user(&user.email), &slug, &SmokeInput { mode, stage: None })
+        .await
+        .or_reject()
 }
 
 #[server(endpoint = "mark_item")]

@@ -41,6 +41,8 @@ pub struct DomainConfig {
     pub public_url: Option<String>,
     /// How long one request of a live onboarding check may take.
     pub check_timeout: std::time::Duration,
+    /// How long a smoke test waits for each thing it waits for.
+    pub smoke_wait: std::time::Duration,
 }
 
 impl Default for DomainConfig {
@@ -51,6 +53,7 @@ impl Default for DomainConfig {
             pipeline: Default::default(),
             public_url: None,
             check_timeout: std::time::Duration::from_secs(10),
+            smoke_wait: std::time::Duration::from_secs(20),
         }
     }
 }

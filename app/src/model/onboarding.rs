@@ -264,3 +264,28 @@ pub struct StateChangeDto {
     pub forced: bool,
     pub at: i64,
 }
+
+string_enum! {
+    /// How a smoke run sends its messages.
+    pub enum SmokeMode(ModeInvalid) {
+        /// Ponte signs payloads shaped like the org's inboxes and posts them to its public URL.
+        Synthetic = "synthetic",
+        /// Ponte creates the incoming message in the org's API-channel inbox through Chatwoot's
+        /// API, and Chatwoot sends the webhook itself (with its own secret).
+        ChatwootApi = "chatwoot_api",
+    }
+}
+
+/// `POST …/onboarding/smoke`: the three smoke tests of T0.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SmokeInput {
+    /// `synthetic` (default) or `chatwoot_api`.
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// The stage the third test moves the deal to (key or label); default: the board's
+    /// third stage, or its second when the deal is already there.
+    #[serde(default)]
+    pub stage: Option<String>,
+}

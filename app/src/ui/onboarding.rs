@@ -6,7 +6,9 @@
 use super::components::time::Time;
 use super::components::{action_error, allowed, note_text, ErrorBox, FieldMessage, FormMessage, PageHead};
 use super::orgs::status_text;
-use crate::api::onboarding::{item_runs, onboarding_page, ChangeOrgState, MarkItem, RunItemCheck, RunPhaseChecks};
+use crate::api::onboarding::{
+    item_runs, onboarding_page, ChangeOrgState, MarkItem, RunItemCheck, RunPhaseChecks, RunSmokeTests,
+};
 use crate::i18n::*;
 use crate::model::{
     CheckRunDto, ChecklistItemDto, ItemKey, ItemKind, ItemStatus, Lifecycle, LineLevel, Phase, PhaseDto, Role,
@@ -98,6 +100,7 @@ struct Actions {
     phase: ServerAction<RunPhaseChecks>,
     mark: ServerAction<MarkItem>,
     state: ServerAction<ChangeOrgState>,
+    smoke: ServerAction<RunSmokeTests>,
 }
 
 #[component]
@@ -110,6 +113,7 @@ pub fn OnboardingPage() -> impl IntoView {
         phase: ServerAction::<RunPhaseChecks>::new(),
         mark: ServerAction::<MarkItem>::new(),
         state: ServerAction::<ChangeOrgState>::new(),
+        smoke: ServerAction::<RunSmokeTests>::new(),
     };
     let page = Resource::new(
         move || {
@@ -119,16 +123,19 @@ pub fn OnboardingPage() -> impl IntoView {
                 actions.phase.version().get(),
                 actions.mark.version().get(),
                 actions.state.version().get(),
+                actions.smoke.version().get(),
             )
         },
         |(slug, ..)| onboarding_page(slug),
     );
     let check_err = action_error(actions.check.value());
     let phase_err = action_error(actions.phase.value());
+    let smoke_err = action_error(actions.smoke.value());
     view! {
         <PageHead title=move || t!(i18n, checklist.title) />
         <FormMessage err=check_err />
         <FormMessage err=phase_err />
+        <FormMessage err=smoke_err />
         <Transition fallback=move || t!(i18n, loading)>
             {move || Suspend::new(async move {
                 match page.await {
@@ -293,6 +300,22 @@ fn PhaseSection(phase: PhaseDto, actions: Actions) -> impl IntoView {
                     </ActionForm>
                 </Show>
             </header>
+            <Show when=move || operator && key == Phase::Activation>
+                <ActionForm action=actions.smoke attr:id="smoke-form" attr:class="smoke-form">
+                    <input type="hidden" name="slug" value=slug />
+                    <label>
+                        {t!(i18n, checklist.smoke_mode)}
+                        <select name="mode" id="smoke-mode">
+                            <option value="synthetic">{t!(i18n, checklist.smoke_synthetic)}</option>
+                            <option value="chatwoot_api">{t!(i18n, checklist.smoke_chatwoot_api)}</option>
+                        </select>
+                    </label>
+                    <button type="submit" id="smoke-run" class="primary" disabled=move || actions.smoke.pending().get()>
+                        {move || if actions.smoke.pending().get() { t_string!(i18n, checklist.smoke_running).to_string() } else { t_string!(i18n, checklist.smoke_run).to_string() }}
+                    </button>
+                    <small class="muted">{t!(i18n, checklist.smoke_help)}</small>
+                </ActionForm>
+            </Show>
             <ol class="items">
                 {phase.items.into_iter().map(|item| view! { <ItemRow item actions /> }).collect_view()}
             </ol>

@@ -21,6 +21,7 @@ pub fn admin_routes() -> Router<AppState> {
         .route("/orgs/{slug}/onboarding/items/{item}/runs", get(runs))
         .route("/orgs/{slug}/onboarding/items/{item}/check", post(run_check))
         .route("/orgs/{slug}/onboarding/phases/{phase}/check", post(run_phase))
+        .route("/orgs/{slug}/onboarding/smoke", post(run_smoke))
 }
 
 /// The org's lifecycle state and its checklist, phase by phase, with each item's latest run.
@@ -178,9 +179,34 @@ async fn run_phase(
     Ok(Json(checks::run_phase(&s.services, &actor, &slug, &phase).await?))
 }
 
+/// Runs the three T0 smoke tests through the real pipeline (a WhatsApp message, a first
+/// Instagram DM, a stage move by `deal_id`) and records each as its item's run. `synthetic`
+/// (default) signs payloads shaped like the org's inboxes; `chatwoot_api` has Chatwoot
+/// create the message in the org's API-channel inbox and send the webhook itself.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/orgs/{slug}/onboarding/smoke",
+    params(("slug" = String, Path, description = "The organization's identifier")),
+    request_body = SmokeInput,
+    responses(
+        (status = 200, description = "The three runs, passed or failed, each step with its time and ids", body = [CheckRunDto]),
+        (status = 404, description = "No such organization"),
+        (status = 422, description = "Unknown mode"),
+    ),
+    security(("admin_key" = []))
+)]
+async fn run_smoke(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    Path(slug): Path<String>,
+    ApiJson(input): ApiJson<SmokeInput>,
+) -> ApiResult<Json<Vec<CheckRunDto>>> {
+    Ok(Json(onboarding::smoke::run_smoke(&s.services, &actor, &slug, &input).await?))
+}
+
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(checklist, change_state, history, update_item, runs, run_check, run_phase),
+    paths(checklist, change_state, history, update_item, runs, run_check, run_phase, run_smoke),
     components(schemas(
         ChecklistDto,
         PhaseDto,
@@ -191,6 +217,8 @@ async fn run_phase(
         ItemUpdate,
         StateChange,
         StateChangeDto,
+        SmokeInput,
+        SmokeMode,
         Lifecycle,
         Phase,
         ItemKey,

@@ -19,5 +19,6 @@ mod onboarding;
 mod pipeline;
 mod portal_auth;
 mod portal_orgs;
+mod smoke;
 mod tools;
 mod webhooks;

@@ -608,6 +608,69 @@ async fn n8n_checks_and_the_lifecycle_through_rollback_and_roll_forward(engine: 
         .await;
 }
 
+/// T+1's metrics: the first 24 h after going live, real traffic only, each against 1 %.
+async fn the_first_day_metrics_count_real_traffic_against_the_plans_limits(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |c| {
+        c.workers = Some(2);
+        c.smoke_wait_ms = 3_000;
+    })
+    .await;
+    let key = app.admin_key().await;
+    setup_org(&app, &key, "coronel").await;
+    let run = check(&app, &key, "coronel", "first_day_metrics").await;
+    assert!(has(&run, "failed:check_not_live_yet"), "{run}");
+    go_live(&app, &key, "coronel").await;
+
+    // Two customers processed without a hand-off, then one whose hand-off fails.
+    for (i, wa) in [(1, "5511987650001"), (2, "5511987650002")] {
+        let (status, _) = deliver(&app, "coronel", &wa_message(70_000 + i, 8_000 + i, wa), &format!("d-{i}")).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    until("the first two are processed", || async {
+        let events = list(&app, &key, "coronel", "events").await;
+        events.len() == 2 && events.iter().all(|e| e["status"] == "done")
+    })
+    .await;
+    set_automation(&app, &key, "coronel", json!({"mode": "v2", "v2_url": "http://127.0.0.1:9/n8n", "timeout_ms": 300}))
+        .await;
+    let (_, ack) = deliver(&app, "coronel", &wa_message(70_003, 8_003, "5511987650003"), "d-3").await;
+    until("the third event fails its hand-off", || async {
+        event(&app, &key, "coronel", &ack["event_id"]).await["status"] == "failed"
+    })
+    .await;
+    until("every real event has left the queue", || async {
+        list(&app, &key, "coronel", "events").await.iter().all(|e| e["status"] == "done" || e["status"] == "failed")
+    })
+    .await;
+    // A smoke run's traffic (failed hand-offs, a tool call) is not counted.
+    let (status, _) = call(&app, &key, Method::POST, "coronel/onboarding/smoke", Some(json!({}))).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let run = check(&app, &key, "coronel", "first_day_metrics").await;
+    assert!(has(&run, "failed:check_first_day_open"), "the 24 h are not over: {run}");
+    let metric = |run: &Value, code: &str| -> (String, String) {
+        let l = run["lines"].as_array().unwrap().iter().find(|l| l["note"]["code"] == code).unwrap().clone();
+        (
+            l["note"]["params"]["failures"].as_str().unwrap().into(),
+            l["note"]["params"]["total"].as_str().unwrap().into(),
+        )
+    };
+    assert_eq!(metric(&run, "check_first_day_webhooks"), ("1".into(), "3".into()), "{run}");
+    assert_eq!(metric(&run, "check_first_day_handoffs"), ("1".into(), "1".into()));
+    assert_eq!(metric(&run, "check_first_day_conflicts"), ("0".into(), "3".into()));
+    assert_eq!(metric(&run, "check_first_day_tools"), ("0".into(), "0".into()), "the smoke run's call is not counted");
+    assert!(has(&run, "failed:check_first_day_webhooks") && has(&run, "ok:check_first_day_conflicts"));
+
+    // A day later the window is closed; what happens after it is not in it.
+    app.services.clock.advance(25 * 3600 * 1000);
+    let (status, _) = deliver(&app, "coronel", &wa_message(70_004, 8_004, "5511987650004"), "d-4").await;
+    assert_eq!(status, StatusCode::OK);
+    let run = check(&app, &key, "coronel", "first_day_metrics").await;
+    assert!(!has(&run, "failed:check_first_day_open"), "{run}");
+    assert_eq!(metric(&run, "check_first_day_webhooks"), ("1".into(), "3".into()));
+    assert_eq!(run["verdict"], "failed", "33 % of webhooks failed");
+}
+
 async fn the_onboarding_routes_are_in_the_openapi_document(_: Engine) {
     let app = TestApp::spawn_with(Engine::Sqlite, |c| c.workers = Some(0)).await;
     let doc = json(http().get(app.url("/api/v1/openapi.json")).send().await.unwrap()).await;
@@ -619,6 +682,7 @@ async fn the_onboarding_routes_are_in_the_openapi_document(_: Engine) {
         ("/api/v1/admin/orgs/{slug}/onboarding/items/{item}/runs", "get"),
         ("/api/v1/admin/orgs/{slug}/onboarding/items/{item}/check", "post"),
         ("/api/v1/admin/orgs/{slug}/onboarding/phases/{phase}/check", "post"),
+        ("/api/v1/admin/orgs/{slug}/onboarding/smoke", "post"),
     ] {
         let op = &doc["paths"][path][method];
         assert!(op.is_object(), "{method} {path} documented");
@@ -644,6 +708,7 @@ both_engines!(
     t_minus_2_checks_name_what_is_wrong,
     the_checks_of_a_whole_phase_run_in_order,
     n8n_checks_and_the_lifecycle_through_rollback_and_roll_forward,
+    the_first_day_metrics_count_real_traffic_against_the_plans_limits,
 );
 
 storage_free!(the_onboarding_routes_are_in_the_openapi_document);

@@ -126,6 +126,28 @@ impl<'a> N8n<'a> {
         self.call(reqwest::Method::POST, &format!("/workflows/{id}/deactivate"), None).await.map(|_| ())
     }
 
+    /// The workflow's latest executions, newest first.
+    pub async fn executions(&self, workflow_id: &str, limit: u32) -> Result<Vec<Execution>, N8nError> {
+        let v = self
+            .call(reqwest::Method::GET, &format!("/executions?workflowId={workflow_id}&limit={limit}"), None)
+            .await?;
+        let list = v.get("data").and_then(Value::as_array).cloned().unwrap_or_default();
+        Ok(list
+            .iter()
+            .filter_map(|e| {
+                Some(Execution {
+                    id: match e.get("id")? {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    },
+                    status: e.get("status").and_then(Value::as_str).unwrap_or("unknown").to_string(),
+                    started_at: instant_of(e.get("startedAt")),
+                    stopped_at: instant_of(e.get("stoppedAt")),
+                })
+            })
+            .collect())
+    }
+
     pub async fn workflow(&self, id: &str) -> Result<WorkflowState, N8nError> {
         let v = self.call(reqwest::Method::GET, &format!("/workflows/{id}"), None).await?;
         Ok(WorkflowState {
@@ -134,6 +156,22 @@ impl<'a> N8n<'a> {
             active: v.get("active").and_then(Value::as_bool).unwrap_or(false),
         })
     }
+}
+
+/// One execution of a workflow, as n8n lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Execution {
+    pub id: String,
+    /// `success`, `error`, `running`, `waiting`, `canceled`, `crashed`, `new`.
+    pub status: String,
+    /// Epoch milliseconds.
+    pub started_at: Option<i64>,
+    pub stopped_at: Option<i64>,
+}
+
+fn instant_of(v: Option<&Value>) -> Option<i64> {
+    let text = v?.as_str()?;
+    chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp_millis())
 }
 
 fn id_of(v: &Value) -> Result<String, N8nError> {

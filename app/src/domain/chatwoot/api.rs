@@ -362,6 +362,46 @@ impl<'a> Chatwoot<'a> {
         Ok(p.payload)
     }
 
+    /// A contact on `inbox_id` (an API-channel inbox), answered with its id and the
+    /// `source_id` Chatwoot gave its contact inbox. `identifier` is unique per account.
+    pub async fn create_contact(
+        &self,
+        inbox_id: i64,
+        name: &str,
+        identifier: &str,
+    ) -> Result<(i64, String), ChatwootError> {
+        #[derive(Deserialize)]
+        struct Made {
+            contact: Contact,
+            #[serde(default)]
+            contact_inbox: Option<MadeInbox>,
+        }
+        #[derive(Deserialize)]
+        struct MadeInbox {
+            source_id: String,
+        }
+        let body = json!({"inbox_id": inbox_id, "name": name, "identifier": identifier});
+        let p: Payload<Made> = self.call(Method::POST, &self.account_path("/contacts"), Some(&body)).await?;
+        let source_id = p
+            .payload
+            .contact_inbox
+            .map(|c| c.source_id)
+            .ok_or_else(|| ChatwootError::Status(200, "contato sem contact_inbox".into()))?;
+        Ok((p.payload.contact.id, source_id))
+    }
+
+    /// A conversation of `contact_id` on `inbox_id`; answered with its display id.
+    pub async fn create_conversation(
+        &self,
+        inbox_id: i64,
+        contact_id: i64,
+        source_id: &str,
+    ) -> Result<i64, ChatwootError> {
+        let body = json!({"inbox_id": inbox_id, "contact_id": contact_id, "source_id": source_id, "status": "open"});
+        let c: Conversation = self.call(Method::POST, &self.account_path("/conversations"), Some(&body)).await?;
+        Ok(c.id)
+    }
+
     /// An incoming message as if the customer wrote it; Chatwoot accepts this only on
     /// `Channel::Api` inboxes, and then sends `message_created` to the account webhooks.
     pub async fn create_incoming_message(&self, display_id: i64, content: &str) -> Result<Message, ChatwootError> {

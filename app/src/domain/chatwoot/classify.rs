@@ -41,6 +41,8 @@ pub struct Inbound {
     pub name: Option<String>,
     pub phone: Option<String>,
     pub instagram_username: Option<String>,
+    /// A smoke test's message (see `payload::SMOKE_MARK`).
+    pub synthetic: bool,
 }
 
 fn i64_of(v: Option<&Value>) -> Option<i64> {
@@ -110,6 +112,7 @@ pub fn classify(body: &Value, inboxes: &BTreeMap<String, Source>) -> Result<Inbo
         name: str_of(sender.get("name")),
         phone: str_of(sender.get("phone_number")),
         instagram_username: str_of(sender.pointer("/additional_attributes/social_instagram_user_name")),
+        synthetic: super::payload::is_synthetic(body),
     })
 }
 

@@ -16,6 +16,22 @@ pub const HANDLED_EVENTS: [&str; 7] = [
     "contact_updated",
 ];
 
+/// The field a smoke test adds to its payloads (`{"run": "<id>"}`). Only a holder of the
+/// org's webhook secret can send it, as for every delivery.
+pub const SMOKE_MARK: &str = "ponte_smoke";
+/// The identifier prefix of the Chatwoot contacts a smoke test creates: their messages are
+/// synthetic although Chatwoot, not Ponte, writes those payloads.
+pub const SMOKE_IDENTIFIER_PREFIX: &str = "ponte-smoke-";
+
+/// Whether a delivery is a smoke test's (counted apart from the org's real traffic).
+pub fn is_synthetic(body: &Value) -> bool {
+    body.get(SMOKE_MARK).is_some_and(|v| !v.is_null())
+        || body
+            .pointer("/sender/identifier")
+            .and_then(Value::as_str)
+            .is_some_and(|id| id.starts_with(SMOKE_IDENTIFIER_PREFIX))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
     pub event: String,
@@ -23,6 +39,9 @@ pub struct Envelope {
     pub id: Option<i64>,
     /// `account.id`, present on message and contact events.
     pub account_id: Option<ChatwootAccountId>,
+    /// Sent by a smoke test (`ponte_smoke` present): stored and processed like any other,
+    /// counted apart.
+    pub synthetic: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +66,8 @@ impl Envelope {
             .to_string();
         let id = obj.get("id").and_then(as_i64);
         let account_id = obj.get("account").and_then(|a| a.get("id")).and_then(as_i64).map(ChatwootAccountId);
-        Ok(Envelope { event, id, account_id })
+        let synthetic = is_synthetic(body);
+        Ok(Envelope { event, id, account_id, synthetic })
     }
 
     pub fn is_handled(&self) -> bool {
@@ -77,7 +97,12 @@ mod tests {
         let env = Envelope::read(&body).unwrap();
         assert_eq!(
             env,
-            Envelope { event: "message_created".into(), id: Some(88001), account_id: Some(ChatwootAccountId(7)) }
+            Envelope {
+                event: "message_created".into(),
+                id: Some(88001),
+                account_id: Some(ChatwootAccountId(7)),
+                synthetic: false
+            }
         );
         assert!(env.is_handled());
         assert_eq!(env.dedupe_key(b"x"), "message_created:88001");

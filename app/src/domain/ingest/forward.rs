@@ -70,6 +70,8 @@ pub fn body(
         "deal_stage": applied.stage_key,
         "contact_created": applied.contact_created,
         "deal_created": applied.deal_created,
+        // A smoke test's message: a workflow may skip side effects (replying, notifying).
+        "synthetic": inbound.synthetic,
         "message": {
             "id": inbound.message_id,
             "content": pick("/content"),

@@ -176,6 +176,7 @@ pub async fn accept(svc: &Services, org_slug: &str, d: &Delivery<'_>) -> Result<
             payload: payload.to_string(),
             received_at: svc.now(),
             status,
+            synthetic: envelope.synthetic,
         })
         .await?;
     if new && status == EventStatus::Pending {

@@ -221,6 +221,7 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
                             first_stage_id,
                             chatwoot_conversation_id: inbound.conversation_id,
                             session_key: session_key.clone(),
+                            synthetic: inbound.synthetic,
                         });
                         plan.state =
                             State::Inbound { inbound: Box::new(inbound), payload, work: works.len() - 1, session_key };

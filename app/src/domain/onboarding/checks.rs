@@ -16,18 +16,18 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::Instant;
 
-/// The findings of one run.
+/// The findings of one run (a check's or a smoke test's).
 #[derive(Default)]
-struct Findings(Vec<CheckLine>);
+pub(crate) struct Findings(Vec<CheckLine>);
 
 impl Findings {
-    fn ok(&mut self, note: Note) {
+    pub(crate) fn ok(&mut self, note: Note) {
         self.0.push(CheckLine { level: LineLevel::Ok, note });
     }
-    fn warn(&mut self, note: Note) {
+    pub(crate) fn warn(&mut self, note: Note) {
         self.0.push(CheckLine { level: LineLevel::Warning, note });
     }
-    fn fail(&mut self, note: Note) {
+    pub(crate) fn fail(&mut self, note: Note) {
         self.0.push(CheckLine { level: LineLevel::Failed, note });
     }
     /// A Chatwoot failure: the operator's words here, the details in the log.
@@ -85,8 +85,24 @@ async fn run_one(svc: &Services, actor: &Actor, org: &OrgRow, key: ItemKey) -> R
         ItemKey::N8nCredentials => ctx.n8n_credentials(&mut found).await?,
         ItemKey::InstagramChannel => ctx.instagram_channel(&mut found).await?,
         ItemKey::V2Workflow => ctx.v2_workflow(&mut found).await?,
+        ItemKey::FirstDayMetrics => ctx.first_day_metrics(&mut found).await?,
         _ => return Err(DomainError::Rejected(ErrorCode::NoAutomaticCheck)),
     }
+    record(svc, actor, org, key, started_at, clock, found, trace.take()).await
+}
+
+/// Stores one run and gives its item the verdict's status.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn record(
+    svc: &Services,
+    actor: &Actor,
+    org: &OrgRow,
+    key: ItemKey,
+    started_at: i64,
+    clock: Instant,
+    found: Findings,
+    calls: Vec<CheckCall>,
+) -> Result<CheckRunDto, DomainError> {
     let verdict = found.verdict();
     let run = NewRun {
         organization_id: org.id,
@@ -96,7 +112,7 @@ async fn run_one(svc: &Services, actor: &Actor, org: &OrgRow, key: ItemKey) -> R
         started_at,
         duration_ms: clock.elapsed().as_millis() as i64,
         lines: to_json(&found.0),
-        calls: to_json(&trace.take()),
+        calls: to_json(&calls),
     };
     let id = store::onboarding::record_run(&svc.db, &run).await?;
     tracing::info!(org = %org.slug, item = %key, verdict = %verdict, actor = %actor.0, "check ran");
@@ -542,6 +558,47 @@ impl<'a> Ctx<'a> {
         let mode = store::automation::get(&self.svc.db, self.org.id).await?.map(|a| a.mode);
         if mode != Some(AutomationMode::V2) {
             found.warn(Note::new(NoteCode::CheckModeNotV2).with("mode", mode.unwrap_or_default()));
+        }
+        Ok(())
+    }
+}
+
+/// The plan's first-day limits: at most this share (per mille) of failures per metric.
+const FIRST_DAY_LIMIT_PER_MILLE: i64 = 10;
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+impl Ctx<'_> {
+    /// The first 24 h after activation, from what Ponte recorded of real traffic (smoke tests
+    /// not counted), each metric against the plan's 1 % limit.
+    async fn first_day_metrics(&self, found: &mut Findings) -> Result<(), DomainError> {
+        let Some(since) = self.org.activated_at else {
+            found.fail(Note::new(NoteCode::CheckNotLiveYet));
+            return Ok(());
+        };
+        let now = self.svc.now();
+        if now < since + DAY_MS {
+            let hours = (since + DAY_MS - now).div_euclid(3_600_000) + 1;
+            found.fail(Note::new(NoteCode::CheckFirstDayOpen).with("hours", hours));
+        }
+        let t = store::onboarding::traffic(&self.svc.db, self.org.id, since, since + DAY_MS).await?;
+        if t.webhooks == 0 {
+            found.warn(Note::new(NoteCode::CheckNoTraffic));
+        }
+        for (code, failures, total) in [
+            (NoteCode::CheckFirstDayWebhooks, t.failed_events, t.webhooks),
+            (NoteCode::CheckFirstDayConflicts, t.conflicts, t.identity_attempts),
+            (NoteCode::CheckFirstDayHandoffs, t.handoff_failures, t.handoffs),
+            (NoteCode::CheckFirstDayTools, t.tool_failures, t.tool_calls),
+        ] {
+            let note = Note::new(code)
+                .with("failures", failures)
+                .with("total", total)
+                .with("rate", format!("{:.1}", if total == 0 { 0.0 } else { failures as f64 * 100.0 / total as f64 }));
+            if failures * 1000 > total * FIRST_DAY_LIMIT_PER_MILLE {
+                found.fail(note);
+            } else {
+                found.ok(note);
+            }
         }
         Ok(())
     }

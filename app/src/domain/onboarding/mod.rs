@@ -3,6 +3,7 @@
 //! phases, and operators marking items. The live checks are in `checks`.
 
 pub mod checks;
+pub mod smoke;
 
 use super::error::{DomainError, Fields};
 use super::store::{self, onboarding::RunRow, orgs::OrgRow};

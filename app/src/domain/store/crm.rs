@@ -29,6 +29,8 @@ pub struct InboundWork {
     pub first_stage_id: StageId,
     pub chatwoot_conversation_id: ChatwootConversationId,
     pub session_key: String,
+    /// A smoke test's person: the contact is created marked synthetic.
+    pub synthetic: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -106,13 +108,14 @@ pub async fn apply_inbound(
                     None => {
                         let mut inner = sqlx::Connection::begin(&mut *sp).await?;
                         let cid: ContactId = sqlx::query_scalar(
-                            "INSERT INTO contacts (organization_id, name, phone, created_at) VALUES ($1, $2, $3, $4) \
-                             RETURNING id",
+                            "INSERT INTO contacts (organization_id, name, phone, created_at, synthetic) \
+                             VALUES ($1, $2, $3, $4, $5) RETURNING id",
                         )
                         .bind(w.org_id)
                         .bind(&w.name)
                         .bind(&w.phone)
                         .bind(now)
+                        .bind(w.synthetic)
                         .fetch_one(&mut *inner)
                         .await?;
                         let linked: Option<ContactId> = sqlx::query_scalar(

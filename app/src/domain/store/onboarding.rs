@@ -2,7 +2,7 @@
 //! automatic check.
 
 use super::{on_db, Db, WritePool};
-use crate::model::{CheckRunId, ItemKey, ItemStatus, OrgId, Verdict};
+use crate::model::{CheckRunId, DealId, ItemKey, ItemStatus, OrgId, Source, Verdict};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ItemRow {
@@ -154,5 +154,83 @@ pub async fn all_items(db: &Db) -> Result<Vec<(OrgId, ItemKey, ItemStatus)>, sql
         sqlx::query_as::<_, (OrgId, ItemKey, ItemStatus)>("SELECT organization_id, item, status FROM checklist_items")
             .fetch_all(pool)
             .await
+    })
+}
+
+/// Whether the org already knows this channel identity (a smoke test's made-up number must
+/// never land on a real customer).
+pub async fn identity_taken(db: &Db, org: OrgId, source: Source, external_id: &str) -> Result<bool, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM messaging_contact_identities \
+             WHERE organization_id = $1 AND source = $2 AND external_id = $3",
+        )
+        .bind(org)
+        .bind(source)
+        .bind(external_id)
+        .fetch_one(pool)
+        .await
+        .map(|n| n > 0)
+    })
+}
+
+/// Closes (as lost) the open deals among `deals` whose contact is synthetic: a smoke
+/// test's deals never stay on the board. Returns how many it closed.
+pub async fn close_synthetic_deals(db: &Db, org: OrgId, deals: &[DealId], now: i64) -> Result<u64, sqlx::Error> {
+    let ids = serde_json::to_string(deals).unwrap_or_else(|_| "[]".into());
+    let sql = format!(
+        "UPDATE deals SET status = 'lost', updated_at = $2 WHERE organization_id = $1 AND status = 'open' \
+         AND id IN (SELECT id FROM {}) \
+         AND contact_id IN (SELECT id FROM contacts WHERE organization_id = $1 AND synthetic)",
+        super::json_ids(db, "$3")
+    );
+    on_db!(db, |pool| {
+        sqlx::query(&sql).bind(org).bind(now).bind(&ids).execute(pool).await.map(|r| r.rows_affected())
+    })
+}
+
+/// What Ponte recorded of an org's real (not synthetic) traffic in `[from, to)`. An event
+/// counts as failed until it is processed (`done` or `ignored`): a retry still due, or one
+/// being retried right now, has not been processed successfully yet.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct TrafficCounts {
+    pub webhooks: i64,
+    pub failed_events: i64,
+    pub identity_attempts: i64,
+    pub conflicts: i64,
+    pub handoffs: i64,
+    pub handoff_failures: i64,
+    pub tool_calls: i64,
+    pub tool_failures: i64,
+}
+
+pub async fn traffic(db: &Db, org: OrgId, from: i64, to: i64) -> Result<TrafficCounts, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_as::<_, TrafficCounts>(
+            "WITH ev AS (SELECT id, status FROM webhook_events \
+                 WHERE organization_id = $1 AND received_at >= $2 AND received_at < $3 AND NOT synthetic), \
+             real_calls AS (SELECT outcome FROM tool_calls WHERE organization_id = $1 AND at >= $2 AND at < $3 \
+                 AND (deal_id IS NULL OR deal_id NOT IN (SELECT d.id FROM deals d JOIN contacts c ON c.id = d.contact_id \
+                   WHERE d.organization_id = $1 AND c.synthetic))) \
+             SELECT \
+               (SELECT COUNT(*) FROM ev) AS webhooks, \
+               (SELECT COUNT(*) FROM ev WHERE status NOT IN ('done', 'ignored')) AS failed_events, \
+               (SELECT COUNT(DISTINCT s.event_id) FROM event_steps s JOIN ev ON ev.id = s.event_id \
+                  WHERE s.step = 'identity') AS identity_attempts, \
+               (SELECT COUNT(*) FROM identity_conflicts WHERE organization_id = $1 \
+                  AND created_at >= $2 AND created_at < $3) AS conflicts, \
+               (SELECT COUNT(DISTINCT s.event_id) FROM event_steps s JOIN ev ON ev.id = s.event_id \
+                  WHERE s.step = 'forward' AND s.outcome IN ('forwarded', 'failed')) AS handoffs, \
+               (SELECT COUNT(DISTINCT s.event_id) FROM event_steps s JOIN ev ON ev.id = s.event_id \
+                  WHERE s.step = 'forward' AND s.outcome = 'failed' AND NOT EXISTS (SELECT 1 FROM event_steps f \
+                    WHERE f.event_id = s.event_id AND f.step = 'forward' AND f.outcome = 'forwarded')) AS handoff_failures, \
+               (SELECT COUNT(*) FROM real_calls) AS tool_calls, \
+               (SELECT COUNT(*) FROM real_calls WHERE outcome = 'error') AS tool_failures",
+        )
+        .bind(org)
+        .bind(from)
+        .bind(to)
+        .fetch_one(pool)
+        .await
     })
 }

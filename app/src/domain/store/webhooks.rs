@@ -66,6 +66,7 @@ pub struct NewEvent {
     pub payload: String,
     pub received_at: i64,
     pub status: EventStatus,
+    pub synthetic: bool,
 }
 
 /// Stores a batch of events in one transaction, skipping known dedupe keys. Returns each
@@ -78,8 +79,8 @@ pub async fn insert_events(db: &Db, events: &[NewEvent]) -> Result<Vec<(EventId,
         for e in events {
             let inserted: Option<EventId> = sqlx::query_scalar(
                 "INSERT INTO webhook_events (organization_id, event, dedupe_key, delivery_id, payload, received_at, \
-                    status, next_attempt_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $6) ON CONFLICT (organization_id, dedupe_key) DO NOTHING \
+                    status, next_attempt_at, synthetic) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $8) ON CONFLICT (organization_id, dedupe_key) DO NOTHING \
                  RETURNING id",
             )
             .bind(e.organization_id)
@@ -89,6 +90,7 @@ pub async fn insert_events(db: &Db, events: &[NewEvent]) -> Result<Vec<(EventId,
             .bind(&e.payload)
             .bind(e.received_at)
             .bind(e.status)
+            .bind(e.synthetic)
             .fetch_optional(&mut *tx)
             .await?;
             match inserted {
@@ -159,6 +161,12 @@ pub async fn events_of(db: &Db, org_id: OrgId, f: &EventFilter, limit: i64) -> R
             .fetch_all(pool)
             .await
     })
+}
+
+/// The org's event stored under `dedupe_key` (a message: `message_created:<message id>`).
+pub async fn event_by_dedupe(db: &Db, org_id: OrgId, dedupe_key: &str) -> Result<Option<EventRow>, sqlx::Error> {
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM webhook_events WHERE organization_id = $1 AND dedupe_key = $2");
+    on_db!(db, |pool| sqlx::query_as::<_, EventRow>(&sql).bind(org_id).bind(dedupe_key).fetch_optional(pool).await)
 }
 
 pub async fn event(db: &Db, org_id: OrgId, id: EventId) -> Result<Option<EventRow>, sqlx::Error> {

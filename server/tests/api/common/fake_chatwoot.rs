@@ -44,6 +44,8 @@ struct Account {
     contacts: Vec<Value>,
     /// Conversations by display id, with the contact and source id they belong to.
     conversations: Vec<Value>,
+    /// Contact inboxes made by `POST /contacts` with an `inbox_id`: `{contact_id, inbox_id, source_id}`.
+    contact_inboxes: Vec<Value>,
     messages: HashMap<i64, Vec<Value>>,
 }
 
@@ -152,8 +154,15 @@ fn seed() -> HashMap<i64, Account> {
             "source_id": "wamid.HBgNNTUxMTk4NzY1NDMyMRUCABIYFjNFQjBDMEU0", "sender": {"id": 501, "type": "contact"}})],
     );
     messages.insert(API_CONVERSATION, Vec::new());
-    let account =
-        Account { name: "Coronel Picanha".into(), inboxes, webhooks: Vec::new(), contacts, conversations, messages };
+    let account = Account {
+        name: "Coronel Picanha".into(),
+        inboxes,
+        webhooks: Vec::new(),
+        contacts,
+        conversations,
+        contact_inboxes: Vec::new(),
+        messages,
+    };
     HashMap::from([(ACCOUNT, account)])
 }
 
@@ -163,6 +172,8 @@ fn routes(state: Shared) -> Router {
         .route("/api/v1/accounts/{account}/inboxes", get(inboxes))
         .route("/api/v1/accounts/{account}/webhooks", get(list_webhooks).post(create_webhook))
         .route("/api/v1/accounts/{account}/webhooks/{id}", patch(update_webhook).delete(delete_webhook))
+        .route("/api/v1/accounts/{account}/contacts", axum::routing::post(create_contact))
+        .route("/api/v1/accounts/{account}/conversations", axum::routing::post(create_conversation))
         .route("/api/v1/accounts/{account}/contacts/search", get(search_contacts))
         .route("/api/v1/accounts/{account}/contacts/{id}", get(contact))
         .route("/api/v1/accounts/{account}/conversations/{id}", get(conversation))
@@ -404,6 +415,74 @@ async fn contact(State(state): State<Shared>, Path((account, id)): Path<(i64, i6
     let mut payload = contact.clone();
     payload["contact_inboxes"] = json!(contact_inboxes);
     answer(StatusCode::OK, json!({"payload": payload}))
+}
+
+/// `POST /contacts {"inbox_id", "name", "identifier"?, …}`: the contact and, with an inbox,
+/// its contact inbox (a new source id). The identifier is unique per account (422).
+async fn create_contact(
+    State(state): State<Shared>,
+    Path(account): Path<i64>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    if let Err(res) = authorize(&state, &headers, Some(account), false).await {
+        return res;
+    }
+    let mut fake = state.lock().unwrap();
+    fake.next_id += 1;
+    let id = fake.next_id;
+    let a = fake.accounts.get_mut(&account).unwrap();
+    let identifier = body["identifier"].as_str().map(str::to_string);
+    if identifier.is_some() && a.contacts.iter().any(|c| c["identifier"].as_str() == identifier.as_deref()) {
+        return answer(StatusCode::UNPROCESSABLE_ENTITY, json!({"message": "Identifier has already been taken"}));
+    }
+    let contact = json!({"id": id, "name": body["name"], "email": body["email"], "phone_number": body["phone_number"],
+        "identifier": identifier, "additional_attributes": {}, "custom_attributes": {}, "thumbnail": "", "blocked": false});
+    a.contacts.push(contact.clone());
+    let contact_inbox = match body["inbox_id"].as_i64() {
+        None => Value::Null,
+        Some(inbox) => {
+            let found = inbox_of(a, &json!(inbox));
+            if found.is_null() {
+                return answer(StatusCode::UNPROCESSABLE_ENTITY, json!({"message": "Inbox not found"}));
+            }
+            let source_id = format!("fake-{id}-{}", &app::domain::auth::random_token()[..12]);
+            a.contact_inboxes.push(json!({"contact_id": id, "inbox_id": inbox, "source_id": source_id}));
+            json!({"inbox": found, "source_id": source_id})
+        }
+    };
+    answer(StatusCode::OK, json!({"payload": {"contact": contact, "contact_inbox": contact_inbox}}))
+}
+
+/// `POST /conversations {"source_id", "inbox_id", "contact_id"}`: a conversation of a contact
+/// inbox made before; answered as the REST conversation.
+async fn create_conversation(
+    State(state): State<Shared>,
+    Path(account): Path<i64>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    if let Err(res) = authorize(&state, &headers, Some(account), false).await {
+        return res;
+    }
+    let mut fake = state.lock().unwrap();
+    fake.next_id += 1;
+    let id = fake.next_id;
+    let a = fake.accounts.get_mut(&account).unwrap();
+    let known = a.contact_inboxes.iter().any(|ci| {
+        ci["source_id"] == body["source_id"]
+            && ci["inbox_id"] == body["inbox_id"]
+            && ci["contact_id"] == body["contact_id"]
+    });
+    if !known {
+        return not_found();
+    }
+    let channel = inbox_of(a, &body["inbox_id"])["channel_type"].clone();
+    let conv = json!({"id": id, "inbox_id": body["inbox_id"], "contact_id": body["contact_id"],
+        "source_id": body["source_id"], "channel": channel});
+    a.conversations.push(conv.clone());
+    a.messages.insert(id, Vec::new());
+    answer(StatusCode::OK, rest_conversation(account, a, &conv))
 }
 
 fn inbox_of(account: &Account, id: &Value) -> Value {
