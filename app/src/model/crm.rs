@@ -79,6 +79,16 @@ string_enum! {
     }
 }
 
+impl Source {
+    /// The channel's name as people write it (the same in every language).
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::Whatsapp => "WhatsApp",
+            Source::Instagram => "Instagram",
+        }
+    }
+}
+
 string_enum! {
     /// A deal is open until it is won or lost (one open deal per contact and board).
     pub enum DealStatus(StatusInvalid) {

@@ -54,31 +54,6 @@ fn phase<'a>(list: &'a Value, key: &str) -> &'a Value {
     list["phases"].as_array().unwrap().iter().find(|p| p["phase"] == key).unwrap()
 }
 
-/// The finding codes of a run, with their level: `["ok:check_token_user", …]`.
-fn findings(run: &Value) -> Vec<String> {
-    run["lines"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| format!("{}:{}", l["level"].as_str().unwrap(), l["note"]["code"].as_str().unwrap()))
-        .collect()
-}
-
-fn has(run: &Value, finding: &str) -> bool {
-    findings(run).iter().any(|f| f == finding)
-}
-
-async fn new_org(app: &TestApp, key: &str, slug: &str) {
-    let res = http()
-        .post(app.url("/api/v1/admin/orgs"))
-        .bearer_auth(key)
-        .json(&json!({"slug": slug, "name": format!("Org {slug}")}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-}
-
 /// The org's Chatwoot pointed at the fake: account, token, every WhatsApp and Instagram
 /// inbox mapped (the API inbox as WhatsApp, as a bridge would feed it).
 async fn connect_fake(app: &TestApp, key: &str, slug: &str, fake: &FakeChatwoot, token: &str, inboxes: Value) {
@@ -100,7 +75,7 @@ fn all_inboxes() -> Value {
 async fn a_new_org_is_a_draft_and_moves_only_along_its_lifecycle(engine: Engine) {
     let app = TestApp::spawn_with(engine, |c| c.workers = Some(0)).await;
     let key = app.admin_key().await;
-    new_org(&app, &key, "coronel").await;
+    create_org(&app, &key, "coronel").await;
 
     let list = checklist(&app, &key, "coronel").await;
     assert_eq!(list["lifecycle"], "draft");
@@ -189,7 +164,7 @@ async fn a_new_org_is_a_draft_and_moves_only_along_its_lifecycle(engine: Engine)
 async fn items_are_marked_with_notes_and_a_complete_phase_opens_the_next_state(engine: Engine) {
     let app = TestApp::spawn_with(engine, |c| c.workers = Some(0)).await;
     let key = app.admin_key().await;
-    new_org(&app, &key, "coronel").await;
+    create_org(&app, &key, "coronel").await;
     state(&app, &key, "coronel", json!({"state": "pre_activation"})).await;
 
     // Bad input.
@@ -284,7 +259,7 @@ async fn a_rollback_takes_a_live_org_to_rolled_back(engine: Engine) {
 async fn only_admins_force_and_viewers_only_read_in_the_portal(engine: Engine) {
     let app = TestApp::spawn_with(engine, |c| c.workers = Some(0)).await;
     let key = app.admin_key().await;
-    new_org(&app, &key, "coronel").await;
+    create_org(&app, &key, "coronel").await;
     state(&app, &key, "coronel", json!({"state": "pre_activation"})).await;
     let operator = app.logged_in(Role::Operator).await;
     let res = app
@@ -333,7 +308,7 @@ async fn t_minus_2_checks_pass_against_a_well_configured_chatwoot(engine: Engine
     let fake = FakeChatwoot::start().await;
     let app = TestApp::spawn_with(engine, |c| c.workers = Some(2)).await;
     let key = app.admin_key().await;
-    new_org(&app, &key, "coronel").await;
+    create_org(&app, &key, "coronel").await;
     connect_fake(&app, &key, "coronel", &fake, ADMIN_TOKEN, all_inboxes()).await;
 
     let run = check(&app, &key, "coronel", "chatwoot_account").await;
@@ -412,7 +387,7 @@ async fn t_minus_2_checks_name_what_is_wrong(engine: Engine) {
     })
     .await;
     let key = app.admin_key().await;
-    new_org(&app, &key, "coronel").await;
+    create_org(&app, &key, "coronel").await;
 
     // Nothing configured yet.
     let run = check(&app, &key, "coronel", "chatwoot_account").await;
@@ -520,7 +495,7 @@ async fn the_checks_of_a_whole_phase_run_in_order(engine: Engine) {
     let fake = FakeChatwoot::start().await;
     let app = TestApp::spawn_with(engine, |c| c.workers = Some(0)).await;
     let key = app.admin_key().await;
-    new_org(&app, &key, "coronel").await;
+    create_org(&app, &key, "coronel").await;
     connect_fake(&app, &key, "coronel", &fake, ADMIN_TOKEN, all_inboxes()).await;
     let (status, runs) = call(&app, &key, Method::POST, "coronel/onboarding/phases/t_minus_2/check", None).await;
     assert_eq!(status, StatusCode::OK, "{runs}");

@@ -27,19 +27,6 @@ async fn smoke(app: &TestApp, key: &str, slug: &str, body: Value) -> Vec<Value> 
     runs
 }
 
-fn findings(run: &Value) -> Vec<String> {
-    run["lines"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| format!("{}:{}", l["level"].as_str().unwrap(), l["note"]["code"].as_str().unwrap()))
-        .collect()
-}
-
-fn has(run: &Value, finding: &str) -> bool {
-    findings(run).iter().any(|f| f == finding)
-}
-
 /// The org's contacts as the business sees them (the backfill overview's count) and as
 /// stored (every contact, synthetic ones included).
 async fn contact_counts(app: &TestApp, key: &str, slug: &str) -> (i64, usize) {
@@ -226,14 +213,7 @@ async fn a_smoke_test_through_chatwoots_api_inbox_is_signed_by_chatwoot(engine: 
     })
     .await;
     let key = app.admin_key().await;
-    let res = http()
-        .post(app.url("/api/v1/admin/orgs"))
-        .bearer_auth(&key)
-        .json(&json!({"slug": "coronel", "name": "Coronel"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    create_org(&app, &key, "coronel").await;
     let (status, _) = call(
         &app,
         &key,

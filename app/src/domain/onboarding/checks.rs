@@ -129,6 +129,77 @@ fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
 }
 
+/// How a delivery Ponte signed as Chatwoot would fared at the org's public webhook URL.
+pub(crate) enum Delivered {
+    /// Nothing answered (refused, timed out, a name that does not resolve).
+    Unreachable,
+    Refused {
+        status: u16,
+        reason: String,
+    },
+    /// Accepted; the stored event, read back by the id the answer gave.
+    Accepted(Option<store::webhooks::EventRow>),
+}
+
+/// Posts `body` to `url` signed with `secret` the way Chatwoot signs (the probe, the smoke
+/// tests' messages), records the call in `trace`, and reads the stored event back.
+pub(crate) async fn deliver_signed(
+    svc: &Services,
+    org: &OrgRow,
+    url: &str,
+    secret: &str,
+    delivery: &str,
+    body: String,
+    trace: &Trace,
+) -> Result<Delivered, DomainError> {
+    let timestamp = svc.now().div_euclid(1000).to_string();
+    let started = Instant::now();
+    let path = format!("/webhooks/chatwoot/{}", org.slug);
+    let sent = svc
+        .http
+        .post(url)
+        .header("content-type", "application/json")
+        .header("x-chatwoot-delivery", delivery)
+        .header("x-chatwoot-timestamp", &timestamp)
+        .header("x-chatwoot-signature", signature::sign(secret, &timestamp, body.as_bytes()))
+        .body(body)
+        .timeout(svc.config.check_timeout)
+        .send()
+        .await;
+    let res = match sent {
+        Ok(r) => r,
+        Err(e) => {
+            trace.record("ponte", "POST", &path, None, started);
+            tracing::warn!(org = %org.slug, error = %e.without_url(), "a signed delivery did not reach the public URL");
+            return Ok(Delivered::Unreachable);
+        }
+    };
+    let status = res.status().as_u16();
+    trace.record("ponte", "POST", &path, Some(status), started);
+    let answer: serde_json::Value = res.json().await.unwrap_or_default();
+    if !(200..300).contains(&status) {
+        let reason = answer["error"]["message"].as_str().unwrap_or("").to_string();
+        return Ok(Delivered::Refused { status, reason });
+    }
+    let event = match answer["event_id"].as_i64() {
+        Some(id) => store::webhooks::event(&svc.db, org.id, EventId(id)).await?,
+        None => None,
+    };
+    Ok(Delivered::Accepted(event))
+}
+
+/// A client of the org's Chatwoot for a live check or smoke test: the check timeout, every
+/// call recorded in `trace`.
+pub(crate) fn check_client<'a>(
+    svc: &'a Services,
+    base: &str,
+    account: ChatwootAccountId,
+    token: &str,
+    trace: &'a Trace,
+) -> Chatwoot<'a> {
+    Chatwoot::new(&svc.http, base, account.0, token).with_timeout(svc.config.check_timeout).with_trace(trace)
+}
+
 /// What every check of one org works with.
 struct Ctx<'a> {
     svc: &'a Services,
@@ -148,13 +219,6 @@ fn channel_of(inbox: &Inbox) -> Option<Source> {
 
 fn channel_label(inbox: &Inbox) -> String {
     inbox.channel_type.as_deref().unwrap_or("?").trim_start_matches("Channel::").to_string()
-}
-
-fn source_label(s: Source) -> &'static str {
-    match s {
-        Source::Whatsapp => "WhatsApp",
-        Source::Instagram => "Instagram",
-    }
 }
 
 fn inbox_note(code: NoteCode, inbox: &Inbox) -> Note {
@@ -223,9 +287,7 @@ impl<'a> Ctx<'a> {
             return Ok(None);
         };
         let token = self.svc.secrets.decrypt(token)?;
-        let client = Chatwoot::new(&self.svc.http, base, account.0, &token)
-            .with_timeout(self.svc.config.check_timeout)
-            .with_trace(self.trace);
+        let client = check_client(self.svc, base, account, &token, self.trace);
         Ok(Some((client, row.clone())))
     }
 
@@ -274,14 +336,15 @@ impl<'a> Ctx<'a> {
             let mapped = map.get(&inbox.id.to_string()).copied();
             match (channel_of(inbox), mapped) {
                 (Some(channel), Some(source)) if channel == source => {
-                    found.ok(inbox_note(NoteCode::CheckInboxMapped, inbox).with("source", source_label(source)))
+                    found.ok(inbox_note(NoteCode::CheckInboxMapped, inbox).with("source", source.label()))
                 }
-                (Some(_), Some(source)) => found
-                    .fail(inbox_note(NoteCode::CheckInboxChannelMismatch, inbox).with("source", source_label(source))),
+                (Some(_), Some(source)) => {
+                    found.fail(inbox_note(NoteCode::CheckInboxChannelMismatch, inbox).with("source", source.label()))
+                }
                 (Some(_), None) => found.fail(inbox_note(NoteCode::CheckInboxUnmapped, inbox)),
                 // An API-channel inbox mapped to a source is how tests and bridges feed Ponte.
                 (None, Some(source)) => {
-                    found.ok(inbox_note(NoteCode::CheckInboxMapped, inbox).with("source", source_label(source)))
+                    found.ok(inbox_note(NoteCode::CheckInboxMapped, inbox).with("source", source.label()))
                 }
                 (None, None) => {}
             }
@@ -293,7 +356,7 @@ impl<'a> Ctx<'a> {
         }
         for source in [Source::Whatsapp, Source::Instagram] {
             if !inboxes.iter().any(|i| channel_of(i) == Some(source)) && !map.values().any(|s| *s == source) {
-                found.fail(Note::new(NoteCode::CheckNoChannelInbox).with("channel", source_label(source)));
+                found.fail(Note::new(NoteCode::CheckNoChannelInbox).with("channel", source.label()));
             }
         }
         Ok(())
@@ -393,41 +456,17 @@ impl<'a> Ctx<'a> {
         let probe_id = crate::domain::auth::random_token()[..16].to_string();
         let body =
             serde_json::json!({"event": PROBE_EVENT, "probe_id": probe_id, "account": {"id": account}}).to_string();
-        let timestamp = self.svc.now().div_euclid(1000).to_string();
-        let started = Instant::now();
-        let sent = self
-            .svc
-            .http
-            .post(url)
-            .header("content-type", "application/json")
-            .header("x-chatwoot-delivery", format!("ponte-probe-{probe_id}"))
-            .header("x-chatwoot-timestamp", &timestamp)
-            .header("x-chatwoot-signature", signature::sign(secret, &timestamp, body.as_bytes()))
-            .body(body)
-            .timeout(self.svc.config.check_timeout)
-            .send()
-            .await;
-        let path = format!("/webhooks/chatwoot/{}", self.org.slug);
-        let res = match sent {
-            Ok(r) => r,
-            Err(e) => {
-                self.trace.record("ponte", "POST", &path, None, started);
-                tracing::warn!(org = %self.org.slug, error = %e.without_url(), "probe did not reach the public URL");
+        let delivery = format!("ponte-probe-{probe_id}");
+        let stored = match deliver_signed(self.svc, self.org, url, secret, &delivery, body, self.trace).await? {
+            Delivered::Unreachable => {
                 found.fail(Note::new(NoteCode::CheckProbeUnreachable).with("url", url));
                 return Ok(());
             }
-        };
-        let status = res.status().as_u16();
-        self.trace.record("ponte", "POST", &path, Some(status), started);
-        let answer: serde_json::Value = res.json().await.unwrap_or_default();
-        if !(200..300).contains(&status) {
-            let reason = answer["error"]["message"].as_str().unwrap_or("").to_string();
-            found.fail(Note::new(NoteCode::CheckProbeRefused).with("status", status).with("reason", reason));
-            return Ok(());
-        }
-        let stored = match answer["event_id"].as_i64() {
-            Some(id) => store::webhooks::event(&self.svc.db, self.org.id, EventId(id)).await?,
-            None => None,
+            Delivered::Refused { status, reason } => {
+                found.fail(Note::new(NoteCode::CheckProbeRefused).with("status", status).with("reason", reason));
+                return Ok(());
+            }
+            Delivered::Accepted(event) => event,
         };
         match stored {
             Some(e) if e.event == PROBE_EVENT && e.status == EventStatus::Ignored => {

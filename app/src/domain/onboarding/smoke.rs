@@ -8,11 +8,9 @@
 //! that fits. Test identities are synthetic (kept out of metrics and samples) and their
 //! deals are closed at the end.
 
-use super::checks::{record, Findings};
+use super::checks::{check_client, deliver_signed, record, Delivered, Findings};
 use crate::domain::automation::{self, n8n::N8n};
-use crate::domain::chatwoot::api::Chatwoot;
 use crate::domain::chatwoot::payload::{SMOKE_IDENTIFIER_PREFIX, SMOKE_MARK};
-use crate::domain::chatwoot::signature;
 use crate::domain::error::DomainError;
 use crate::domain::store::{self, orgs::OrgRow, queue::StepRow, webhooks::EventRow};
 use crate::domain::trace::Trace;
@@ -142,7 +140,7 @@ impl Setup<'_> {
             return Ok(None);
         };
         let Some(inbox) = self.inboxes.iter().find(|(_, s)| **s == source).map(|(id, _)| id.clone()) else {
-            found.fail(Note::new(NoteCode::SmokeNoInbox).with("channel", source_label(source)));
+            found.fail(Note::new(NoteCode::SmokeNoInbox).with("channel", source.label()));
             return Ok(None);
         };
         let clock = Instant::now();
@@ -151,7 +149,7 @@ impl Setup<'_> {
             SmokeMode::ChatwootApi => {
                 let found_inbox = self.api_inbox(source, trace, found).await;
                 if found_inbox.is_none() {
-                    found.warn(Note::new(NoteCode::SmokeNoApiInbox).with("channel", source_label(source)));
+                    found.warn(Note::new(NoteCode::SmokeNoApiInbox).with("channel", source.label()));
                 }
                 found_inbox
             }
@@ -251,54 +249,30 @@ impl Setup<'_> {
         };
         let external_id = self.fresh_identity(source).await?;
         let body = self.payload(source, inbox, &external_id).to_string();
-        let timestamp = self.svc.now().div_euclid(1000).to_string();
         let clock = Instant::now();
-        let path = format!("/webhooks/chatwoot/{}", self.org.slug);
-        let sent = self
-            .svc
-            .http
-            .post(url)
-            .header("content-type", "application/json")
-            .header("x-chatwoot-delivery", format!("ponte-smoke-{}-{}", self.run, source.as_str()))
-            .header("x-chatwoot-timestamp", &timestamp)
-            .header("x-chatwoot-signature", signature::sign(secret, &timestamp, body.as_bytes()))
-            .body(body)
-            .timeout(self.svc.config.check_timeout)
-            .send()
-            .await;
-        let res = match sent {
-            Ok(r) => r,
-            Err(e) => {
-                trace.record("ponte", "POST", &path, None, clock);
-                tracing::warn!(org = %self.org.slug, error = %e.without_url(), "smoke webhook did not reach the public URL");
+        let delivery = format!("ponte-smoke-{}-{}", self.run, source.as_str());
+        match deliver_signed(self.svc, self.org, url, secret, &delivery, body, trace).await? {
+            Delivered::Unreachable => {
                 found.fail(Note::new(NoteCode::CheckProbeUnreachable).with("url", url));
-                return Ok(None);
+                Ok(None)
             }
-        };
-        let status = res.status().as_u16();
-        trace.record("ponte", "POST", &path, Some(status), clock);
-        let answer: Value = res.json().await.unwrap_or_default();
-        if !(200..300).contains(&status) {
-            let reason = answer["error"]["message"].as_str().unwrap_or("").to_string();
-            found.fail(Note::new(NoteCode::SmokeWebhookRefused).with("status", status).with("reason", reason));
-            return Ok(None);
+            Delivered::Refused { status, reason } => {
+                found.fail(Note::new(NoteCode::SmokeWebhookRefused).with("status", status).with("reason", reason));
+                Ok(None)
+            }
+            Delivered::Accepted(event) => {
+                if let Some(e) = &event {
+                    found.ok(Note::new(NoteCode::SmokeWebhookAccepted).with("event", e.id).with("ms", ms(clock)));
+                }
+                Ok(event)
+            }
         }
-        let event = match answer["event_id"].as_i64() {
-            Some(id) => store::webhooks::event(&self.svc.db, self.org.id, EventId(id)).await?,
-            None => None,
-        };
-        if let Some(e) = &event {
-            found.ok(Note::new(NoteCode::SmokeWebhookAccepted).with("event", e.id).with("ms", ms(clock)));
-        }
-        Ok(event)
     }
 
     /// The org's API-channel inbox mapped to `source`, if it has one.
     async fn api_inbox(&self, source: Source, trace: &Trace, found: &mut Findings) -> Option<String> {
         let ((base, token), account) = (self.chatwoot.as_ref()?, self.account?);
-        let cw = Chatwoot::new(&self.svc.http, base, account.0, token)
-            .with_timeout(self.svc.config.check_timeout)
-            .with_trace(trace);
+        let cw = check_client(self.svc, base, account, token, trace);
         match cw.inboxes().await {
             Ok(list) => list
                 .into_iter()
@@ -325,9 +299,7 @@ impl Setup<'_> {
             found.fail(Note::new(NoteCode::CheckChatwootNotConfigured).with("missing", "URL, conta, token de API"));
             return Ok(None);
         };
-        let cw = Chatwoot::new(&self.svc.http, base, account.0, token)
-            .with_timeout(self.svc.config.check_timeout)
-            .with_trace(trace);
+        let cw = check_client(self.svc, base, account, token, trace);
         let inbox_id: i64 = inbox.parse().unwrap_or_default();
         let identifier = format!("{SMOKE_IDENTIFIER_PREFIX}{}", self.run);
         let clock = Instant::now();
@@ -593,12 +565,5 @@ impl Setup<'_> {
             },
             SMOKE_MARK: {"run": self.run},
         })
-    }
-}
-
-fn source_label(s: Source) -> &'static str {
-    match s {
-        Source::Whatsapp => "WhatsApp",
-        Source::Instagram => "Instagram",
     }
 }

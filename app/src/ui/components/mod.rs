@@ -62,10 +62,7 @@ pub fn NoteText(note: Option<Note>, #[prop(into)] slug: String) -> impl IntoView
 
 /// A channel's name as people write it (a brand: the same in every language).
 pub fn source_label(source: Source) -> &'static str {
-    match source {
-        Source::Whatsapp => "WhatsApp",
-        Source::Instagram => "Instagram",
-    }
+    source.label()
 }
 
 /// A deal's status in the current language.

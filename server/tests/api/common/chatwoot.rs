@@ -33,9 +33,8 @@ pub fn ig_message(message_id: i64, conv: i64, igsid: &str) -> Value {
     m
 }
 
-/// Creates org `slug` with the fixtures' Chatwoot account (7), the test secret and the
-/// fixtures' inboxes (12 WhatsApp, 13 Instagram).
-pub async fn setup_org(app: &TestApp, key: &str, slug: &str) {
+/// Creates org `slug` (named "Org <slug>") through the admin API, nothing configured.
+pub async fn create_org(app: &TestApp, key: &str, slug: &str) {
     let res = http()
         .post(app.url("/api/v1/admin/orgs"))
         .bearer_auth(key)
@@ -44,6 +43,12 @@ pub async fn setup_org(app: &TestApp, key: &str, slug: &str) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+/// Creates org `slug` with the fixtures' Chatwoot account (7), the test secret and the
+/// fixtures' inboxes (12 WhatsApp, 13 Instagram).
+pub async fn setup_org(app: &TestApp, key: &str, slug: &str) {
+    create_org(app, key, slug).await;
     let res = http()
         .put(app.url(&format!("/api/v1/admin/orgs/{slug}/chatwoot")))
         .bearer_auth(key)
@@ -110,4 +115,19 @@ pub async fn event(app: &TestApp, key: &str, slug: &str, id: &Value) -> Value {
         http().get(app.url(&format!("/api/v1/admin/orgs/{slug}/events/{id}"))).bearer_auth(key).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     json(res).await
+}
+
+/// The findings of a check or smoke run as `level:code` (`ok:check_token_user`, …).
+pub fn findings(run: &Value) -> Vec<String> {
+    run["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| format!("{}:{}", l["level"].as_str().unwrap(), l["note"]["code"].as_str().unwrap()))
+        .collect()
+}
+
+/// Whether a run has the finding `level:code`.
+pub fn has(run: &Value, finding: &str) -> bool {
+    findings(run).iter().any(|f| f == finding)
 }
