@@ -672,6 +672,26 @@ async fn the_onboarding_routes_are_in_the_openapi_document(_: Engine) {
         .collect();
     assert_eq!(states, vec!["draft", "pre_activation", "activation", "pilot", "active", "rolled_back"]);
     assert!(doc["paths"]["/api/v1/tools/stage-move"]["post"].is_object(), "the tools are still there");
+
+    // Every onboarding route needs an admin key: none is 401, a wrong one is 401.
+    for (method, path) in [
+        (Method::GET, "coronel/onboarding"),
+        (Method::PUT, "coronel/onboarding/state"),
+        (Method::GET, "coronel/onboarding/history"),
+        (Method::PUT, "coronel/onboarding/items/board_stages"),
+        (Method::GET, "coronel/onboarding/items/board_stages/runs"),
+        (Method::POST, "coronel/onboarding/items/board_stages/check"),
+        (Method::POST, "coronel/onboarding/phases/t_minus_2/check"),
+        (Method::POST, "coronel/onboarding/smoke"),
+    ] {
+        let url = app.url(&format!("/api/v1/admin/orgs/{path}"));
+        let res = http().request(method.clone(), &url).json(&json!({})).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{method} {path} without a key");
+        assert_eq!(error_code(&json(res).await), "api_key_missing");
+        let res =
+            http().request(method.clone(), &url).bearer_auth("ponte_ak_errada").json(&json!({})).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{method} {path} with a wrong key");
+    }
 }
 
 both_engines!(
