@@ -33,6 +33,11 @@ test("an admin logs in, creates an organization and sees it in the list and on i
   await page.locator("input[name=slug]").fill(slug);
   await page.getByRole("button", { name: "Criar organização" }).click();
 
+  // Created: the wizard goes on with its second step, the Chatwoot channel.
+  await expect(page).toHaveURL(new RegExp(`/orgs/${slug}/wizard$`));
+  await expect(page.locator("#wizard-step")).toHaveAttribute("data-step", "chatwoot");
+  await expect(page.locator('#wizard-steps li[data-step="create_org"]')).toHaveAttribute("data-done", "true");
+  await page.locator("#org-overview-link").click();
   await expect(page).toHaveURL(new RegExp(`/orgs/${slug}$`));
   await expect(page.locator("#org-name")).toHaveText("Coronel Picanha Centro");
   await expect(page.locator("#org-slug")).toHaveText(slug);

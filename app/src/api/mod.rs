@@ -9,6 +9,7 @@ pub mod events;
 pub mod onboarding;
 pub mod orgs;
 pub mod reconciliation;
+pub mod rollout;
 
 #[cfg(feature = "ssr")]
 pub mod ctx;

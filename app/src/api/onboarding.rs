@@ -81,3 +81,29 @@ pub async fn item_runs(slug: String, item: String) -> Result<Vec<CheckRunDto>, A
     let (svc, _) = ctx::require(Role::Viewer).await?;
     onboarding::item_runs(&svc, &slug, &item, 20).await.or_reject()
 }
+
+/// The new-client wizard: where the org stands, step by step.
+#[server(endpoint = "wizard_state")]
+pub async fn wizard_state(slug: String) -> Result<crate::model::WizardDto, AppError> {
+    let (svc, _) = ctx::require(Role::Viewer).await?;
+    onboarding::wizard::state(&svc, &slug).await.or_reject()
+}
+
+/// "Verificar e continuar" on a wizard step (`target`: `pilot` or `active` on the last).
+#[server(endpoint = "wizard_advance")]
+pub async fn wizard_advance(
+    slug: String,
+    step: String,
+    target: Option<String>,
+) -> Result<crate::model::WizardDto, AppError> {
+    let (svc, user) = ctx::require(Role::Operator).await?;
+    onboarding::wizard::advance(&svc, &Actor::user(&user.email), &slug, &step, target.as_deref()).await.or_reject()
+}
+
+/// Installs the org's v2 workflow in its n8n from Ponte's template (inactive until
+/// activated).
+#[server(endpoint = "install_v2")]
+pub async fn install_v2(slug: String) -> Result<crate::model::AutomationStatus, AppError> {
+    let (svc, user) = ctx::require(Role::Operator).await?;
+    crate::domain::automation::install(&svc, &Actor::user(&user.email), &slug, &Default::default()).await.or_reject()
+}

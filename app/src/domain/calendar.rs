@@ -63,6 +63,21 @@ pub fn local_date(epoch_ms: i64) -> Option<NaiveDate> {
     Utc.timestamp_millis_opt(epoch_ms).single().map(|t| t.with_timezone(&Sao_Paulo).date_naive())
 }
 
+/// The instant of a São Paulo wall-clock time written `YYYY-MM-DDTHH:MM` (what a browser's
+/// date-and-time field sends; seconds allowed), or RFC 3339 with its own offset. A local
+/// time the clocks skipped (there is no DST in São Paulo since 2019, but older dates had
+/// it) or repeated takes its earliest reading.
+pub fn parse_instant(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(t.timestamp_millis());
+    }
+    let local = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
+        .ok()?;
+    Sao_Paulo.from_local_datetime(&local).earliest().map(|t| t.timestamp_millis())
+}
+
 /// Business days from `start` to `end`: how many business days come after the start's day,
 /// up to and including the end's day. Done the same business day is 0; credentials ready on
 /// a Friday evening and production on Monday is 1. `None` when `end` is before `start`.
@@ -91,6 +106,19 @@ mod tests {
     /// Epoch ms of a São Paulo wall-clock time.
     fn at(y: i32, m: u32, day: u32, h: u32) -> i64 {
         Sao_Paulo.with_ymd_and_hms(y, m, day, h, 0, 0).single().unwrap().timestamp_millis()
+    }
+
+    #[test]
+    fn instants_from_local_time_or_rfc3339() {
+        assert_eq!(
+            parse_instant("2026-12-04T18:30"),
+            Some(Sao_Paulo.with_ymd_and_hms(2026, 12, 4, 18, 30, 0).unwrap().timestamp_millis())
+        );
+        assert_eq!(parse_instant("2026-12-04T21:30:00Z"), parse_instant("2026-12-04T18:30"));
+        assert_eq!(parse_instant(" 2026-12-04T18:30:15 "), parse_instant("2026-12-04T18:30").map(|t| t + 15_000));
+        for bad in ["", "amanhã", "2026-13-01T10:00", "2026-12-04", "04/12/2026 18:30"] {
+            assert_eq!(parse_instant(bad), None, "{bad}");
+        }
     }
 
     #[test]

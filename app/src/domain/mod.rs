@@ -15,6 +15,7 @@ pub mod error;
 pub mod identity;
 pub mod ingest;
 pub mod onboarding;
+pub mod org_home;
 pub mod orgs;
 pub mod reconciliation;
 pub mod report;

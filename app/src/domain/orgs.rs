@@ -119,7 +119,7 @@ pub(crate) async fn row_by_slug(svc: &Services, slug: &str) -> Result<OrgRow, Do
     store::orgs::by_slug(&svc.db, slug.as_str()).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))
 }
 
-async fn detail_of(svc: &Services, row: &OrgRow) -> Result<OrgDetail, DomainError> {
+pub(crate) async fn detail_of(svc: &Services, row: &OrgRow) -> Result<OrgDetail, DomainError> {
     let boards = store::orgs::boards_of(&svc.db, row.id).await?;
     let stages = store::orgs::stages_of_org(&svc.db, row.id).await?;
     Ok(OrgDetail { org: org_summary(row)?, boards: boards.iter().map(|b| board_dto(b, &stages)).collect() })

@@ -63,3 +63,23 @@ impl Default for AuthMode {
         AuthMode::Signature
     }
 }
+
+/// One inbox of the org's Chatwoot, for the inbox → channel map form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxChoice {
+    pub id: i64,
+    pub name: String,
+    /// Chatwoot's channel type without `Channel::` (`Whatsapp`, `Instagram`, `Api`, `TwilioSms`…).
+    pub channel: String,
+    /// The channel Ponte would map it to from its type (WhatsApp through Twilio included).
+    pub proposed: Option<Source>,
+    /// What the org's map says today.
+    pub mapped: Option<Source>,
+}
+
+/// The inboxes Chatwoot lists for the org, or why they could not be listed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxChoices {
+    pub inboxes: Vec<InboxChoice>,
+    pub error: Option<super::notes::Note>,
+}

@@ -40,10 +40,16 @@ string_enum! {
         ValueInvalid = "value_invalid",
         FieldUnknown = "field_unknown",
         CursorInvalid = "cursor_invalid",
+        DateInvalid = "date_invalid",
+        DateRangeInvalid = "date_range_invalid",
+        InstantInvalid = "instant_invalid",
+        WaveUnknown = "wave_unknown",
         // Uniqueness.
         SlugTaken = "slug_taken",
         KeyTaken = "key_taken",
         EmailTaken = "email_taken",
+        NameTaken = "name_taken",
+        WaveNotEmpty = "wave_not_empty",
         // Authentication and authorization.
         InvalidCredentials = "invalid_credentials",
         SessionMissing = "session_missing",
@@ -83,6 +89,7 @@ string_enum! {
         NotReprocessable = "not_reprocessable",
         TransitionInvalid = "transition_invalid",
         PhaseIncomplete = "phase_incomplete",
+        StepIncomplete = "step_incomplete",
         NoAutomaticCheck = "no_automatic_check",
         ForceNeedsAdmin = "force_needs_admin",
         // Requests.
@@ -105,10 +112,10 @@ impl ErrorCode {
             | SignatureStale | UrlTokenInvalid | TokenMissing | TokenInvalid => 401,
             Forbidden | ForceNeedsAdmin | SetupTokenInvalid | WebhookNotConfigured | AccountMismatch => 403,
             NotFound | DealNotFound => 404,
-            SlugTaken | KeyTaken | EmailTaken | SetupDone | NotReprocessable | DealClosed | OpenDealExists
-            | N8nNotConfigured | V2NotInstalled | NothingToRollBack | RunStateInvalid | RunAlreadyActive
-            | TaskResolved | TaskStale | TaskOpen | ReopenStale | TransitionInvalid | PhaseIncomplete
-            | NoAutomaticCheck => 409,
+            SlugTaken | KeyTaken | EmailTaken | NameTaken | WaveNotEmpty | SetupDone | NotReprocessable
+            | DealClosed | OpenDealExists | N8nNotConfigured | V2NotInstalled | NothingToRollBack | RunStateInvalid
+            | RunAlreadyActive | TaskResolved | TaskStale | TaskOpen | ReopenStale | TransitionInvalid
+            | PhaseIncomplete | StepIncomplete | NoAutomaticCheck => 409,
             N8nFailed => 502,
             BodyTooLarge => 413,
             UnsupportedMediaType => 415,

@@ -47,6 +47,7 @@ typed_id!(
     ActionId,
     AuditId,
     CheckRunId,
+    WaveId,
     // Chatwoot's own numbers, as its webhooks and API carry them.
     ChatwootAccountId,
     InboxId,

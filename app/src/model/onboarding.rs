@@ -289,3 +289,66 @@ pub struct SmokeInput {
     #[serde(default)]
     pub stage: Option<String>,
 }
+
+string_enum! {
+    /// The new-client wizard's six steps, the plan's order. An existing org starts at
+    /// `chatwoot` (its creation is done).
+    pub enum WizardStep(ValueInvalid) {
+        CreateOrg = "create_org",
+        Chatwoot = "chatwoot",
+        Webhook = "webhook",
+        Workflow = "workflow",
+        Smoke = "smoke",
+        Release = "release",
+    }
+}
+
+impl WizardStep {
+    /// The checklist items a step settles: the step is done when every one is ok or n/a.
+    pub fn items(self) -> &'static [ItemKey] {
+        use ItemKey::*;
+        match self {
+            WizardStep::CreateOrg | WizardStep::Release => &[],
+            WizardStep::Chatwoot => &[ChatwootAccount, ChatwootInboxes],
+            WizardStep::Webhook => &[ChatwootWebhook, BoardStages, InstagramChannel],
+            WizardStep::Workflow => &[N8nCredentials, V2Workflow],
+            WizardStep::Smoke => &[SmokeWhatsapp, SmokeInstagram, SmokeStageMove],
+        }
+    }
+
+    /// 1-based, as the screen numbers it.
+    pub fn number(self) -> usize {
+        WizardStep::ALL.iter().position(|&s| s == self).map_or(0, |i| i + 1)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WizardStepDto {
+    pub step: WizardStep,
+    pub done: bool,
+    /// The step's items with their status and latest run.
+    pub items: Vec<ChecklistItemDto>,
+}
+
+/// Where an org stands in the wizard: every step with its items, and the first one not
+/// done (where "continue" resumes).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WizardDto {
+    pub slug: String,
+    pub name: String,
+    pub lifecycle: Lifecycle,
+    pub steps: Vec<WizardStepDto>,
+    pub current: WizardStep,
+}
+
+/// `POST …/onboarding/wizard/{step}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct WizardAdvanceInput {
+    /// On the `release` step: `pilot` or `active`.
+    #[serde(default)]
+    pub target: Option<String>,
+}

@@ -93,3 +93,66 @@ pub struct StagePatch {
     #[serde(default)]
     pub position: Option<i64>,
 }
+
+/// One phase of the checklist in a line: what the org's home and the rollout board show.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhaseProgress {
+    pub phase: super::onboarding::Phase,
+    /// Items ok or not applicable.
+    pub done: usize,
+    pub total: usize,
+    /// Items whose status is failed (the blockers).
+    pub failed: Vec<super::onboarding::ItemKey>,
+}
+
+/// Refused deliveries of one reason close together (a wrong secret is refused on every retry).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusalDto {
+    /// Why: `signature_invalid`, `signature_stale`, `webhook_not_configured`, `url_token_invalid`…
+    pub code: super::error::ErrorCode,
+    /// Deliveries refused for it between `first_at` and `last_at` (at least this many).
+    pub count: i64,
+    pub first_at: i64,
+    pub last_at: i64,
+    /// Chatwoot's `X-Chatwoot-Delivery` of the latest one, when it sent one.
+    pub delivery_id: Option<String>,
+}
+
+/// The latest event received, in a line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventBrief {
+    pub id: super::ids::EventId,
+    pub event: String,
+    pub status: super::events::EventStatus,
+    pub source: Option<super::crm::Source>,
+    pub received_at: i64,
+}
+
+/// The latest hand-off to the org's automation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandoffBrief {
+    pub event_id: super::ids::EventId,
+    pub outcome: super::events::StepOutcome,
+    pub detail: Option<super::notes::Note>,
+    pub at: i64,
+}
+
+/// `/orgs/{slug}`: everything an operator looks at first about an org.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgHome {
+    pub detail: OrgDetail,
+    pub phases: Vec<PhaseProgress>,
+    pub chatwoot: super::chatwoot::ChatwootConfigView,
+    /// Where Chatwoot must send the org's webhooks (the public URL and the path; in
+    /// `url_token` mode the token, shown once when made, goes after it).
+    pub webhook_url: Option<String>,
+    pub last_event: Option<EventBrief>,
+    pub refusals: Vec<RefusalDto>,
+    pub automation: super::automation::AutomationView,
+    pub n8n: Option<super::automation::N8nView>,
+    pub last_handoff: Option<HandoffBrief>,
+    /// The org's place in the rollout plan, the waves to pick from, and its lead time.
+    pub plan: super::rollout::PlanDto,
+    pub waves: Vec<super::rollout::WaveDto>,
+    pub lead_time: Option<super::rollout::LeadTime>,
+}

@@ -8,10 +8,14 @@ pub mod contacts;
 pub mod events;
 pub mod login;
 pub mod onboarding;
+pub mod org_forms;
+pub mod org_home;
 pub mod orgs;
 pub mod reconciliation;
+pub mod rollout;
 pub mod setup;
 pub mod template;
+pub mod wizard;
 
 use crate::api::auth::{get_current_user, Logout};
 use crate::i18n::*;
@@ -62,8 +66,9 @@ pub fn App() -> impl IntoView {
                         // Route nouns are English, like the APIs'; the pages speak the
                         // operator's language.
                         <ParentRoute path=path!("orgs/:slug") view=orgs::OrgLayout>
-                            <Route path=path!("") view=orgs::OrgPage />
+                            <Route path=path!("") view=org_home::OrgPage />
                             <Route path=path!("onboarding") view=onboarding::OnboardingPage />
+                            <Route path=path!("wizard") view=wizard::WizardPage />
                             <Route path=path!("events") view=events::EventsPage />
                             <Route path=path!("events/:id") view=events::EventPage />
                             <Route path=path!("automation") view=automation::AutomationPage />
@@ -72,6 +77,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("backfill") view=backfill::OrgBackfillPage />
                             <Route path=path!("reconciliation") view=reconciliation::ReconciliationPage />
                         </ParentRoute>
+                        <Route path=path!("rollout") view=rollout::RolloutPage />
                         <Route path=path!("backfill") view=backfill::BackfillOverviewPage />
                         <Route path=path!("settings/template") view=template::TemplatePage />
                     </ParentRoute>
@@ -148,6 +154,7 @@ fn Header(me: CurrentUser) -> impl IntoView {
             <a class="brand" href="/orgs">"Ponte"</a>
             <nav>
                 <A href="/orgs">{t!(i18n, nav.orgs)}</A>
+                <A href="/rollout">{t!(i18n, nav.rollout)}</A>
                 <A href="/backfill">{t!(i18n, nav.backfill)}</A>
                 <Show when=move || is_admin>
                     <A href="/settings/template">{t!(i18n, nav.template)}</A>

@@ -455,7 +455,7 @@ fn ItemRow(item: ChecklistItemDto, actions: Actions) -> impl IntoView {
 
 /// One run: verdict, when, how long, the findings, and (folded) the requests it made.
 #[component]
-fn RunView(run: CheckRunDto) -> impl IntoView {
+pub(crate) fn RunView(run: CheckRunDto) -> impl IntoView {
     let i18n = use_i18n();
     let verdict = run.verdict;
     let calls = run.calls.clone();

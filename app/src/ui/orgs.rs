@@ -1,6 +1,6 @@
 //! Organizations: the list, the "new organization" installer form, the layout every org
-//! page shares (`/orgs/:slug/…`: where you are, the org's status, one navigation) and the
-//! org's overview.
+//! page shares (`/orgs/:slug/…`: where you are, the org's status, one navigation). The org's
+//! home is `org_home`.
 
 use super::components::time::Time;
 use super::components::{action_error, EmptyState, ErrorBox, FieldMessage, FormMessage, PageHead};
@@ -98,11 +98,13 @@ pub fn NewOrgPage() -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(org)) = create.value().get() {
-            navigate(&format!("/orgs/{}", org.slug), Default::default());
+            // On to the wizard's second step: the org exists, its channel is next.
+            navigate(&super::wizard::wizard_href(&org.slug), Default::default());
         }
     });
     view! {
         <PageHead title=move || t!(i18n, org_new.title) />
+        <super::wizard::FirstStep />
         <Suspense fallback=move || t!(i18n, loading)>
             {move || Suspend::new(async move {
                 let stages = match template.await {
@@ -170,6 +172,7 @@ pub fn OrgLayout() -> impl IntoView {
             <nav class="org-nav" id="org-nav">
                 <A href=to("") exact=true attr:id="org-overview-link">{t!(i18n, org.overview)}</A>
                 <A href=to("/onboarding") attr:id="org-onboarding-link">{t!(i18n, checklist.nav)}</A>
+                <A href=to("/wizard") attr:id="org-wizard-link">{t!(i18n, wizard.nav)}</A>
                 <A href=to("/events") attr:id="org-events-link">{t!(i18n, events.title)}</A>
                 <A href=to("/automation") attr:id="org-automation-link">{t!(i18n, automation.title)}</A>
                 <A href=to("/contacts") attr:id="org-contacts-link">{t!(i18n, imports.title)}</A>
@@ -178,56 +181,5 @@ pub fn OrgLayout() -> impl IntoView {
             </nav>
         </div>
         <Outlet />
-    }
-}
-
-/// `/orgs/:slug`: the org's identity and its boards with their stages.
-#[component]
-pub fn OrgPage() -> impl IntoView {
-    let i18n = use_i18n();
-    let params = use_params_map();
-    let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
-    let org = Resource::new(slug, get_org);
-    view! {
-        <PageHead title=move || t!(i18n, org.overview) />
-        <Suspense fallback=move || t!(i18n, loading)>
-            {move || Suspend::new(async move {
-                match org.await {
-                    Ok(detail) => view! {
-                        <dl class="facts" id="org-facts">
-                            <dt>{t!(i18n, orgs.slug)}</dt>
-                            <dd><code id="org-slug">{detail.org.slug.clone()}</code></dd>
-                            <dt>{t!(i18n, orgs.created)}</dt>
-                            <dd><Time at=Some(detail.org.created_at) date_only=true /></dd>
-                        </dl>
-                        <h2>{t!(i18n, org.boards)}</h2>
-                        {detail
-                            .boards
-                            .into_iter()
-                            .map(|b| {
-                                view! {
-                                    <section class="board" data-board=b.key.clone()>
-                                        <h3>
-                                            {b.name.clone()}
-                                            <Show when=move || b.is_default>
-                                                <span class="badge">{t!(i18n, org.default_board)}</span>
-                                            </Show>
-                                        </h3>
-                                        <ol class="stages">
-                                            {b.stages
-                                                .into_iter()
-                                                .map(|s| view! { <li data-stage=s.key.clone()>{s.label.clone()}</li> })
-                                                .collect_view()}
-                                        </ol>
-                                    </section>
-                                }
-                            })
-                            .collect_view()}
-                    }
-                    .into_any(),
-                    Err(err) => view! { <ErrorBox err /> }.into_any(),
-                }
-            })}
-        </Suspense>
     }
 }

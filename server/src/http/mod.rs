@@ -9,6 +9,7 @@ pub mod extract;
 pub mod health;
 pub mod onboarding;
 pub mod reconciliation;
+pub mod rollout;
 pub mod tools;
 pub mod webhooks;
 

@@ -22,6 +22,8 @@ pub fn admin_routes() -> Router<AppState> {
         .route("/orgs/{slug}/onboarding/items/{item}/check", post(run_check))
         .route("/orgs/{slug}/onboarding/phases/{phase}/check", post(run_phase))
         .route("/orgs/{slug}/onboarding/smoke", post(run_smoke))
+        .route("/orgs/{slug}/onboarding/wizard", get(wizard))
+        .route("/orgs/{slug}/onboarding/wizard/{step}", post(wizard_advance))
 }
 
 /// The org's lifecycle state and its checklist, phase by phase, with each item's latest run.
@@ -204,9 +206,49 @@ async fn run_smoke(
     Ok(Json(onboarding::smoke::run_smoke(&s.services, &actor, &slug, &input).await?))
 }
 
+/// The new-client wizard's six steps for the org, each with its items, and the first step
+/// not done.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/orgs/{slug}/onboarding/wizard",
+    params(("slug" = String, Path, description = "The organization's identifier")),
+    responses((status = 200, body = WizardDto), (status = 404, description = "No such organization")),
+    security(("admin_key" = []))
+)]
+async fn wizard(State(s): State<AppState>, _: AdminKey, Path(slug): Path<String>) -> ApiResult<Json<WizardDto>> {
+    Ok(Json(onboarding::wizard::state(&s.services, &slug).await?))
+}
+
+/// Runs a wizard step's live checks and, when they pass, makes its lifecycle move
+/// (`chatwoot` → `pre_activation`, `workflow` → `activation`, `release` → `target`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/orgs/{slug}/onboarding/wizard/{step}",
+    params(
+        ("slug" = String, Path, description = "The organization's identifier"),
+        ("step" = WizardStep, Path, description = "The step"),
+    ),
+    request_body = WizardAdvanceInput,
+    responses(
+        (status = 200, description = "Where the org stands after the step's checks", body = WizardDto),
+        (status = 404, description = "No such organization"),
+        (status = 409, description = "`step_incomplete` (an earlier step, `error.details.step`) or `phase_incomplete`"),
+        (status = 422, description = "Unknown step, or a missing or bad `target` on `release`"),
+    ),
+    security(("admin_key" = []))
+)]
+async fn wizard_advance(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    Path((slug, step)): Path<(String, String)>,
+    ApiJson(input): ApiJson<WizardAdvanceInput>,
+) -> ApiResult<Json<WizardDto>> {
+    Ok(Json(onboarding::wizard::advance(&s.services, &actor, &slug, &step, input.target.as_deref()).await?))
+}
+
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(checklist, change_state, history, update_item, runs, run_check, run_phase, run_smoke),
+    paths(checklist, change_state, history, update_item, runs, run_check, run_phase, run_smoke, wizard, wizard_advance),
     components(schemas(
         ChecklistDto,
         PhaseDto,
@@ -226,6 +268,10 @@ async fn run_smoke(
         ItemStatus,
         Verdict,
         LineLevel,
+        WizardDto,
+        WizardStepDto,
+        WizardStep,
+        WizardAdvanceInput,
     )),
     tags((name = "onboarding", description = "The activation checklist of an organization (admin API key)"))
 )]

@@ -143,7 +143,7 @@ impl utoipa::Modify for TokenScheme {
 #[openapi(
     info(
         title = "Ponte API",
-        description = "The tools API: what an organization's automations (n8n, AI agents) may do in Ponte. The admin API's onboarding routes: an organization's activation checklist, for scripts."
+        description = "The tools API: what an organization's automations (n8n, AI agents) may do in Ponte. The admin API's onboarding routes, for scripts: an organization's activation checklist, the rollout board, its waves and each organization's plan."
     ),
     paths(stage_move, deal, context),
     components(schemas(StageMoveInput, StageMoveResult, StageRef, ToolDeal, ToolContact, ToolContext)),
@@ -155,5 +155,6 @@ struct ToolsDoc;
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     let mut doc = ToolsDoc::openapi();
     doc.merge(super::onboarding::OnboardingDoc::openapi());
+    doc.merge(super::rollout::RolloutDoc::openapi());
     Json(doc)
 }

@@ -176,16 +176,29 @@ pub async fn put_n8n(svc: &Services, actor: &Actor, slug: &str, input: &N8nInput
     Ok(n8n_view(svc, &row).await)
 }
 
-/// The stored ids plus what n8n says right now (a connection error is part of the view).
-async fn n8n_view(svc: &Services, row: &store::n8n::N8nRow) -> N8nView {
-    let mut view = N8nView {
+/// The n8n configuration as stored, without asking n8n anything.
+fn stored_n8n_view(row: &store::n8n::N8nRow) -> N8nView {
+    N8nView {
         base_url: row.base_url.clone(),
         has_api_key: true,
         v2_workflow_id: row.v2_workflow_id.clone(),
         v2_template_version: row.v2_template_version.clone(),
         fallback_workflow_id: row.fallback_workflow_id.clone(),
         ..Default::default()
-    };
+    }
+}
+
+/// The org's automation and n8n as stored: for pages that must not wait on n8n (the org's
+/// home); the "Automação" page asks n8n for the live state.
+pub async fn stored(svc: &Services, org_id: OrgId) -> Result<(AutomationView, Option<N8nView>), DomainError> {
+    let automation = view(store::automation::get(&svc.db, org_id).await?.as_ref());
+    let n8n = store::n8n::get(&svc.db, org_id).await?.as_ref().map(stored_n8n_view);
+    Ok((automation, n8n))
+}
+
+/// The stored ids plus what n8n says right now (a connection error is part of the view).
+async fn n8n_view(svc: &Services, row: &store::n8n::N8nRow) -> N8nView {
+    let mut view = stored_n8n_view(row);
     let client = match n8n_client(svc, row) {
         Ok(c) => c,
         Err(e) => {

@@ -3,7 +3,7 @@
 //! notes an operator can act on; Chatwoot's own words go to the log, the token nowhere.
 
 use crate::domain::trace::Trace;
-use crate::model::{Note, NoteCode};
+use crate::model::{Note, NoteCode, Source};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -150,6 +150,24 @@ pub struct Inbox {
     /// `whatsapp` or `sms` on `Channel::TwilioSms` inboxes.
     #[serde(default)]
     pub medium: Option<String>,
+}
+
+impl Inbox {
+    /// The channel whose messages this inbox carries, as Ponte maps it.
+    pub fn source(&self) -> Option<Source> {
+        match self.channel_type.as_deref() {
+            Some("Channel::Whatsapp") => Some(Source::Whatsapp),
+            // WhatsApp through Twilio is a WhatsApp inbox too.
+            Some("Channel::TwilioSms") if self.medium.as_deref() == Some("whatsapp") => Some(Source::Whatsapp),
+            Some("Channel::Instagram") => Some(Source::Instagram),
+            _ => None,
+        }
+    }
+
+    /// The channel type as operators read it (`Whatsapp`, `Api`…).
+    pub fn channel_label(&self) -> String {
+        self.channel_type.as_deref().unwrap_or("?").trim_start_matches("Channel::").to_string()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

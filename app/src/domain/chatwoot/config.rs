@@ -191,3 +191,61 @@ pub(crate) async fn inbox_map(svc: &Services, org_id: OrgId) -> Result<BTreeMap<
     let row = store::webhooks::config(&svc.db, org_id).await?;
     Ok(row.and_then(|r| serde_json::from_str(&r.inbox_sources).ok()).unwrap_or_default())
 }
+
+/// What the org's Chatwoot config still lacks before Ponte can call the API (operators'
+/// words: URL, conta, token de API).
+pub(crate) fn missing_for_api(row: Option<&ChatwootConfigRow>) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    if row.and_then(|r| r.base_url.as_ref()).is_none() {
+        missing.push("URL");
+    }
+    if row.and_then(|r| r.account_id).is_none() {
+        missing.push("conta");
+    }
+    if row.and_then(|r| r.api_token_enc.as_ref()).is_none() {
+        missing.push("token de API");
+    }
+    missing
+}
+
+/// The org's inboxes as Chatwoot lists them, each with the channel Ponte proposes and the
+/// one mapped today, for the map form. A Chatwoot that cannot be asked is the answer's
+/// `error`, not a failure: the form shows it where the list would be.
+pub async fn inbox_choices(svc: &Services, slug: &str) -> Result<InboxChoices, DomainError> {
+    let org = orgs::row_by_slug(svc, slug).await?;
+    let row = store::webhooks::config(&svc.db, org.id).await?;
+    let (Some(base), Some(account), Some(token)) = (
+        row.as_ref().and_then(|r| r.base_url.clone()),
+        row.as_ref().and_then(|r| r.account_id),
+        row.as_ref().and_then(|r| r.api_token_enc.clone()),
+    ) else {
+        let missing = missing_for_api(row.as_ref()).join(", ");
+        return Ok(InboxChoices {
+            inboxes: Vec::new(),
+            error: Some(Note::new(NoteCode::CheckChatwootNotConfigured).with("missing", missing)),
+        });
+    };
+    let token = svc.secrets.decrypt(&token)?;
+    let client = super::api::Chatwoot::new(&svc.http, &base, account.0, &token).with_timeout(svc.config.check_timeout);
+    let mapped: BTreeMap<String, Source> =
+        row.as_ref().and_then(|r| serde_json::from_str(&r.inbox_sources).ok()).unwrap_or_default();
+    match client.inboxes().await {
+        Ok(list) => Ok(InboxChoices {
+            inboxes: list
+                .into_iter()
+                .map(|i| InboxChoice {
+                    id: i.id,
+                    name: i.name.clone().unwrap_or_default(),
+                    channel: i.channel_label(),
+                    proposed: i.source(),
+                    mapped: mapped.get(&i.id.to_string()).copied(),
+                })
+                .collect(),
+            error: None,
+        }),
+        Err(e) => {
+            tracing::info!(org = %org.slug, error = %e, "inbox list for the map form failed");
+            Ok(InboxChoices { inboxes: Vec::new(), error: Some(e.note()) })
+        }
+    }
+}

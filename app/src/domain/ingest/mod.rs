@@ -48,6 +48,8 @@ pub struct Ingest {
     pub auth_cache: Arc<AuthCache>,
     /// Deliveries being accepted right now: processing steps aside while many are.
     pub accepting: Arc<AtomicUsize>,
+    /// Refused deliveries waiting to be recorded (at most one write a second per reason).
+    pub refusals: Arc<RefusalThrottle>,
 }
 
 impl Ingest {
@@ -60,6 +62,7 @@ impl Ingest {
             write_gate,
             auth_cache: Arc::default(),
             accepting: Arc::default(),
+            refusals: Arc::default(),
         }
     }
 }
@@ -125,9 +128,61 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// Refusals per org and reason since the last write: a flood of bad deliveries (a wrong
+/// secret retried by Chatwoot, or an attacker) costs one write a second, not one a request.
+/// Counts still waiting when the flood stops are not written; the row says "at least".
+#[derive(Default)]
+pub struct RefusalThrottle {
+    pending: std::sync::Mutex<std::collections::HashMap<(OrgId, ErrorCode), (i64, i64)>>,
+}
+
+const REFUSAL_WRITE_EVERY_MS: i64 = 1_000;
+/// Refusals of one reason this close together share a row on the org page.
+const REFUSAL_FOLD_MS: i64 = 60_000;
+const REFUSAL_KEEP_MS: i64 = 30 * 24 * 3_600_000;
+
+/// Remembers a refused delivery of a known org for its page. Never fails the answer: the
+/// refusal is already the answer, and a lost record is logged.
+async fn record_refusal(svc: &Services, org_id: OrgId, code: ErrorCode, delivery_id: Option<&str>) {
+    let now = svc.now();
+    let count = {
+        let Ok(mut pending) = svc.ingest.refusals.pending.lock() else { return };
+        let entry = pending.entry((org_id, code)).or_insert((i64::MIN, 0));
+        entry.1 += 1;
+        if now.saturating_sub(entry.0) < REFUSAL_WRITE_EVERY_MS {
+            return;
+        }
+        let count = entry.1;
+        *entry = (now, 0);
+        count
+    };
+    // The header is the sender's to choose: keep a readable prefix only.
+    let delivery_id: Option<String> = delivery_id.map(|d| d.chars().take(80).collect());
+    let db = &svc.db;
+    let result = async {
+        store::webhooks::record_refusal(db, org_id, code, delivery_id.as_deref(), count, now, now - REFUSAL_FOLD_MS)
+            .await?;
+        store::webhooks::prune_refusals(db, org_id, now - REFUSAL_KEEP_MS).await
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(org_id = org_id.0, code = %code, error = %e, "could not record a refused delivery");
+    }
+}
+
 pub async fn accept(svc: &Services, org_slug: &str, d: &Delivery<'_>) -> Result<WebhookAck, DomainError> {
     let _in_flight = InFlight::enter(&svc.ingest.accepting);
     let org = svc.ingest.auth_cache.get(svc, org_slug).await?;
+    match accept_for(svc, &org, d).await {
+        Err(DomainError::Rejected(code)) => {
+            record_refusal(svc, org.org_id, code, d.delivery_id).await;
+            Err(DomainError::Rejected(code))
+        }
+        other => other,
+    }
+}
+
+async fn accept_for(svc: &Services, org: &CachedOrg, d: &Delivery<'_>) -> Result<WebhookAck, DomainError> {
     let auth = org.auth.clone().ok_or(DomainError::Rejected(ErrorCode::WebhookNotConfigured))?;
     if auth.mode == AuthMode::UrlToken {
         let expected = auth.url_token_hash.as_deref().ok_or(DomainError::Rejected(ErrorCode::WebhookNotConfigured))?;

@@ -207,25 +207,11 @@ struct Ctx<'a> {
     trace: &'a Trace,
 }
 
-fn channel_of(inbox: &Inbox) -> Option<Source> {
-    match inbox.channel_type.as_deref() {
-        Some("Channel::Whatsapp") => Some(Source::Whatsapp),
-        // WhatsApp through Twilio is a WhatsApp inbox too.
-        Some("Channel::TwilioSms") if inbox.medium.as_deref() == Some("whatsapp") => Some(Source::Whatsapp),
-        Some("Channel::Instagram") => Some(Source::Instagram),
-        _ => None,
-    }
-}
-
-fn channel_label(inbox: &Inbox) -> String {
-    inbox.channel_type.as_deref().unwrap_or("?").trim_start_matches("Channel::").to_string()
-}
-
 fn inbox_note(code: NoteCode, inbox: &Inbox) -> Note {
     Note::new(code)
         .with("inbox", inbox.id)
         .with("name", inbox.name.as_deref().unwrap_or(""))
-        .with("channel", channel_label(inbox))
+        .with("channel", inbox.channel_label())
 }
 
 /// Whether Chatwoot (4.14+ refuses webhooks to private addresses) could reach `url`.
@@ -272,18 +258,9 @@ impl<'a> Ctx<'a> {
             found.fail(Note::new(NoteCode::CheckChatwootNotConfigured).with("missing", "URL, conta, token de API"));
             return Ok(None);
         };
-        let mut missing = Vec::new();
-        if row.base_url.is_none() {
-            missing.push("URL");
-        }
-        if row.account_id.is_none() {
-            missing.push("conta");
-        }
-        if row.api_token_enc.is_none() {
-            missing.push("token de API");
-        }
         let (Some(base), Some(account), Some(token)) = (&row.base_url, row.account_id, &row.api_token_enc) else {
-            found.fail(Note::new(NoteCode::CheckChatwootNotConfigured).with("missing", missing.join(", ")));
+            let missing = crate::domain::chatwoot::config::missing_for_api(Some(&row)).join(", ");
+            found.fail(Note::new(NoteCode::CheckChatwootNotConfigured).with("missing", missing));
             return Ok(None);
         };
         let token = self.svc.secrets.decrypt(token)?;
@@ -334,7 +311,7 @@ impl<'a> Ctx<'a> {
         let map: BTreeMap<String, Source> = serde_json::from_str(&row.inbox_sources).unwrap_or_default();
         for inbox in &inboxes {
             let mapped = map.get(&inbox.id.to_string()).copied();
-            match (channel_of(inbox), mapped) {
+            match (inbox.source(), mapped) {
                 (Some(channel), Some(source)) if channel == source => {
                     found.ok(inbox_note(NoteCode::CheckInboxMapped, inbox).with("source", source.label()))
                 }
@@ -355,7 +332,7 @@ impl<'a> Ctx<'a> {
             }
         }
         for source in [Source::Whatsapp, Source::Instagram] {
-            if !inboxes.iter().any(|i| channel_of(i) == Some(source)) && !map.values().any(|s| *s == source) {
+            if !inboxes.iter().any(|i| i.source() == Some(source)) && !map.values().any(|s| *s == source) {
                 found.fail(Note::new(NoteCode::CheckNoChannelInbox).with("channel", source.label()));
             }
         }
@@ -539,9 +516,7 @@ impl<'a> Ctx<'a> {
         };
         let mapped: Vec<&Inbox> = inboxes
             .iter()
-            .filter(|i| {
-                map.get(&i.id.to_string()) == Some(&Source::Instagram) && channel_of(i) == Some(Source::Instagram)
-            })
+            .filter(|i| map.get(&i.id.to_string()) == Some(&Source::Instagram) && i.source() == Some(Source::Instagram))
             .collect();
         if mapped.is_empty() {
             found.fail(Note::new(NoteCode::CheckNoInstagramMapped));

@@ -3,7 +3,9 @@
 //! phases, and operators marking items. The live checks are in `checks`.
 
 pub mod checks;
+pub mod rollout;
 pub mod smoke;
+pub mod wizard;
 
 use super::error::{DomainError, Fields};
 use super::store::{self, onboarding::RunRow, orgs::OrgRow};
@@ -77,6 +79,31 @@ pub async fn progress_of_all(svc: &Services) -> Result<HashMap<OrgId, Vec<(ItemK
         out.entry(org).or_default().push((item, status));
     }
     Ok(out)
+}
+
+/// Each phase's done / total and its failed items, from the items' statuses (an item
+/// without a row is pending).
+pub fn phase_progress(statuses: &[(ItemKey, ItemStatus)]) -> Vec<PhaseProgress> {
+    let status_of = |key: ItemKey| statuses.iter().find(|(k, _)| *k == key).map_or(ItemStatus::Pending, |(_, s)| *s);
+    Phase::ALL
+        .iter()
+        .map(|&phase| {
+            let items: Vec<(ItemKey, ItemStatus)> = ItemKey::of_phase(phase).map(|k| (k, status_of(k))).collect();
+            PhaseProgress {
+                phase,
+                done: items.iter().filter(|(_, s)| s.is_done()).count(),
+                total: items.len(),
+                failed: items.iter().filter(|(_, s)| *s == ItemStatus::Failed).map(|(k, _)| *k).collect(),
+            }
+        })
+        .collect()
+}
+
+/// One org's progress (see `phase_progress`).
+pub async fn progress_of(svc: &Services, org_id: OrgId) -> Result<Vec<PhaseProgress>, DomainError> {
+    let statuses: Vec<(ItemKey, ItemStatus)> =
+        store::onboarding::items(&svc.db, org_id).await?.into_iter().map(|r| (r.item, r.status)).collect();
+    Ok(phase_progress(&statuses))
 }
 
 fn parse_item(raw: &str) -> Result<ItemKey, DomainError> {

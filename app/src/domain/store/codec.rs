@@ -103,6 +103,7 @@ text_column!(
     Resolution,
     ImportStatus,
     IssueLevel,
+    ErrorCode,
 );
 /// A `Note` is stored as its JSON text (`Note::to_stored`) in a TEXT column; a row written
 /// before notes existed holds a sentence and reads as a `plain` note.
@@ -156,6 +157,7 @@ id_column!(
     ActionId,
     AuditId,
     CheckRunId,
+    WaveId,
     ChatwootAccountId,
     InboxId,
     ChatwootConversationId,

@@ -178,6 +178,22 @@ pub async fn steps_of(db: &Db, ids: &[EventId]) -> Result<Vec<StepRow>, sqlx::Er
     on_db!(db, |pool| sqlx::query_as::<_, StepRow>(&sql).bind(&list).fetch_all(pool).await)
 }
 
+/// The latest `step` among the org's last 200 events (bounded: the org page's "last
+/// hand-off" must not scan an org's whole history).
+pub async fn last_step_of_org(db: &Db, org_id: OrgId, step: PipelineStep) -> Result<Option<StepRow>, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_as::<_, StepRow>(
+            "SELECT event_id, attempt, step, outcome, detail, duration_us, at FROM event_steps \
+             WHERE event_id IN (SELECT id FROM webhook_events WHERE organization_id = $1 \
+             ORDER BY received_at DESC LIMIT 200) AND step = $2 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(org_id)
+        .bind(step)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
 /// Puts one event of the org back in the queue. Returns false when it does not exist in
 /// the org or is not in a reprocessable status.
 pub async fn requeue_one(

@@ -173,3 +173,88 @@ pub async fn event(db: &Db, org_id: OrgId, id: EventId) -> Result<Option<EventRo
     let sql = format!("SELECT {EVENT_COLUMNS} FROM webhook_events WHERE organization_id = $1 AND id = $2");
     on_db!(db, |pool| sqlx::query_as::<_, EventRow>(&sql).bind(org_id).bind(id).fetch_optional(pool).await)
 }
+
+/// A refused delivery, or several of one reason folded together (see migration 0011).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RefusalRow {
+    pub code: crate::model::ErrorCode,
+    pub delivery_id: Option<String>,
+    pub count: i64,
+    pub first_at: i64,
+    pub last_at: i64,
+}
+
+/// Records `count` refusals of one reason: folded into the org's latest row of that reason
+/// when it is recent (`fold_after`), a new row otherwise.
+pub async fn record_refusal(
+    db: &Db,
+    org_id: OrgId,
+    code: crate::model::ErrorCode,
+    delivery_id: Option<&str>,
+    count: i64,
+    at: i64,
+    fold_after: i64,
+) -> Result<(), sqlx::Error> {
+    on_db!(db, |pool| {
+        let folded = sqlx::query(
+            "UPDATE webhook_refusals SET count = count + $1, last_at = $2, delivery_id = COALESCE($3, delivery_id) \
+             WHERE id = (SELECT id FROM webhook_refusals WHERE organization_id = $4 AND code = $5 AND last_at >= $6 \
+             ORDER BY id DESC LIMIT 1)",
+        )
+        .bind(count)
+        .bind(at)
+        .bind(delivery_id)
+        .bind(org_id)
+        .bind(code)
+        .bind(fold_after)
+        .execute(pool)
+        .await?
+        .rows_affected();
+        if folded == 0 {
+            sqlx::query(
+                "INSERT INTO webhook_refusals (organization_id, code, delivery_id, count, first_at, last_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5)",
+            )
+            .bind(org_id)
+            .bind(code)
+            .bind(delivery_id)
+            .bind(count)
+            .bind(at)
+            .execute(pool)
+            .await?;
+        }
+        Ok(())
+    })
+}
+
+/// The org's latest refusals, newest first.
+pub async fn refusals_of(db: &Db, org_id: OrgId, limit: i64) -> Result<Vec<RefusalRow>, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_as::<_, RefusalRow>(
+            "SELECT code, delivery_id, count, first_at, last_at FROM webhook_refusals WHERE organization_id = $1 \
+             ORDER BY id DESC LIMIT $2",
+        )
+        .bind(org_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// Drops the org's refusals older than `before` (kept a month; called as new ones come).
+pub async fn prune_refusals(db: &Db, org_id: OrgId, before: i64) -> Result<(), sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query("DELETE FROM webhook_refusals WHERE organization_id = $1 AND last_at < $2")
+            .bind(org_id)
+            .bind(before)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// The org's latest event, if any.
+pub async fn last_event(db: &Db, org_id: OrgId) -> Result<Option<EventRow>, sqlx::Error> {
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM webhook_events WHERE organization_id = $1 ORDER BY received_at DESC, id DESC LIMIT 1");
+    on_db!(db, |pool| sqlx::query_as::<_, EventRow>(&sql).bind(org_id).fetch_optional(pool).await)
+}

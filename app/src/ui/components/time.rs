@@ -34,6 +34,12 @@ pub fn datetime_text(lang: Lang, epoch_ms: i64) -> String {
     }
 }
 
+/// The value of a `datetime-local` field for an instant: São Paulo wall-clock time,
+/// `2026-12-04T18:30` (what the domain's `calendar::parse_instant` reads back).
+pub fn local_input_value(epoch_ms: i64) -> String {
+    local(epoch_ms).map(|t| t.format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default()
+}
+
 /// The zone's offset at that instant, e.g. "UTC−3" (UTC−2 in the summers before 2019).
 pub fn zone_label(epoch_ms: i64) -> String {
     let Some(t) = local(epoch_ms) else { return String::new() };
@@ -78,6 +84,7 @@ mod tests {
     fn times_are_sao_paulo_time_per_locale() {
         // 2026-11-29T12:00:00Z is 09:00 in São Paulo.
         assert_eq!(datetime_text(Lang::PtBr, 1_795_953_600_000), "29/11/2026 09:00:00");
+        assert_eq!(local_input_value(1_795_953_600_000), "2026-11-29T09:00");
         assert_eq!(datetime_text(Lang::En, 1_795_953_600_000), "Nov 29, 2026 09:00:00");
         // Just after midnight UTC is still the previous day there.
         assert_eq!(date_text(Lang::PtBr, 1_795_910_400_500), "28/11/2026");
