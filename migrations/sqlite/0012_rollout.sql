@@ -1,12 +1,13 @@
 -- The rollout board (SQLite dialect; postgres/0012_rollout.sql is its twin): the waves the
 -- team groups orgs into, and each org's place in the plan. Planned dates are São Paulo
--- calendar dates ('YYYY-MM-DD'), not instants: a wave starts on a day, not at a moment.
+-- calendar dates ('YYYY-MM-DD', checked by the domain), not instants: a wave starts on a
+-- day, not at a moment.
 CREATE TABLE waves (
     id             INTEGER PRIMARY KEY AUTOINCREMENT,
     name           TEXT    NOT NULL UNIQUE,
     position       BIGINT  NOT NULL,
-    planned_start  TEXT    CHECK (planned_start IS NULL OR planned_start GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
-    planned_end    TEXT    CHECK (planned_end IS NULL OR planned_end GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+    planned_start  TEXT    CHECK (planned_start IS NULL OR length(planned_start) = 10),
+    planned_end    TEXT    CHECK (planned_end IS NULL OR length(planned_end) = 10),
     created_at     BIGINT  NOT NULL,
     CHECK (planned_start IS NULL OR planned_end IS NULL OR planned_start <= planned_end)
 );
