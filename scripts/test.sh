@@ -21,8 +21,10 @@ chmod 755 "$WORK"
 PGDIR="$WORK/pg"
 PGPORT=${PONTE_TEST_PG_PORT:-55432}
 E2E_PID=
+FAKE_PID=
 cleanup() {
   if [ -n "$E2E_PID" ]; then kill "$E2E_PID" 2>/dev/null || true; wait "$E2E_PID" 2>/dev/null || true; fi
+  if [ -n "$FAKE_PID" ]; then kill "$FAKE_PID" 2>/dev/null || true; wait "$FAKE_PID" 2>/dev/null || true; fi
   "$ROOT/end2end/n8n/n8n-harness.sh" stop "$N8N_DIR" || true
   "$ROOT/scripts/pg.sh" stop "$PGDIR"
   rm -rf "$WORK"
@@ -74,5 +76,16 @@ E2E_ADDR=127.0.0.1:3000
 E2E_PID=$!
 wait_for_server "http://$E2E_ADDR" "$E2E_PID" 120 || { tail -n 30 "$WORK/e2e-server.log" >&2; exit 1; }
 export PONTE_E2E_BASE_URL="http://$E2E_ADDR"
+# The integration tests' fake Chatwoot as a process (cargo test built it as an example),
+# for the wizard's browser test; it prints its base URL once it listens.
+"$CARGO_TARGET_DIR/debug/examples/fake_chatwoot" >"$WORK/fake-chatwoot.url" 2>"$WORK/fake-chatwoot.log" &
+FAKE_PID=$!
+deadline=$((SECONDS + 30))
+until [ -s "$WORK/fake-chatwoot.url" ]; do
+  kill -0 "$FAKE_PID" 2>/dev/null || { cat "$WORK/fake-chatwoot.log" >&2; exit 1; }
+  [ "$SECONDS" -lt "$deadline" ] || { log "the fake Chatwoot did not start"; exit 1; }
+  sleep 0.1
+done
+export PONTE_E2E_CHATWOOT_URL=$(head -n 1 "$WORK/fake-chatwoot.url")
 (cd "$ROOT/end2end" && npx playwright test)
 log "all tests passed"

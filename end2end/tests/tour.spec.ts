@@ -157,12 +157,14 @@ test("every page, full and empty, fits a desktop and a phone and speaks Portugue
     ["org-new", "/orgs/new"],
     ["backfill-overview", "/backfill"],
     ["template", "/settings/template"],
+    ["rollout", "/rollout"],
     ["not-found", "/nada/aqui"],
   ];
   for (const [slug, tag] of [[full, "full"], [empty, "empty"]]) {
     pages.push(
       [`org-${tag}`, `/orgs/${slug}`],
       [`onboarding-${tag}`, `/orgs/${slug}/onboarding`],
+      [`wizard-${tag}`, `/orgs/${slug}/wizard`],
       [`events-${tag}`, `/orgs/${slug}/events`],
       [`automation-${tag}`, `/orgs/${slug}/automation`],
       [`contacts-${tag}`, `/orgs/${slug}/contacts`],

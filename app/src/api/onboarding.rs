@@ -107,3 +107,39 @@ pub async fn install_v2(slug: String) -> Result<crate::model::AutomationStatus, 
     let (svc, user) = ctx::require(Role::Operator).await?;
     crate::domain::automation::install(&svc, &Actor::user(&user.email), &slug, &Default::default()).await.or_reject()
 }
+
+/// The T+1 review page: "logs audited" and the conversation sample.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReviewOverview {
+    pub logs: crate::model::LogsReview,
+    pub sample: crate::model::SampleDto,
+}
+
+#[server(endpoint = "review_page")]
+pub async fn review_page(slug: String) -> Result<ReviewOverview, AppError> {
+    let (svc, _) = ctx::require(Role::Viewer).await?;
+    let logs = onboarding::review::logs(&svc, &slug).await.or_reject()?;
+    let sample = onboarding::review::sample(&svc, &slug).await.or_reject()?;
+    Ok(ReviewOverview { logs, sample })
+}
+
+/// "Sortear a amostra": draws the ten conversations (or tops the sample up).
+#[server(endpoint = "draw_sample")]
+pub async fn draw_sample(slug: String) -> Result<crate::model::SampleDto, AppError> {
+    let (svc, user) = ctx::require(Role::Operator).await?;
+    onboarding::review::draw_sample(&svc, &Actor::user(&user.email), &slug).await.or_reject()
+}
+
+/// Marks one review entry ok or problem (with a note).
+#[server(endpoint = "mark_review")]
+pub async fn mark_review(
+    slug: String,
+    kind: String,
+    ref_id: String,
+    verdict: String,
+    note: Option<String>,
+) -> Result<(), AppError> {
+    let (svc, user) = ctx::require(Role::Operator).await?;
+    let input = crate::model::ReviewInput { verdict, note };
+    onboarding::review::review(&svc, &Actor::user(&user.email), &slug, &kind, &ref_id, &input).await.or_reject()
+}

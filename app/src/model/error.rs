@@ -90,6 +90,7 @@ string_enum! {
         TransitionInvalid = "transition_invalid",
         PhaseIncomplete = "phase_incomplete",
         StepIncomplete = "step_incomplete",
+        NotActivated = "not_activated",
         NoAutomaticCheck = "no_automatic_check",
         ForceNeedsAdmin = "force_needs_admin",
         // Requests.
@@ -115,7 +116,7 @@ impl ErrorCode {
             SlugTaken | KeyTaken | EmailTaken | NameTaken | WaveNotEmpty | SetupDone | NotReprocessable
             | DealClosed | OpenDealExists | N8nNotConfigured | V2NotInstalled | NothingToRollBack | RunStateInvalid
             | RunAlreadyActive | TaskResolved | TaskStale | TaskOpen | ReopenStale | TransitionInvalid
-            | PhaseIncomplete | StepIncomplete | NoAutomaticCheck => 409,
+            | PhaseIncomplete | StepIncomplete | NotActivated | NoAutomaticCheck => 409,
             N8nFailed => 502,
             BodyTooLarge => 413,
             UnsupportedMediaType => 415,

@@ -352,3 +352,107 @@ pub struct WizardAdvanceInput {
     #[serde(default)]
     pub target: Option<String>,
 }
+
+string_enum! {
+    /// What a T+1 review entry is about.
+    pub enum ReviewKind(ValueInvalid) {
+        /// An identity conflict since go-live (logs audited).
+        Conflict = "conflict",
+        /// A stage move through the tool that failed since go-live (logs audited).
+        StageMove = "stage_move",
+        /// A real conversation drawn for the sample.
+        Conversation = "conversation",
+    }
+}
+
+string_enum! {
+    pub enum ReviewVerdict(ValueInvalid) {
+        Pending = "pending",
+        Ok = "ok",
+        Problem = "problem",
+    }
+}
+
+/// An operator's verdict on one entry (its fields, the same for each kind).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Review {
+    pub verdict: Option<ReviewVerdict>,
+    pub note: Option<String>,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<i64>,
+}
+
+/// One line of "logs audited": a conflict or a failed stage move, with what it links to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LogEntry {
+    pub kind: ReviewKind,
+    pub ref_id: i64,
+    pub at: i64,
+    /// The conflict's kind (`two_contacts_one_number`…) or the tool's error code.
+    pub code: Option<String>,
+    pub contact_id: Option<super::ids::ContactId>,
+    pub deal_id: Option<super::ids::DealId>,
+    pub event_id: Option<super::ids::EventId>,
+    #[serde(flatten)]
+    pub review: Review,
+}
+
+/// "Logs audited" of an org: every entry since go-live and its review.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LogsReview {
+    /// Go-live, epoch milliseconds (`None`: not live yet, nothing to audit).
+    pub since: Option<i64>,
+    pub entries: Vec<LogEntry>,
+}
+
+/// One stage move of a sampled conversation's deal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SampleMove {
+    pub from: Option<String>,
+    pub to: String,
+    pub actor: String,
+    pub at: i64,
+}
+
+/// One conversation of the T+1 sample: its contact, deal and stage moves, and its review.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SampleConversation {
+    pub conversation_id: super::ids::ConversationId,
+    pub chatwoot_conversation_id: super::ids::ChatwootConversationId,
+    pub source: super::crm::Source,
+    pub contact_id: super::ids::ContactId,
+    pub contact_name: Option<String>,
+    pub deal_id: Option<super::ids::DealId>,
+    pub stage: Option<String>,
+    pub moves: Vec<SampleMove>,
+    /// The conversation in the org's Chatwoot, where the operator reads it.
+    pub chatwoot_url: Option<String>,
+    pub drawn_at: i64,
+    #[serde(flatten)]
+    pub review: Review,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SampleDto {
+    pub since: Option<i64>,
+    /// Real (not synthetic) conversations since go-live to draw from.
+    pub available: i64,
+    pub conversations: Vec<SampleConversation>,
+}
+
+/// `PUT …/onboarding/reviews/{kind}/{id}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReviewInput {
+    /// `ok` or `problem` (a problem needs a note); `pending` takes the verdict back.
+    pub verdict: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}

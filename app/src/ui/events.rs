@@ -24,7 +24,7 @@ pub(crate) fn filter_query(pairs: &[(&str, Option<String>)]) -> String {
     }
 }
 
-fn status_label(i18n: I18nContext<Locale>, status: EventStatus) -> String {
+pub(crate) fn status_label(i18n: I18nContext<Locale>, status: EventStatus) -> String {
     match status {
         EventStatus::Pending => t_string!(i18n, events.status_pending).to_string(),
         EventStatus::Processing => t_string!(i18n, events.status_processing).to_string(),
@@ -46,7 +46,7 @@ fn step_label(i18n: I18nContext<Locale>, step: PipelineStep) -> String {
     }
 }
 
-fn outcome_label(i18n: I18nContext<Locale>, outcome: StepOutcome) -> String {
+pub(crate) fn outcome_label(i18n: I18nContext<Locale>, outcome: StepOutcome) -> String {
     match outcome {
         StepOutcome::Stored => t_string!(i18n, events.outcome_stored).to_string(),
         StepOutcome::Inbound => t_string!(i18n, events.outcome_inbound).to_string(),

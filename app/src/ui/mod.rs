@@ -12,6 +12,7 @@ pub mod org_forms;
 pub mod org_home;
 pub mod orgs;
 pub mod reconciliation;
+pub mod review;
 pub mod rollout;
 pub mod setup;
 pub mod template;
@@ -69,6 +70,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("") view=org_home::OrgPage />
                             <Route path=path!("onboarding") view=onboarding::OnboardingPage />
                             <Route path=path!("wizard") view=wizard::WizardPage />
+                            <Route path=path!("review") view=review::ReviewPage />
                             <Route path=path!("events") view=events::EventsPage />
                             <Route path=path!("events/:id") view=events::EventPage />
                             <Route path=path!("automation") view=automation::AutomationPage />

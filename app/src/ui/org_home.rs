@@ -204,8 +204,8 @@ fn Home(
                     <dd id="home-last-event">
                         {match last_event {
                             Some(e) => view! {
-                                <a href=format!("/orgs/{slug}/events/{}", e.id.0)>{e.event.clone()}</a>
-                                " · " <span class=format!("badge {}", e.status.as_str())>{e.status.as_str()}</span>
+                                <a href=format!("/orgs/{slug}/events/{}", e.id.0)><code>{e.event.clone()}</code></a>
+                                " · " <span class=format!("badge {}", e.status.as_str()) data-status=e.status.as_str()>{let st = e.status; move || super::events::status_label(i18n, st)}</span>
                                 " · " <Time at=Some(e.received_at) />
                             }
                             .into_any(),
@@ -268,7 +268,7 @@ fn Home(
                         {match last_handoff {
                             Some(h) => view! {
                                 <a href=format!("/orgs/{slug}/events/{}", h.event_id.0)>{format!("#{}", h.event_id.0)}</a>
-                                " · " <span class=format!("badge {}", h.outcome.as_str()) data-outcome=h.outcome.as_str()>{h.outcome.as_str()}</span>
+                                " · " <span class=format!("badge {}", h.outcome.as_str()) data-outcome=h.outcome.as_str()>{let o = h.outcome; move || super::events::outcome_label(i18n, o)}</span>
                                 " · " <Time at=Some(h.at) />
                                 " " <span class="muted">{note_text(i18n, h.detail.clone())}</span>
                             }

@@ -22,6 +22,9 @@ pub fn admin_routes() -> Router<AppState> {
         .route("/orgs/{slug}/onboarding/items/{item}/check", post(run_check))
         .route("/orgs/{slug}/onboarding/phases/{phase}/check", post(run_phase))
         .route("/orgs/{slug}/onboarding/smoke", post(run_smoke))
+        .route("/orgs/{slug}/onboarding/review/logs", get(review_logs))
+        .route("/orgs/{slug}/onboarding/review/sample", get(review_sample).post(draw_sample))
+        .route("/orgs/{slug}/onboarding/review/{kind}/{id}", put(mark_review))
         .route("/orgs/{slug}/onboarding/wizard", get(wizard))
         .route("/orgs/{slug}/onboarding/wizard/{step}", post(wizard_advance))
 }
@@ -206,6 +209,81 @@ async fn run_smoke(
     Ok(Json(onboarding::smoke::run_smoke(&s.services, &actor, &slug, &input).await?))
 }
 
+/// "Logs audited" (T+1): the identity conflicts and failed stage moves since go-live, each
+/// with its review.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/orgs/{slug}/onboarding/review/logs",
+    params(("slug" = String, Path, description = "The organization's identifier")),
+    responses((status = 200, body = LogsReview), (status = 404, description = "No such organization")),
+    security(("admin_key" = []))
+)]
+async fn review_logs(State(s): State<AppState>, _: AdminKey, Path(slug): Path<String>) -> ApiResult<Json<LogsReview>> {
+    Ok(Json(onboarding::review::logs(&s.services, &slug).await?))
+}
+
+/// The T+1 sample of real conversations as drawn, each with its contact, deal, stage moves
+/// and review.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/orgs/{slug}/onboarding/review/sample",
+    params(("slug" = String, Path, description = "The organization's identifier")),
+    responses((status = 200, body = SampleDto), (status = 404, description = "No such organization")),
+    security(("admin_key" = []))
+)]
+async fn review_sample(State(s): State<AppState>, _: AdminKey, Path(slug): Path<String>) -> ApiResult<Json<SampleDto>> {
+    Ok(Json(onboarding::review::sample(&s.services, &slug).await?))
+}
+
+/// Draws the sample: 10 real (not synthetic) conversations since go-live, at random across
+/// both channels; conversations already reviewed stay, the rest are drawn again.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/orgs/{slug}/onboarding/review/sample",
+    params(("slug" = String, Path, description = "The organization's identifier")),
+    responses(
+        (status = 200, body = SampleDto),
+        (status = 404, description = "No such organization"),
+        (status = 409, description = "`not_activated`: the org has not gone live"),
+    ),
+    security(("admin_key" = []))
+)]
+async fn draw_sample(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<SampleDto>> {
+    Ok(Json(onboarding::review::draw_sample(&s.services, &actor, &slug).await?))
+}
+
+/// Marks a review entry (`conflict`, `stage_move` or `conversation` and its id) `ok` or
+/// `problem` (with a note); the T+1 items follow from the verdicts.
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/orgs/{slug}/onboarding/review/{kind}/{id}",
+    params(
+        ("slug" = String, Path, description = "The organization's identifier"),
+        ("kind" = ReviewKind, Path, description = "What is reviewed"),
+        ("id" = i64, Path, description = "The conflict's, tool call's or conversation's id"),
+    ),
+    request_body = ReviewInput,
+    responses(
+        (status = 204, description = "Marked"),
+        (status = 404, description = "No such organization, or no such entry to review"),
+        (status = 422, description = "Unknown verdict, or a problem without a note"),
+    ),
+    security(("admin_key" = []))
+)]
+async fn mark_review(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    Path((slug, kind, id)): Path<(String, String, String)>,
+    ApiJson(input): ApiJson<ReviewInput>,
+) -> ApiResult<axum::http::StatusCode> {
+    onboarding::review::review(&s.services, &actor, &slug, &kind, &id, &input).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
 /// The new-client wizard's six steps for the org, each with its items, and the first step
 /// not done.
 #[utoipa::path(
@@ -248,7 +326,7 @@ async fn wizard_advance(
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(checklist, change_state, history, update_item, runs, run_check, run_phase, run_smoke, wizard, wizard_advance),
+    paths(checklist, change_state, history, update_item, runs, run_check, run_phase, run_smoke, wizard, wizard_advance, review_logs, review_sample, draw_sample, mark_review),
     components(schemas(
         ChecklistDto,
         PhaseDto,
@@ -272,6 +350,15 @@ async fn wizard_advance(
         WizardStepDto,
         WizardStep,
         WizardAdvanceInput,
+        LogsReview,
+        LogEntry,
+        Review,
+        ReviewKind,
+        ReviewVerdict,
+        SampleDto,
+        SampleConversation,
+        SampleMove,
+        ReviewInput,
     )),
     tags((name = "onboarding", description = "The activation checklist of an organization (admin API key)"))
 )]

@@ -20,6 +20,7 @@ mod pipeline;
 mod portal_auth;
 mod portal_home;
 mod portal_orgs;
+mod review;
 mod rollout;
 mod smoke;
 mod tools;

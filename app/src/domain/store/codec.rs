@@ -92,6 +92,8 @@ text_column!(
     Source,
     DealStatus,
     ConflictKind,
+    ReviewKind,
+    ReviewVerdict,
     ConflictStatus,
     AuthMode,
     ToolOutcome,

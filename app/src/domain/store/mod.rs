@@ -14,6 +14,7 @@ pub mod onboarding;
 pub mod orgs;
 pub mod queue;
 pub mod reconciliation;
+pub mod review;
 pub mod rollout;
 pub mod sessions;
 pub mod settings;

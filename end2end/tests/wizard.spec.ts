@@ -1,0 +1,123 @@
+import { mkdirSync } from "node:fs";
+import { Page } from "@playwright/test";
+import { expect, test } from "./fixtures";
+import { loginAsAdmin, waitForHydration } from "./helpers";
+
+/** An operator activates a new client through the wizard, against the fake Chatwoot and
+ * the real n8n the test command starts: creates the org, connects Chatwoot and maps its
+ * inboxes, registers the webhook, installs and activates the v2 workflow, runs the smoke
+ * tests, releases to the pilot, and finds the org on the rollout board with its progress.
+ * Screenshots of each step, the checklist and the board go to PONTE_E2E_SCREENSHOTS. */
+
+const chatwootUrl = process.env.PONTE_E2E_CHATWOOT_URL ?? "";
+const n8nUrl = process.env.PONTE_TEST_N8N_URL ?? "";
+const n8nKey = process.env.PONTE_TEST_N8N_API_KEY ?? "";
+const shots = process.env.PONTE_E2E_SCREENSHOTS ?? "";
+// The fake's account and its administrator's token (tests/api/common/fake_chatwoot.rs).
+const ACCOUNT = "7";
+const ADMIN_TOKEN = "cw-admin-token-7";
+
+async function shot(page: Page, name: string) {
+  if (!shots) return;
+  mkdirSync(shots, { recursive: true });
+  await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+}
+
+async function onStep(page: Page, step: string) {
+  await expect(page.locator("#wizard-step")).toHaveAttribute("data-step", step, { timeout: 30_000 });
+  await waitForHydration(page);
+}
+
+test("an operator takes a new client through the wizard to the pilot and sees it on the board", async ({ page }) => {
+  test.setTimeout(240_000);
+  expect(chatwootUrl, "PONTE_E2E_CHATWOOT_URL must be set by the test command").not.toBe("");
+  expect(n8nUrl && n8nKey, "the test command's n8n").toBeTruthy();
+  const slug = `assistente-${Date.now()}`;
+  await loginAsAdmin(page);
+
+  // Step 1: the org.
+  await page.getByRole("link", { name: "Nova organização" }).click();
+  await expect(page.locator('#wizard-steps li[data-step="create_org"]')).toHaveClass(/shown/);
+  await page.locator("input[name=name]").fill("Churrascaria Assistente");
+  await page.locator("input[name=slug]").fill(slug);
+  await shot(page, "wizard-1-create");
+  await page.getByRole("button", { name: "Criar organização" }).click();
+  await expect(page).toHaveURL(new RegExp(`/orgs/${slug}/wizard$`));
+
+  // Step 2: Chatwoot. A step that is not done cannot be skipped from the stepper.
+  await onStep(page, "chatwoot");
+  await expect(page.locator('#wizard-steps li[data-step="webhook"] a')).toHaveCount(0);
+  // "Continue" with nothing configured fails and says what is missing.
+  await page.locator("#wizard-continue").click();
+  await expect(page.locator('#wizard-items li[data-item="chatwoot_account"]')).toHaveAttribute("data-status", "failed");
+  await expect(page.locator('#wizard-items li[data-item="chatwoot_account"] .finding').first()).toContainText("token de API");
+  await onStep(page, "chatwoot");
+  await page.locator("input[name=base_url]").fill(chatwootUrl);
+  await page.locator("input[name=account_id]").fill(ACCOUNT);
+  await page.locator("input[name=api_token]").fill(ADMIN_TOKEN);
+  await page.locator("#chatwoot-save").click();
+  // Saved with its API settings: the inboxes load, each with Ponte's proposal.
+  await expect(page.locator("#inbox-map")).toBeVisible({ timeout: 30_000 });
+  await expect(page.locator('select[name="inboxes[12]"]')).toHaveValue("whatsapp");
+  await expect(page.locator('select[name="inboxes[13]"]')).toHaveValue("instagram");
+  await expect(page.locator('select[name="inboxes[14]"]')).toHaveValue("");
+  await page.locator('select[name="inboxes[14]"]').selectOption("whatsapp");
+  await page.locator("#chatwoot-save").click();
+  await expect(page.locator("#chatwoot-form .saved")).toBeVisible();
+  await shot(page, "wizard-2-chatwoot");
+  await page.locator("#wizard-continue").click();
+
+  // Step 3: the webhook, registered in Chatwoot by the button that says so.
+  await onStep(page, "webhook");
+  await expect(page.locator("#wizard-continue")).toContainText("registrar o webhook");
+  await page.locator("#wizard-continue").click();
+
+  // Step 4: n8n, the v2 workflow installed and activated.
+  await onStep(page, "workflow");
+  await page.locator("#n8n-form input[name=base_url]").fill(n8nUrl);
+  await page.locator("#n8n-form input[name=api_key]").fill(n8nKey);
+  await page.locator("#n8n-form button[type=submit]").click();
+  await expect(page.locator("#wizard-install")).toBeVisible({ timeout: 30_000 });
+  await page.locator("#wizard-install").click();
+  await expect(page.locator("#wizard-activate")).toBeVisible({ timeout: 60_000 });
+  await page.locator("#wizard-activate").click();
+  await expect(page.locator("#wizard-install")).toHaveCount(0);
+  await shot(page, "wizard-4-workflow");
+  await waitForHydration(page);
+  await page.locator("#wizard-continue").click();
+
+  // Step 5: the smoke tests through the real pipeline.
+  await onStep(page, "smoke");
+  await page.locator("#wizard-smoke").click();
+  for (const item of ["smoke_whatsapp", "smoke_instagram", "smoke_stage_move"]) {
+    await expect(page.locator(`#wizard-items li[data-item="${item}"]`)).toHaveAttribute("data-status", "ok", { timeout: 90_000 });
+  }
+  await shot(page, "wizard-5-smoke");
+  await page.locator("#wizard-continue").click();
+
+  // Step 6: released to the pilot.
+  await onStep(page, "release");
+  await shot(page, "wizard-6-release");
+  await page.getByLabel("Piloto").check();
+  await page.locator("#wizard-continue").click();
+  await expect(page.locator("#wizard-released")).toBeVisible({ timeout: 30_000 });
+  await expect(page.locator("#org-status")).toHaveText("Piloto");
+  await expect(page.locator('#wizard-steps li[data-done="true"]')).toHaveCount(6);
+  await shot(page, "wizard-done");
+
+  // The checklist: T-2 and T0 complete.
+  await page.locator("#org-onboarding-link").click();
+  await expect(page.locator("#phase-t_minus_2")).toHaveAttribute("data-complete", "true");
+  await expect(page.locator("#phase-t0")).toHaveAttribute("data-complete", "true");
+  await shot(page, "wizard-checklist");
+
+  // The rollout board: the org with its progress.
+  await page.goto("/rollout?state=pilot");
+  await waitForHydration(page);
+  const row = page.locator(`#rollout-board tr[data-slug="${slug}"]`);
+  await expect(row).toHaveAttribute("data-done", "10");
+  await expect(row.locator('li[data-phase="t_minus_2"]')).toHaveText("T-2 5/5");
+  await expect(row.locator('li[data-phase="t0"]')).toHaveText("T0 5/5");
+  await expect(row.locator("[data-state]")).toHaveText("Piloto");
+  await shot(page, "rollout-board");
+});
