@@ -45,6 +45,7 @@ test("an operator takes a new client through the wizard to the pilot and sees it
   await expect(page).toHaveURL(new RegExp(`/orgs/${slug}/wizard$`));
 
   // Step 2: Chatwoot. A step that is not done cannot be skipped from the stepper.
+  await expect(page.locator("#org-status")).toHaveText("Rascunho");
   await onStep(page, "chatwoot");
   await expect(page.locator('#wizard-steps li[data-step="webhook"] a')).toHaveCount(0);
   // "Continue" with nothing configured fails and says what is missing.
@@ -67,8 +68,10 @@ test("an operator takes a new client through the wizard to the pilot and sees it
   await shot(page, "wizard-2-chatwoot");
   await page.locator("#wizard-continue").click();
 
-  // Step 3: the webhook, registered in Chatwoot by the button that says so.
+  // Step 3: the webhook, registered in Chatwoot by the button that says so. The org's head
+  // follows the state the step moved it to.
   await onStep(page, "webhook");
+  await expect(page.locator("#org-status")).toHaveText("Pré-ativação");
   await expect(page.locator("#wizard-continue")).toContainText("registrar o webhook");
   await page.locator("#wizard-continue").click();
 
@@ -92,8 +95,10 @@ test("an operator takes a new client through the wizard to the pilot and sees it
   for (const item of ["smoke_whatsapp", "smoke_instagram", "smoke_stage_move"]) {
     await expect(page.locator(`#wizard-items li[data-item="${item}"]`)).toHaveAttribute("data-status", "ok", { timeout: 90_000 });
   }
+  // The results stay on screen; the step is done and leads on.
+  await expect(page.locator("#wizard-step")).toHaveAttribute("data-done", "true");
   await shot(page, "wizard-5-smoke");
-  await page.locator("#wizard-continue").click();
+  await page.locator("#wizard-next").click();
 
   // Step 6: released to the pilot.
   await onStep(page, "release");

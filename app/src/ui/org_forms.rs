@@ -6,7 +6,8 @@ use super::components::{action_error, note_text, FieldMessage, FormMessage};
 use crate::api::orgs::{inbox_choices, SaveAutomation, SaveChatwoot, SaveN8n};
 use crate::i18n::*;
 use crate::model::{
-    AuthMode, AutomationMode, AutomationView, ChatwootConfigView, InboxChoices, N8nView, PlanDto, Source, WaveDto,
+    AppError, AuthMode, AutomationMode, AutomationView, ChatwootConfigView, InboxChoices, N8nView, PlanDto, Source,
+    WaveDto,
 };
 use leptos::prelude::*;
 
@@ -19,29 +20,40 @@ fn secret_placeholder(i18n: leptos_i18n::I18nContext<Locale>, set: bool) -> Stri
     }
 }
 
-/// The Chatwoot form: URL, account, API token, webhook secret, auth mode, and the inbox map
-/// built from the inboxes Chatwoot lists ("Carregar caixas"; after a save that completes the
-/// API settings they load on their own). Without a list, the map is left as it is.
-#[component]
-pub fn ChatwootForm(slug: String, config: ChatwootConfigView, action: ServerAction<SaveChatwoot>) -> impl IntoView {
-    let i18n = use_i18n();
-    let err = action_error(action.value());
-    let load = Action::new(|slug: &String| {
+/// The inbox list the Chatwoot form shows ("Carregar caixas"), loaded again on its own after
+/// a save that completes the API settings. Made by the page, above what it re-renders: a
+/// form rebuilt after a save must not own a load still in flight (a finished load would
+/// write into an action already disposed).
+pub type InboxLoad = Action<String, Result<InboxChoices, AppError>>;
+
+pub fn inbox_loader(slug: impl Fn() -> String + Send + Sync + 'static, saved: ServerAction<SaveChatwoot>) -> InboxLoad {
+    let load: InboxLoad = Action::new(|slug: &String| {
         let slug = slug.clone();
         async move { inbox_choices(slug).await }
     });
-    let can_list = config.base_url.is_some() && config.account_id.is_some() && config.has_api_token;
-    // Once the API settings are saved, list the inboxes so the map can be made right away.
-    Effect::new({
-        let slug = slug.clone();
-        move |_| {
-            if let Some(Ok(saved)) = action.value().get() {
-                if saved.base_url.is_some() && saved.account_id.is_some() && saved.has_api_token {
-                    load.dispatch(slug.clone());
-                }
+    Effect::new(move |_| {
+        if let Some(Ok(view)) = saved.value().get() {
+            if view.base_url.is_some() && view.account_id.is_some() && view.has_api_token {
+                load.dispatch(slug());
             }
         }
     });
+    load
+}
+
+/// The Chatwoot form: URL, account, API token, webhook secret, auth mode, and the inbox map
+/// built from the inboxes Chatwoot lists (`load`, see `inbox_loader`). Without a list, the
+/// map is left as it is.
+#[component]
+pub fn ChatwootForm(
+    slug: String,
+    config: ChatwootConfigView,
+    action: ServerAction<SaveChatwoot>,
+    load: InboxLoad,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let err = action_error(action.value());
+    let can_list = config.base_url.is_some() && config.account_id.is_some() && config.has_api_token;
     let mapped = StoredValue::new(config.inboxes.clone());
     let inbox_list = move || {
         load.value().get().map(|result: Result<InboxChoices, _>| match result {

@@ -5,7 +5,7 @@
 use super::components::time::Time;
 use super::components::{action_error, allowed, error_text, note_text, ErrorBox, FieldMessage, FormMessage, PageHead};
 use super::onboarding::{item_label, phase_label};
-use super::org_forms::{AutomationForm, ChatwootForm, N8nForm, PlanForm};
+use super::org_forms::{inbox_loader, AutomationForm, ChatwootForm, InboxLoad, N8nForm, PlanForm};
 use super::orgs::status_text;
 use super::rollout::LeadTimeCell;
 use crate::api::orgs::{org_home, ArchiveOrg, RenameOrg, SaveAutomation, SaveChatwoot, SaveN8n};
@@ -55,6 +55,7 @@ pub fn OrgPage() -> impl IntoView {
     let automation = ServerAction::<SaveAutomation>::new();
     let n8n = ServerAction::<SaveN8n>::new();
     let plan = ServerAction::<SavePlan>::new();
+    let inbox_load = inbox_loader(slug, chatwoot);
     let home = Resource::new(
         move || {
             (
@@ -69,6 +70,12 @@ pub fn OrgPage() -> impl IntoView {
         },
         |(slug, ..)| org_home(slug),
     );
+    // A new name or an archive shows in the org's head too.
+    Effect::new(move |_| {
+        if rename.version().get() + archive.version().get() > 0 {
+            super::orgs::OrgChanged::notify();
+        }
+    });
     let operator = allowed(Role::Operator);
     let admin = allowed(Role::Admin);
     view! {
@@ -76,7 +83,7 @@ pub fn OrgPage() -> impl IntoView {
         <Transition fallback=move || t!(i18n, loading)>
             {move || Suspend::new(async move {
                 match home.await {
-                    Ok(h) => view! { <Home home=h operator admin rename archive chatwoot automation n8n plan_action=plan /> }.into_any(),
+                    Ok(h) => view! { <Home home=h operator admin rename archive chatwoot automation n8n plan_action=plan inbox_load /> }.into_any(),
                     Err(err) => view! { <ErrorBox err /> }.into_any(),
                 }
             })}
@@ -95,6 +102,7 @@ fn Home(
     automation: ServerAction<SaveAutomation>,
     n8n: ServerAction<SaveN8n>,
     plan_action: ServerAction<SavePlan>,
+    inbox_load: InboxLoad,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let OrgHome {
@@ -303,7 +311,7 @@ fn Home(
             .collect_view()}
 
         {operator.then(|| view! {
-            <Settings slug=slug.clone() name=detail.org.name.clone() archived admin cw auto n8n=n8n_view plan waves rename archive chatwoot automation n8n_action=n8n plan_action />
+            <Settings slug=slug.clone() name=detail.org.name.clone() archived admin cw auto n8n=n8n_view plan waves rename archive chatwoot automation n8n_action=n8n plan_action inbox_load />
         })}
     }
 }
@@ -326,6 +334,7 @@ fn Settings(
     automation: ServerAction<SaveAutomation>,
     n8n_action: ServerAction<SaveN8n>,
     plan_action: ServerAction<SavePlan>,
+    inbox_load: InboxLoad,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let rename_err = action_error(rename.value());
@@ -365,7 +374,7 @@ fn Settings(
         </details>
         <details class="settings" id="edit-chatwoot">
             <summary>{t!(i18n, home.edit_chatwoot)}</summary>
-            <ChatwootForm slug=chatwoot_slug config=cw action=chatwoot />
+            <ChatwootForm slug=chatwoot_slug config=cw action=chatwoot load=inbox_load />
         </details>
         <details class="settings" id="edit-automation">
             <summary>{t!(i18n, home.edit_automation)}</summary>

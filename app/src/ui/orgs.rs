@@ -142,6 +142,19 @@ pub fn NewOrgPage() -> impl IntoView {
     .into_any()
 }
 
+/// The org's head (name, state) is read once per org; a page that changes them says so here.
+#[derive(Clone, Copy)]
+pub(crate) struct OrgChanged(RwSignal<usize>);
+
+impl OrgChanged {
+    /// Has the head read the org again (no-op outside an org's pages).
+    pub(crate) fn notify() {
+        if let Some(OrgChanged(n)) = use_context::<OrgChanged>() {
+            n.update(|v| *v += 1);
+        }
+    }
+}
+
 /// Every page of one org: where you are (organizations / this org, with its status) and
 /// the org's navigation, then the page. The head loads on its own, so a page never waits
 /// for it (and the page's own errors, such as an unknown org, show in the page).
@@ -150,7 +163,10 @@ pub fn OrgLayout() -> impl IntoView {
     let i18n = use_i18n();
     let params = use_params_map();
     let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
-    let org = Resource::new(slug, get_org);
+    // Pages that change the org (its state, its name) bump this so the head reads it again.
+    let changed = RwSignal::new(0usize);
+    provide_context(OrgChanged(changed));
+    let org = Resource::new(move || (slug(), changed.get()), |(slug, _)| get_org(slug));
     let to = move |tail: &'static str| move || format!("/orgs/{}{tail}", slug());
     view! {
         <div class="org-head">

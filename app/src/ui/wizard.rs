@@ -6,7 +6,7 @@
 
 use super::components::{action_error, allowed, ErrorBox, FormMessage, PageHead};
 use super::onboarding::{item_label, item_status_label, RunView};
-use super::org_forms::{ChatwootForm, N8nForm};
+use super::org_forms::{inbox_loader, ChatwootForm, InboxLoad, N8nForm};
 use crate::api::automation::RollForwardOrg;
 use crate::api::onboarding::{wizard_state, InstallV2, RunSmokeTests, WizardAdvance};
 use crate::api::orgs::{org_home, SaveChatwoot, SaveN8n};
@@ -102,17 +102,37 @@ pub fn WizardPage() -> impl IntoView {
     };
     let wizard = Resource::new(move || (slug(), versions()), |(slug, _)| wizard_state(slug));
     let home = Resource::new(move || (slug(), versions()), |(slug, _)| org_home(slug));
-    // A step that passed moves the wizard on: drop the `?step=` that held it in place.
+    // The step an action was taken on stays shown when the action settles it (the smoke
+    // results are read before moving on); "continue" moves on.
+    let stay = RwSignal::new(None::<WizardStep>);
+    for (pending, step) in [
+        (chatwoot.pending(), WizardStep::Chatwoot),
+        (n8n.pending(), WizardStep::Workflow),
+        (install.pending(), WizardStep::Workflow),
+        (activate.pending(), WizardStep::Workflow),
+        (smoke.pending(), WizardStep::Smoke),
+    ] {
+        Effect::new(move |_| {
+            if pending.get() {
+                stay.set(Some(step));
+            }
+        });
+    }
+    // A step that passed moves the wizard on: drop the `?step=` that held it in place, and
+    // have the org's head read its new state.
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(_)) = advance.value().get() {
+            stay.set(None);
+            super::orgs::OrgChanged::notify();
             if asked().is_some() {
                 navigate(&format!("/orgs/{}/wizard", slug()), Default::default());
             }
         }
     });
     let operator = allowed(Role::Operator);
-    let actions = Actions { advance, chatwoot, n8n, install, activate, smoke };
+    let inbox_load = inbox_loader(slug, chatwoot);
+    let actions = Actions { advance, chatwoot, n8n, install, activate, smoke, inbox_load };
     view! {
         <PageHead title=move || t!(i18n, wizard.title) />
         <Transition fallback=move || t!(i18n, loading)>
@@ -120,6 +140,7 @@ pub fn WizardPage() -> impl IntoView {
                 match (wizard.await, home.await) {
                     (Ok(w), Ok(h)) => {
                         let shown = asked()
+                            .or(stay.get_untracked())
                             .filter(|s| *s == w.current || w.steps.iter().any(|d| d.step == *s && d.done))
                             .unwrap_or(w.current);
                         view! { <Wizard wizard=w home=h shown operator actions /> }.into_any()
@@ -139,6 +160,7 @@ struct Actions {
     install: ServerAction<InstallV2>,
     activate: ServerAction<RollForwardOrg>,
     smoke: ServerAction<RunSmokeTests>,
+    inbox_load: InboxLoad,
 }
 
 #[component]
@@ -155,7 +177,7 @@ fn Wizard(wizard: WizardDto, home: OrgHome, shown: WizardStep, operator: bool, a
         }
         .into_any(),
         WizardStep::Chatwoot => view! {
-            <ChatwootForm slug=slug.clone() config=home.chatwoot.clone() action=actions.chatwoot />
+            <ChatwootForm slug=slug.clone() config=home.chatwoot.clone() action=actions.chatwoot load=actions.inbox_load />
         }
         .into_any(),
         WizardStep::Webhook => view! {
