@@ -102,6 +102,21 @@ async fn synthetic_smoke_tests_pass_with_the_real_n8n_and_leave_no_business_trac
     assert!(ig_session.as_str().unwrap().starts_with("instagram:"), "{ig_session}");
     assert!(has(&runs[2], "ok:smoke_stage_moved") && has(&runs[2], "ok:smoke_deals_closed"), "{}", runs[2]);
 
+    // Each test reads its own execution, also in a run right after this one (both messages
+    // of a run hand off within the same second; a time window alone took the first's twice).
+    let execution = |run: &Value| {
+        run["lines"].as_array().unwrap().iter().find(|l| l["note"]["code"] == "smoke_n8n_execution").unwrap()["note"]
+            ["params"]["execution"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let again = smoke(&app, &key, &slug, json!({"mode": "synthetic"})).await;
+    assert!(again.iter().all(|r| r["verdict"] == "passed"), "{again:?}");
+    let mut ids: Vec<String> = runs[..2].iter().chain(&again[..2]).map(execution).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 4, "four messages, four executions: {ids:?}");
     // The checklist took the verdicts.
     let (_, list) = call(&app, &key, Method::GET, &format!("orgs/{slug}/onboarding"), None).await;
     let t0 = list["phases"].as_array().unwrap().iter().find(|p| p["phase"] == "t0").unwrap();
@@ -115,7 +130,7 @@ async fn synthetic_smoke_tests_pass_with_the_real_n8n_and_leave_no_business_trac
     assert!(open.is_empty(), "test deals are closed: {open:?}");
     let (business, stored) = contact_counts(&app, &key, &slug).await;
     assert_eq!(business, 0);
-    assert_eq!(stored, 4, "two runs of two synthetic people each are stored, marked");
+    assert_eq!(stored, 6, "three runs of two synthetic people each are stored, marked");
     let (_, tokens) = call(&app, &key, Method::GET, &format!("orgs/{slug}/tokens"), None).await;
     let smoke_tokens: Vec<&Value> = tokens
         .as_array()
@@ -123,7 +138,7 @@ async fn synthetic_smoke_tests_pass_with_the_real_n8n_and_leave_no_business_trac
         .iter()
         .filter(|t| t["name"].as_str().unwrap().starts_with("teste de fumaça"))
         .collect();
-    assert_eq!(smoke_tokens.len(), 2);
+    assert_eq!(smoke_tokens.len(), 3, "one token per run");
     assert!(smoke_tokens.iter().all(|t| t["revoked_at"].is_i64()), "{smoke_tokens:?}");
 
     // Leave the shared n8n as found.

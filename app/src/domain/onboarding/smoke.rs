@@ -143,6 +143,9 @@ impl Setup<'_> {
             found.fail(Note::new(NoteCode::SmokeNoInbox).with("channel", source.label()));
             return Ok(None);
         };
+        // The executions n8n already has: this test's is a new one (a time window alone took
+        // the previous test's execution when both started within the same second).
+        let before = self.execution_ids().await;
         let clock = Instant::now();
         let api_inbox = match self.mode {
             SmokeMode::Synthetic => None,
@@ -230,8 +233,23 @@ impl Setup<'_> {
             }
         }
         let forwarded_at = forward.map(|s| s.at).unwrap_or_else(|| self.svc.now());
-        self.n8n_execution(forwarded_at, trace, found).await?;
+        self.n8n_execution(forwarded_at, &before, trace, found).await?;
         Ok(produced)
+    }
+
+    /// The ids of the v2 workflow's latest executions, before a test sends its message. Not
+    /// traced: the run's calls start with the delivery, as a customer's message does.
+    async fn execution_ids(&self) -> std::collections::HashSet<String> {
+        let (Some(row), true) = (&self.n8n, self.mode_v2) else { return Default::default() };
+        let Some(workflow) = row.v2_workflow_id.as_deref() else { return Default::default() };
+        let Ok(n8n) = automation::n8n_client(self.svc, row) else { return Default::default() };
+        match n8n.executions(workflow, 20).await {
+            Ok(list) => list.into_iter().map(|e| e.id).collect(),
+            Err(e) => {
+                tracing::info!(org = %self.org.slug, error = %e, "n8n executions could not be read before a smoke test");
+                Default::default()
+            }
+        }
     }
 
     /// Signs a payload shaped like the org's inbox and posts it to the public URL.
@@ -354,7 +372,13 @@ impl Setup<'_> {
     }
 
     /// The v2 workflow's execution that started after the hand-off, read from n8n's API.
-    async fn n8n_execution(&self, forwarded_at: i64, trace: &Trace, found: &mut Findings) -> Result<(), DomainError> {
+    async fn n8n_execution(
+        &self,
+        forwarded_at: i64,
+        before: &std::collections::HashSet<String>,
+        trace: &Trace,
+        found: &mut Findings,
+    ) -> Result<(), DomainError> {
         let (Some(row), true) = (&self.n8n, self.mode_v2) else {
             found.warn(Note::new(NoteCode::SmokeNoN8nToWatch));
             return Ok(());
@@ -368,8 +392,13 @@ impl Setup<'_> {
         loop {
             match n8n.executions(workflow, 5).await {
                 Ok(list) => {
-                    // n8n's clock and Ponte's may differ a little; a second of slack.
-                    let ours = list.iter().find(|e| e.started_at.is_some_and(|t| t >= forwarded_at - 1_000));
+                    // The oldest execution n8n did not have before the message was sent, that
+                    // started after the hand-off (n8n's clock and Ponte's may differ a little:
+                    // a second of slack). The list is newest first.
+                    let ours = list
+                        .iter()
+                        .rev()
+                        .find(|e| !before.contains(&e.id) && e.started_at.is_some_and(|t| t >= forwarded_at - 1_000));
                     match ours {
                         Some(e) if e.status == "success" => {
                             let took = e.stopped_at.zip(e.started_at).map(|(b, a)| b - a).unwrap_or_default();
