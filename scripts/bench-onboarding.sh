@@ -122,14 +122,16 @@ for engine in "${engines[@]}"; do
   SUMMARY+=("$engine  board JSON (GET /api/v1/admin/rollout):          $json")
 
   log "$engine: a synthetic smoke run through the real n8n, $SMOKE_RUNS times"
-  api POST /orgs '{"slug":"fumaca","name":"Fumaça"}' >/dev/null
-  api PUT /orgs/fumaca/chatwoot "{\"webhook_secret\":\"$SECRET\",\"account_id\":7,\"inboxes\":{\"12\":\"whatsapp\",\"13\":\"instagram\"}}" >/dev/null
-  api PUT /orgs/fumaca/n8n "{\"base_url\":\"$N8N_URL\",\"api_key\":\"$N8N_KEY\"}" >/dev/null
-  api POST /orgs/fumaca/automation/install >/dev/null
-  api POST /orgs/fumaca/automation/roll-forward >/dev/null
+  # One n8n serves both engines: each its own org slug, so its own workflow's webhook path.
+  smoke_org="fumaca-$engine"
+  api POST /orgs "{\"slug\":\"$smoke_org\",\"name\":\"Fumaça\"}" >/dev/null
+  api PUT "/orgs/$smoke_org/chatwoot" "{\"webhook_secret\":\"$SECRET\",\"account_id\":7,\"inboxes\":{\"12\":\"whatsapp\",\"13\":\"instagram\"}}" >/dev/null
+  api PUT "/orgs/$smoke_org/n8n" "{\"base_url\":\"$N8N_URL\",\"api_key\":\"$N8N_KEY\"}" >/dev/null
+  api POST "/orgs/$smoke_org/automation/install" >/dev/null
+  api POST "/orgs/$smoke_org/automation/roll-forward" >/dev/null
   smoke=$(for _ in $(seq 1 "$SMOKE_RUNS"); do
     out=$(curl -fsS -w '\n%{time_total}' -X POST -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
-      --data '{"mode":"synthetic"}' "$url/api/v1/admin/orgs/fumaca/onboarding/smoke")
+      --data '{"mode":"synthetic"}' "$url/api/v1/admin/orgs/$smoke_org/onboarding/smoke")
     passed=$(head -n1 <<<"$out" | grep -o '"verdict":"passed"' | wc -l)
     [ "$passed" -eq 3 ] || { echo "a smoke run did not pass: $(head -n1 <<<"$out" | head -c 2000)" >&2; exit 1; }
     tail -n1 <<<"$out"
