@@ -54,7 +54,9 @@ pub fn ChatwootForm(
     let i18n = use_i18n();
     let err = action_error(action.value());
     let can_list = config.base_url.is_some() && config.account_id.is_some() && config.has_api_token;
-    let mapped = StoredValue::new(config.inboxes.clone());
+    // A plain map, not a reactive value of this form: the list re-renders when the page's
+    // load settles, which can be after a save rebuilt (and disposed) this form.
+    let mapped = config.inboxes.clone();
     let inbox_list = move || {
         load.value().get().map(|result: Result<InboxChoices, _>| match result {
             Err(e) => view! { <p class="field-error" id="inbox-error">{super::components::error_text(i18n, e.code)}</p> }.into_any(),
@@ -79,8 +81,7 @@ pub fn ChatwootForm(
                             .into_iter()
                             .map(|inbox| {
                                 // What is mapped today wins; an unmapped inbox gets Ponte's proposal.
-                                let chosen = mapped
-                                    .with_value(|m| m.get(&inbox.id.to_string()).copied())
+                                let chosen = mapped.get(&inbox.id.to_string()).copied()
                                     .or(inbox.proposed);
                                 let name = format!("inboxes[{}]", inbox.id);
                                 view! {
