@@ -8,14 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 async fn call(app: &TestApp, key: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let mut req = http().request(method, app.url(&format!("/api/v1/admin/{path}"))).bearer_auth(key);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
+    admin_call(app, key, method, path, body).await
 }
 
 async fn board(app: &TestApp, key: &str, query: &str) -> Value {

@@ -171,6 +171,16 @@ struct ValidWave {
     end: Option<String>,
 }
 
+impl ValidWave {
+    fn spec(&self, position: Option<i64>) -> WaveSpec<'_> {
+        WaveSpec { name: &self.name, planned_start: self.start.as_deref(), planned_end: self.end.as_deref(), position }
+    }
+
+    fn audit_detail(&self, id: WaveId) -> serde_json::Value {
+        serde_json::json!({"wave": id, "name": self.name, "planned_start": self.start, "planned_end": self.end})
+    }
+}
+
 fn validate_wave(input: &RolloutWaveInput) -> Result<ValidWave, DomainError> {
     let mut f = Fields::default();
     let name = f.check("name", parse_text(&input.name, WAVE_NAME_MAX));
@@ -213,21 +223,9 @@ async fn wave_by_id(svc: &Services, id: WaveId) -> Result<WaveDto, DomainError> 
 
 pub async fn create_wave(svc: &Services, actor: &Actor, input: &RolloutWaveInput) -> Result<WaveDto, DomainError> {
     let w = validate_wave(input)?;
-    let spec = WaveSpec {
-        name: &w.name,
-        planned_start: w.start.as_deref(),
-        planned_end: w.end.as_deref(),
-        position: input.position,
-    };
+    let spec = w.spec(input.position);
     let id = store::rollout::insert_wave(&svc.db, &spec, svc.now()).await.map_err(name_taken)?;
-    audit(
-        svc,
-        actor,
-        "wave.create",
-        None,
-        serde_json::json!({"wave": id, "name": w.name, "planned_start": w.start, "planned_end": w.end}),
-    )
-    .await?;
+    audit(svc, actor, "wave.create", None, w.audit_detail(id)).await?;
     wave_by_id(svc, id).await
 }
 
@@ -238,23 +236,11 @@ pub async fn update_wave(
     input: &RolloutWaveInput,
 ) -> Result<WaveDto, DomainError> {
     let w = validate_wave(input)?;
-    let spec = WaveSpec {
-        name: &w.name,
-        planned_start: w.start.as_deref(),
-        planned_end: w.end.as_deref(),
-        position: input.position,
-    };
+    let spec = w.spec(input.position);
     if !store::rollout::update_wave(&svc.db, id, &spec).await.map_err(name_taken)? {
         return Err(DomainError::Rejected(ErrorCode::NotFound));
     }
-    audit(
-        svc,
-        actor,
-        "wave.update",
-        None,
-        serde_json::json!({"wave": id, "name": w.name, "planned_start": w.start, "planned_end": w.end}),
-    )
-    .await?;
+    audit(svc, actor, "wave.update", None, w.audit_detail(id)).await?;
     wave_by_id(svc, id).await
 }
 

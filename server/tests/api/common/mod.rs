@@ -276,6 +276,30 @@ pub async fn exec(app: &TestApp, sql: &str) {
     .unwrap();
 }
 
+/// An admin API call, `{method} /api/v1/admin/{path}` with the key and an optional JSON
+/// body: the status and the answer's JSON (`null` for an empty answer, as a 204's).
+pub async fn admin_call(
+    app: &TestApp,
+    key: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = http().request(method, app.url(&format!("/api/v1/admin/{path}"))).bearer_auth(key);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.expect("admin call");
+    let status = res.status();
+    let text = res.text().await.expect("body");
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("status {status}: body is not JSON ({e}): {text}"))
+    };
+    (status, body)
+}
+
 pub fn http() -> Client {
     Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap()
 }
