@@ -658,6 +658,12 @@ async fn the_onboarding_routes_are_in_the_openapi_document(_: Engine) {
         ("/api/v1/admin/orgs/{slug}/onboarding/items/{item}/check", "post"),
         ("/api/v1/admin/orgs/{slug}/onboarding/phases/{phase}/check", "post"),
         ("/api/v1/admin/orgs/{slug}/onboarding/smoke", "post"),
+        ("/api/v1/admin/orgs/{slug}/onboarding/wizard", "get"),
+        ("/api/v1/admin/orgs/{slug}/onboarding/wizard/{step}", "post"),
+        ("/api/v1/admin/orgs/{slug}/onboarding/review/logs", "get"),
+        ("/api/v1/admin/orgs/{slug}/onboarding/review/sample", "get"),
+        ("/api/v1/admin/orgs/{slug}/onboarding/review/sample", "post"),
+        ("/api/v1/admin/orgs/{slug}/onboarding/review/{kind}/{id}", "put"),
     ] {
         let op = &doc["paths"][path][method];
         assert!(op.is_object(), "{method} {path} documented");
@@ -683,6 +689,12 @@ async fn the_onboarding_routes_are_in_the_openapi_document(_: Engine) {
         (Method::POST, "coronel/onboarding/items/board_stages/check"),
         (Method::POST, "coronel/onboarding/phases/t_minus_2/check"),
         (Method::POST, "coronel/onboarding/smoke"),
+        (Method::GET, "coronel/onboarding/wizard"),
+        (Method::POST, "coronel/onboarding/wizard/chatwoot"),
+        (Method::GET, "coronel/onboarding/review/logs"),
+        (Method::GET, "coronel/onboarding/review/sample"),
+        (Method::POST, "coronel/onboarding/review/sample"),
+        (Method::PUT, "coronel/onboarding/review/conversation/1"),
     ] {
         let url = app.url(&format!("/api/v1/admin/orgs/{path}"));
         let res = http().request(method.clone(), &url).json(&json!({})).send().await.unwrap();
