@@ -1,7 +1,7 @@
 //! The portal's checklist page: an org's lifecycle and checklist, live checks, marking
 //! items by hand and moving the org along its lifecycle.
 
-use crate::model::{AppError, CheckRunDto, ChecklistDto, ChecklistItemDto, StateChangeDto};
+use crate::model::{AppError, CheckRunDto, ChecklistDto, ChecklistItemDto, LiveSmokeDto, StateChangeDto};
 use leptos::server;
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +10,7 @@ use super::ctx::{self, OrReject};
 #[cfg(feature = "ssr")]
 use crate::domain::{onboarding, Actor};
 #[cfg(feature = "ssr")]
-use crate::model::{ItemUpdate, Role, SmokeInput, StateChange};
+use crate::model::{ItemUpdate, LiveSmokeInput, Role, SmokeInput, StateChange};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OnboardingOverview {
@@ -47,6 +47,35 @@ pub async fn run_smoke_tests(slug: String, mode: Option<String>) -> Result<Vec<C
     onboarding::smoke::run_smoke(&svc, &Actor::user(&user.email), &slug, &SmokeInput { mode, stage: None })
         .await
         .or_reject()
+}
+
+/// "Teste ao vivo": wait for the operator's own message from a test phone / Instagram account.
+#[server(endpoint = "start_live_smoke")]
+pub async fn start_live_smoke(
+    slug: String,
+    whatsapp: Option<String>,
+    instagram: Option<String>,
+    wait_minutes: Option<String>,
+) -> Result<LiveSmokeDto, AppError> {
+    let (svc, user) = ctx::require(Role::Operator).await?;
+    // The form sends text: a number that is not one is the same refusal as one out of range.
+    let wait_minutes =
+        wait_minutes.as_deref().map(str::trim).filter(|w| !w.is_empty()).map(|w| w.parse::<u32>().unwrap_or(0));
+    let input = LiveSmokeInput { whatsapp, instagram, wait_minutes, stage: None };
+    onboarding::live::start(&svc, &Actor::user(&user.email), &slug, &input).await.or_reject()
+}
+
+/// The org's newest live smoke run, polled by the countdown.
+#[server(endpoint = "live_smoke_state")]
+pub async fn live_smoke_state(slug: String) -> Result<Option<LiveSmokeDto>, AppError> {
+    let (svc, _) = ctx::require(Role::Viewer).await?;
+    onboarding::live::latest(&svc, &slug).await.or_reject()
+}
+
+#[server(endpoint = "cancel_live_smoke")]
+pub async fn cancel_live_smoke(slug: String) -> Result<LiveSmokeDto, AppError> {
+    let (svc, user) = ctx::require(Role::Operator).await?;
+    onboarding::live::cancel(&svc, &Actor::user(&user.email), &slug).await.or_reject()
 }
 
 #[server(endpoint = "mark_item")]

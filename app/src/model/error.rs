@@ -72,6 +72,11 @@ string_enum! {
         DealClosed = "deal_closed",
         RunStateInvalid = "run_state_invalid",
         RunAlreadyActive = "run_already_active",
+        LiveSmokeWaiting = "live_smoke_waiting",
+        LiveIdentityMissing = "live_identity_missing",
+        InstagramHandleInvalid = "instagram_handle_invalid",
+        WaitInvalid = "wait_invalid",
+        ChannelNotMapped = "channel_not_mapped",
         TaskResolved = "task_resolved",
         TaskStale = "task_stale",
         TaskOpen = "task_open",
@@ -115,8 +120,8 @@ impl ErrorCode {
             NotFound | DealNotFound => 404,
             SlugTaken | KeyTaken | EmailTaken | NameTaken | WaveNotEmpty | SetupDone | NotReprocessable
             | DealClosed | OpenDealExists | N8nNotConfigured | V2NotInstalled | NothingToRollBack | RunStateInvalid
-            | RunAlreadyActive | TaskResolved | TaskStale | TaskOpen | ReopenStale | TransitionInvalid
-            | PhaseIncomplete | StepIncomplete | NotActivated | NoAutomaticCheck => 409,
+            | RunAlreadyActive | LiveSmokeWaiting | TaskResolved | TaskStale | TaskOpen | ReopenStale
+            | TransitionInvalid | PhaseIncomplete | StepIncomplete | NotActivated | NoAutomaticCheck => 409,
             N8nFailed => 502,
             BodyTooLarge => 413,
             UnsupportedMediaType => 415,

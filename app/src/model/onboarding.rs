@@ -291,6 +291,63 @@ pub struct SmokeInput {
 }
 
 string_enum! {
+    /// Where a live smoke run stands. `waiting` lasts until every awaited message has been
+    /// seen and followed through the pipeline, or the deadline passes.
+    pub enum LiveSmokeState(StatusInvalid) {
+        Waiting = "waiting",
+        /// Every message arrived and every test passed.
+        Passed = "passed",
+        /// Every message arrived; a test failed at a step (its run says which).
+        Failed = "failed",
+        /// The deadline passed before a message arrived (or the process waiting for it stopped).
+        Expired = "expired",
+        Cancelled = "cancelled",
+    }
+}
+
+/// `POST …/onboarding/smoke/live`: the operator will write from a real test phone and/or
+/// Instagram account; Ponte waits for those identities' messages.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LiveSmokeInput {
+    /// The test phone, any Brazilian spelling (`(11) 98765-4321`, `+55 11 98765-4321`).
+    #[serde(default)]
+    pub whatsapp: Option<String>,
+    /// The test Instagram account: `@user` or its Instagram-scoped numeric id.
+    #[serde(default)]
+    pub instagram: Option<String>,
+    /// How long to wait for the messages, 1–30 minutes; default 5.
+    #[serde(default)]
+    pub wait_minutes: Option<u32>,
+    /// The stage the stage-move test moves the deal to (key or label); default as in `SmokeInput`.
+    #[serde(default)]
+    pub stage: Option<String>,
+}
+
+/// A live smoke run: whom it waits for, until when, and what it has seen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LiveSmokeDto {
+    pub id: i64,
+    pub state: LiveSmokeState,
+    /// The phone as Ponte keys it (E.164 digits, ninth digit restored).
+    pub whatsapp: Option<String>,
+    /// `@user` (lower case) or the numeric id, as given.
+    pub instagram: Option<String>,
+    pub started_by: String,
+    /// Epoch milliseconds.
+    pub started_at: i64,
+    pub deadline_at: i64,
+    pub finished_at: Option<i64>,
+    /// Seconds left before the deadline while waiting (0 otherwise): the portal's countdown.
+    pub remaining_seconds: i64,
+    /// The events the awaited messages were stored as, once seen.
+    pub whatsapp_event: Option<super::ids::EventId>,
+    pub instagram_event: Option<super::ids::EventId>,
+}
+
+string_enum! {
     /// The new-client wizard's six steps, the plan's order. An existing org starts at
     /// `chatwoot` (its creation is done).
     pub enum WizardStep(ValueInvalid) {

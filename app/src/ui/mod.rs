@@ -6,6 +6,7 @@ pub mod backfill;
 pub mod components;
 pub mod contacts;
 pub mod events;
+pub mod live_smoke;
 pub mod login;
 pub mod onboarding;
 pub mod org_forms;

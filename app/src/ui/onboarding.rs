@@ -5,6 +5,7 @@
 
 use super::components::time::Time;
 use super::components::{action_error, allowed, note_text, ErrorBox, FieldMessage, FormMessage, PageHead};
+use super::live_smoke::LiveSmoke;
 use super::orgs::status_text;
 use crate::api::onboarding::{
     item_runs, onboarding_page, ChangeOrgState, MarkItem, RunItemCheck, RunPhaseChecks, RunSmokeTests,
@@ -101,6 +102,8 @@ struct Actions {
     mark: ServerAction<MarkItem>,
     state: ServerAction<ChangeOrgState>,
     smoke: ServerAction<RunSmokeTests>,
+    /// Bumped when a live smoke run ends (its runs are recorded in the background).
+    live_ended: RwSignal<u64>,
 }
 
 #[component]
@@ -114,6 +117,7 @@ pub fn OnboardingPage() -> impl IntoView {
         mark: ServerAction::<MarkItem>::new(),
         state: ServerAction::<ChangeOrgState>::new(),
         smoke: ServerAction::<RunSmokeTests>::new(),
+        live_ended: RwSignal::new(0),
     };
     let page = Resource::new(
         move || {
@@ -124,6 +128,7 @@ pub fn OnboardingPage() -> impl IntoView {
                 actions.mark.version().get(),
                 actions.state.version().get(),
                 actions.smoke.version().get(),
+                actions.live_ended.get(),
             )
         },
         |(slug, ..)| onboarding_page(slug),
@@ -151,11 +156,33 @@ pub fn OnboardingPage() -> impl IntoView {
                                 history=p.history.clone()
                                 actions
                             />
-                            {phases.into_iter().map(|phase| view! { <PhaseSection phase actions /> }).collect_view()}
+                            {phases
+                                .into_iter()
+                                .filter(|p| p.phase != Phase::PostActivation)
+                                .map(|phase| view! { <PhaseSection phase actions /> })
+                                .collect_view()}
                         }
                             .into_any()
                     }
                     Err(err) => view! { <ErrorBox err /> }.into_any(),
+                }
+            })}
+        </Transition>
+        // Between T0 and T+1, outside the reloading sections: a live run outlives every
+        // reload of the checklist (and asks for one when it ends).
+        <LiveSmoke slug=slug() operator=allowed(Role::Operator) on_end=Callback::new(move |_| actions.live_ended.update(|n| *n += 1)) />
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(p) => p
+                        .checklist
+                        .phases
+                        .into_iter()
+                        .filter(|p| p.phase == Phase::PostActivation)
+                        .map(|phase| view! { <PhaseSection phase actions /> })
+                        .collect_view()
+                        .into_any(),
+                    Err(_) => ().into_any(),
                 }
             })}
         </Transition>
@@ -316,6 +343,7 @@ fn PhaseSection(phase: PhaseDto, actions: Actions) -> impl IntoView {
                     <small class="muted">{t!(i18n, checklist.smoke_help)}</small>
                 </ActionForm>
             </Show>
+
             <ol class="items">
                 {phase.items.into_iter().map(|item| view! { <ItemRow item actions /> }).collect_view()}
             </ol>

@@ -5,6 +5,7 @@
 //! opens a step already done (or the current one) to look at it again.
 
 use super::components::{action_error, allowed, ErrorBox, FormMessage, PageHead};
+use super::live_smoke::LiveSmoke;
 use super::onboarding::{item_label, item_status_label, RunView};
 use super::org_forms::{inbox_loader, ChatwootForm, InboxLoad, N8nForm};
 use crate::api::automation::RollForwardOrg;
@@ -90,6 +91,7 @@ pub fn WizardPage() -> impl IntoView {
     let install = ServerAction::<InstallV2>::new();
     let activate = ServerAction::<RollForwardOrg>::new();
     let smoke = ServerAction::<RunSmokeTests>::new();
+    let live_ended = RwSignal::new(0u64);
     let versions = move || {
         (
             advance.version().get(),
@@ -98,6 +100,7 @@ pub fn WizardPage() -> impl IntoView {
             install.version().get(),
             activate.version().get(),
             smoke.version().get(),
+            live_ended.get(),
         )
     };
     let wizard = Resource::new(move || (slug(), versions()), |(slug, _)| wizard_state(slug));
@@ -131,6 +134,16 @@ pub fn WizardPage() -> impl IntoView {
         }
     });
     let operator = allowed(Role::Operator);
+    // The step on screen is the smoke step (the same choice the view below makes).
+    let on_smoke = Memo::new(move |_| {
+        wizard.get().and_then(Result::ok).is_some_and(|w| {
+            let shown = asked()
+                .or(stay.get())
+                .filter(|s| *s == w.current || w.steps.iter().any(|d| d.step == *s && d.done))
+                .unwrap_or(w.current);
+            shown == WizardStep::Smoke
+        })
+    });
     let inbox_load = inbox_loader(slug, chatwoot);
     let actions = Actions { advance, chatwoot, n8n, install, activate, smoke, inbox_load };
     view! {
@@ -149,6 +162,11 @@ pub fn WizardPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        // Outside the step's view, which every action rebuilds: a live smoke run outlives
+        // those rebuilds, and reloads the wizard when it ends.
+        <Show when=move || on_smoke.get()>
+            <LiveSmoke slug=slug() operator on_end=Callback::new(move |_| live_ended.update(|n| *n += 1)) />
+        </Show>
     }
 }
 

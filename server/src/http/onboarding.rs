@@ -8,6 +8,7 @@ use super::AppState;
 use app::domain::onboarding::{self, checks};
 use app::model::*;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -22,6 +23,7 @@ pub fn admin_routes() -> Router<AppState> {
         .route("/orgs/{slug}/onboarding/items/{item}/check", post(run_check))
         .route("/orgs/{slug}/onboarding/phases/{phase}/check", post(run_phase))
         .route("/orgs/{slug}/onboarding/smoke", post(run_smoke))
+        .route("/orgs/{slug}/onboarding/smoke/live", get(live_smoke).post(start_live_smoke).delete(cancel_live_smoke))
         .route("/orgs/{slug}/onboarding/review/logs", get(review_logs))
         .route("/orgs/{slug}/onboarding/review/sample", get(review_sample).post(draw_sample))
         .route("/orgs/{slug}/onboarding/review/{kind}/{id}", put(mark_review))
@@ -209,6 +211,72 @@ async fn run_smoke(
     Ok(Json(onboarding::smoke::run_smoke(&s.services, &actor, &slug, &input).await?))
 }
 
+/// Starts a live smoke run: the operator writes from a real test phone (`whatsapp`) and/or
+/// Instagram account (`instagram`), and Ponte waits up to `wait_minutes` for that identity's
+/// message, then follows it through the pipeline and moves its deal through the tool. The
+/// answer comes at once (202); read the run with `GET` (its `remaining_seconds` counts down)
+/// and the items' runs from the checklist once it has ended.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/orgs/{slug}/onboarding/smoke/live",
+    params(("slug" = String, Path, description = "The organization's identifier")),
+    request_body = LiveSmokeInput,
+    responses(
+        (status = 202, description = "Waiting for the messages", body = LiveSmokeDto),
+        (status = 404, description = "No such organization"),
+        (status = 409, description = "`live_smoke_waiting`: another live run of the org is waiting"),
+        (status = 422, description = "No identity given, a number or Instagram user that is not one, a channel with no mapped inbox, a wait outside 1–30 minutes"),
+    ),
+    security(("admin_key" = []))
+)]
+async fn start_live_smoke(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    Path(slug): Path<String>,
+    ApiJson(input): ApiJson<LiveSmokeInput>,
+) -> ApiResult<(StatusCode, Json<LiveSmokeDto>)> {
+    Ok((StatusCode::ACCEPTED, Json(onboarding::live::start(&s.services, &actor, &slug, &input).await?)))
+}
+
+/// The org's newest live smoke run (`null` when it never had one).
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/orgs/{slug}/onboarding/smoke/live",
+    params(("slug" = String, Path, description = "The organization's identifier")),
+    responses(
+        (status = 200, body = Option<LiveSmokeDto>),
+        (status = 404, description = "No such organization"),
+    ),
+    security(("admin_key" = []))
+)]
+async fn live_smoke(
+    State(s): State<AppState>,
+    _: AdminKey,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Option<LiveSmokeDto>>> {
+    Ok(Json(onboarding::live::latest(&s.services, &slug).await?))
+}
+
+/// Cancels the waiting live smoke run; the items keep their previous runs.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/orgs/{slug}/onboarding/smoke/live",
+    params(("slug" = String, Path, description = "The organization's identifier")),
+    responses(
+        (status = 200, description = "Cancelled", body = LiveSmokeDto),
+        (status = 404, description = "No such organization"),
+        (status = 409, description = "`run_state_invalid`: no live run is waiting"),
+    ),
+    security(("admin_key" = []))
+)]
+async fn cancel_live_smoke(
+    State(s): State<AppState>,
+    AdminKey(actor): AdminKey,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<LiveSmokeDto>> {
+    Ok(Json(onboarding::live::cancel(&s.services, &actor, &slug).await?))
+}
+
 /// "Logs audited" (T+1): the identity conflicts and failed stage moves since go-live, each
 /// with its review.
 #[utoipa::path(
@@ -326,7 +394,7 @@ async fn wizard_advance(
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(checklist, change_state, history, update_item, runs, run_check, run_phase, run_smoke, wizard, wizard_advance, review_logs, review_sample, draw_sample, mark_review),
+    paths(checklist, change_state, history, update_item, runs, run_check, run_phase, run_smoke, start_live_smoke, live_smoke, cancel_live_smoke, wizard, wizard_advance, review_logs, review_sample, draw_sample, mark_review),
     components(schemas(
         ChecklistDto,
         PhaseDto,
@@ -339,6 +407,9 @@ async fn wizard_advance(
         StateChangeDto,
         SmokeInput,
         SmokeMode,
+        LiveSmokeInput,
+        LiveSmokeDto,
+        LiveSmokeState,
         Lifecycle,
         Phase,
         ItemKey,

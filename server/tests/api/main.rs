@@ -14,6 +14,7 @@ mod cli;
 mod contacts_import;
 mod health;
 mod idempotency;
+mod live_smoke;
 mod n8n;
 mod onboarding;
 mod pipeline;

@@ -26,12 +26,12 @@ const POLL: Duration = Duration::from_millis(20);
 
 /// What a message test produced, for the stage-move test and the clean-up.
 #[derive(Clone, Copy)]
-struct Produced {
-    deal: Option<DealId>,
+pub(super) struct Produced {
+    pub deal: Option<DealId>,
 }
 
-/// Everything the three tests read of the org once.
-struct Setup<'a> {
+/// Everything the three tests read of the org once (the live mode's too).
+pub(super) struct Setup<'a> {
     svc: &'a Services,
     org: &'a OrgRow,
     run: String,
@@ -44,6 +44,40 @@ struct Setup<'a> {
     chatwoot: Option<(String, String)>,
     n8n: Option<store::n8n::N8nRow>,
     mode_v2: bool,
+}
+
+impl<'a> Setup<'a> {
+    pub(super) async fn load(svc: &'a Services, org: &'a OrgRow, mode: SmokeMode) -> Result<Setup<'a>, DomainError> {
+        let cfg = store::webhooks::config(&svc.db, org.id).await?;
+        let secret = match cfg.as_ref().and_then(|c| c.webhook_secret_enc.as_deref()) {
+            Some(s) => Some(svc.secrets.decrypt(s)?),
+            None => None,
+        };
+        let chatwoot = match cfg.as_ref().map(|c| (&c.base_url, &c.api_token_enc)) {
+            Some((Some(base), Some(token))) => Some((base.clone(), svc.secrets.decrypt(token)?)),
+            _ => None,
+        };
+        let automation = store::automation::get(&svc.db, org.id).await?;
+        Ok(Setup {
+            svc,
+            org,
+            run: auth::random_token()[..12].to_string(),
+            mode,
+            public_url: svc.config.public_url.clone(),
+            secret,
+            auth_mode: cfg.as_ref().map(|c| c.auth_mode).unwrap_or_default(),
+            account: cfg.as_ref().and_then(|c| c.account_id),
+            inboxes: cfg.as_ref().and_then(|c| serde_json::from_str(&c.inbox_sources).ok()).unwrap_or_default(),
+            chatwoot,
+            n8n: store::n8n::get(&svc.db, org.id).await?,
+            mode_v2: automation.as_ref().is_some_and(|a| a.mode == AutomationMode::V2),
+        })
+    }
+
+    /// The org's inbox map (Chatwoot inbox id → channel).
+    pub(super) fn inboxes(&self) -> &BTreeMap<String, Source> {
+        &self.inboxes
+    }
 }
 
 pub async fn run_smoke(
@@ -61,30 +95,7 @@ pub async fn run_smoke(
         None => None,
         Some(s) => Some(parse_text(s, NAME_MAX).map_err(|c| DomainError::field("stage", c))?),
     };
-    let cfg = store::webhooks::config(&svc.db, org.id).await?;
-    let secret = match cfg.as_ref().and_then(|c| c.webhook_secret_enc.as_deref()) {
-        Some(s) => Some(svc.secrets.decrypt(s)?),
-        None => None,
-    };
-    let chatwoot = match cfg.as_ref().map(|c| (&c.base_url, &c.api_token_enc)) {
-        Some((Some(base), Some(token))) => Some((base.clone(), svc.secrets.decrypt(token)?)),
-        _ => None,
-    };
-    let automation = store::automation::get(&svc.db, org.id).await?;
-    let setup = Setup {
-        svc,
-        org: &org,
-        run: auth::random_token()[..12].to_string(),
-        mode,
-        public_url: svc.config.public_url.clone(),
-        secret,
-        auth_mode: cfg.as_ref().map(|c| c.auth_mode).unwrap_or_default(),
-        account: cfg.as_ref().and_then(|c| c.account_id),
-        inboxes: cfg.as_ref().and_then(|c| serde_json::from_str(&c.inbox_sources).ok()).unwrap_or_default(),
-        chatwoot,
-        n8n: store::n8n::get(&svc.db, org.id).await?,
-        mode_v2: automation.as_ref().is_some_and(|a| a.mode == AutomationMode::V2),
-    };
+    let setup = Setup::load(svc, &org, mode).await?;
     let mut runs = Vec::new();
     let mut deals = Vec::new();
     let mut first_deal = None;
@@ -109,7 +120,7 @@ pub async fn run_smoke(
     Ok(runs)
 }
 
-fn runbook(found: &mut Findings, code: NoteCode) {
+pub(super) fn runbook(found: &mut Findings, code: NoteCode) {
     found.fail(Note::new(code));
 }
 
@@ -165,6 +176,20 @@ impl Setup<'_> {
             runbook(found, NoteCode::RunbookNoWebhook);
             return Ok(None);
         };
+        self.follow(event, clock, &before, trace, found).await
+    }
+
+    /// A message's event from the queue on: processed, identity, deal, hand-off and the
+    /// n8n execution it started (one that was not among `before`). `clock` runs from when
+    /// the message was sent (or seen, in live mode).
+    pub(super) async fn follow(
+        &self,
+        event: EventRow,
+        clock: Instant,
+        before: &std::collections::HashSet<String>,
+        trace: &Trace,
+        found: &mut Findings,
+    ) -> Result<Option<Produced>, DomainError> {
         // Processing: wait until the event settles, then read its steps.
         let settled = self.settled(event.id).await?;
         let Some(row) = settled.filter(|r| !matches!(r.status, EventStatus::Pending | EventStatus::Processing)) else {
@@ -233,13 +258,13 @@ impl Setup<'_> {
             }
         }
         let forwarded_at = forward.map(|s| s.at).unwrap_or_else(|| self.svc.now());
-        self.n8n_execution(forwarded_at, &before, trace, found).await?;
+        self.n8n_execution(forwarded_at, before, trace, found).await?;
         Ok(produced)
     }
 
     /// The ids of the v2 workflow's latest executions, before a test sends its message. Not
     /// traced: the run's calls start with the delivery, as a customer's message does.
-    async fn execution_ids(&self) -> std::collections::HashSet<String> {
+    pub(super) async fn execution_ids(&self) -> std::collections::HashSet<String> {
         let (Some(row), true) = (&self.n8n, self.mode_v2) else { return Default::default() };
         let Some(workflow) = row.v2_workflow_id.as_deref() else { return Default::default() };
         let Ok(n8n) = automation::n8n_client(self.svc, row) else { return Default::default() };
@@ -434,7 +459,7 @@ impl Setup<'_> {
 
     /// The third test: the deal of the first test moved through the tools API at the public
     /// URL, with an org token made for this run (revoked after it).
-    async fn stage_move_test(
+    pub(super) async fn stage_move_test(
         &self,
         actor: &Actor,
         deal: Option<DealId>,

@@ -94,6 +94,7 @@ text_column!(
     ConflictKind,
     ReviewKind,
     ReviewVerdict,
+    LiveSmokeState,
     ConflictStatus,
     AuthMode,
     ToolOutcome,

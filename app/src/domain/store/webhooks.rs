@@ -163,6 +163,24 @@ pub async fn events_of(db: &Db, org_id: OrgId, f: &EventFilter, limit: i64) -> R
     })
 }
 
+/// The org's real (not synthetic) `message_created` events received since `since` with an id
+/// above `after`, oldest first: what a live smoke run scans for its test identity.
+pub async fn messages_after(
+    db: &Db,
+    org_id: OrgId,
+    since: i64,
+    after: EventId,
+    limit: i64,
+) -> Result<Vec<EventRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM webhook_events WHERE organization_id = $1 AND received_at >= $2 AND id > $3 \
+         AND event = 'message_created' AND synthetic = FALSE ORDER BY id LIMIT $4"
+    );
+    on_db!(db, |pool| {
+        sqlx::query_as::<_, EventRow>(&sql).bind(org_id).bind(since).bind(after).bind(limit).fetch_all(pool).await
+    })
+}
+
 /// The org's event stored under `dedupe_key` (a message: `message_created:<message id>`).
 pub async fn event_by_dedupe(db: &Db, org_id: OrgId, dedupe_key: &str) -> Result<Option<EventRow>, sqlx::Error> {
     let sql = format!("SELECT {EVENT_COLUMNS} FROM webhook_events WHERE organization_id = $1 AND dedupe_key = $2");
