@@ -165,6 +165,7 @@ test("every page, full and empty, fits a desktop and a phone and speaks Portugue
       [`org-${tag}`, `/orgs/${slug}`],
       [`onboarding-${tag}`, `/orgs/${slug}/onboarding`],
       [`wizard-${tag}`, `/orgs/${slug}/wizard`],
+      [`review-${tag}`, `/orgs/${slug}/review`],
       [`events-${tag}`, `/orgs/${slug}/events`],
       [`automation-${tag}`, `/orgs/${slug}/automation`],
       [`contacts-${tag}`, `/orgs/${slug}/contacts`],

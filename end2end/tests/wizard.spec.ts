@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
@@ -21,6 +22,30 @@ async function shot(page: Page, name: string) {
   if (!shots) return;
   mkdirSync(shots, { recursive: true });
   await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+}
+
+/** Posts `body` to the org's webhook as Chatwoot does: `sha256=HMAC(secret, "{ts}.{body}")`. */
+async function sendAsChatwoot(page: Page, slug: string, body: object) {
+  const listed = await page.request.get(`${chatwootUrl}/api/v1/accounts/${ACCOUNT}/webhooks`, {
+    headers: { api_access_token: ADMIN_TOKEN },
+  });
+  expect(listed.ok()).toBeTruthy();
+  const hooks: { url: string; secret: string }[] = (await listed.json()).payload.webhooks;
+  const hook = hooks.find((h) => h.url.endsWith(`/webhooks/chatwoot/${slug}`));
+  expect(hook, "the webhook the wizard registered").toBeTruthy();
+  const raw = JSON.stringify(body);
+  const ts = Math.floor(Date.now() / 1000).toString();
+  const signature = "sha256=" + createHmac("sha256", hook!.secret).update(`${ts}.${raw}`).digest("hex");
+  const res = await page.request.post(`/webhooks/chatwoot/${slug}`, {
+    headers: {
+      "content-type": "application/json",
+      "x-chatwoot-timestamp": ts,
+      "x-chatwoot-signature": signature,
+      "x-chatwoot-delivery": `e2e-${ts}`,
+    },
+    data: raw,
+  });
+  expect(res.status(), await res.text()).toBe(200);
 }
 
 async function onStep(page: Page, step: string) {
@@ -98,6 +123,41 @@ test("an operator takes a new client through the wizard to the pilot and sees it
   // The results stay on screen; the step is done and leads on.
   await expect(page.locator("#wizard-step")).toHaveAttribute("data-done", "true");
   await shot(page, "wizard-5-smoke");
+
+  // The live mode: Ponte waits for the test phone's own message, with a countdown.
+  await page.locator("#live-whatsapp").fill("(11) 98765-4321");
+  await page.locator("#live-wait").fill("3");
+  await page.locator("#live-start").click();
+  await expect(page.locator("#live-run")).toHaveAttribute("data-state", "waiting");
+  const countdown = page.locator("#live-countdown");
+  const first = await countdown.textContent();
+  expect(first).toMatch(/^[23]:\d\d$/);
+  await expect(countdown).not.toHaveText(first ?? "", { timeout: 5_000 });
+  await shot(page, "wizard-5-live-waiting");
+  // The test phone writes: Chatwoot delivers its message, signed with the webhook's secret
+  // (read back from the fake's API, as Chatwoot keeps it). Chatwoot sends the number without
+  // its ninth digit, as it sometimes does.
+  await sendAsChatwoot(page, slug, {
+    event: "message_created",
+    id: Date.now(),
+    content: "Oi, teste do celular",
+    message_type: "incoming",
+    private: false,
+    account: { id: Number(ACCOUNT) },
+    inbox: { id: 12 },
+    sender: { id: 9001, name: "Celular de teste", phone_number: "+5511987654321", type: "contact" },
+    conversation: {
+      id: Date.now() % 1_000_000,
+      inbox_id: 12,
+      channel: "Channel::Whatsapp",
+      contact_inbox: { source_id: "551187654321" },
+    },
+  });
+  await expect(page.locator('#live-run li.live-channel[data-seen="true"]')).toHaveCount(1, { timeout: 30_000 });
+  await expect(page.locator("#live-run")).toHaveAttribute("data-state", "passed", { timeout: 90_000 });
+  await expect(page.locator("#live-countdown")).toHaveCount(0);
+  await expect(page.locator('#wizard-items li[data-item="smoke_whatsapp"]')).toHaveAttribute("data-status", "ok");
+  await shot(page, "wizard-5-live-passed");
   await page.locator("#wizard-next").click();
 
   // Step 6: released to the pilot.

@@ -57,6 +57,15 @@ pub fn LiveSmoke(#[prop(into)] slug: String, operator: bool, on_end: Callback<()
         <section class="live-smoke" id="live-smoke">
             <h3>{t!(i18n, live.title)}</h3>
             <p class="muted">{t!(i18n, live.help)}</p>
+            <FormMessage err=cancel_err />
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match run.await {
+                        Ok(Some(r)) => view! { <LiveRun run=r slug=slug_run.get_value() operator cancel /> }.into_any(),
+                        _ => ().into_any(),
+                    }
+                })}
+            </Transition>
             <Show when=move || operator && !waiting.get()>
                 <ActionForm action=start attr:id="live-form" attr:class="live-form">
                     <FormMessage err=start_err />
@@ -72,7 +81,7 @@ pub fn LiveSmoke(#[prop(into)] slug: String, operator: bool, on_end: Callback<()
                             <input type="text" name="instagram" id="live-instagram" placeholder="@conta.de.teste" autocomplete="off" />
                             <FieldMessage err=start_err field="instagram" />
                         </label>
-                        <label class="narrow">
+                        <label class="wait">
                             {t!(i18n, live.wait)}
                             <input type="number" name="wait_minutes" id="live-wait" min="1" max="30" value="5" />
                             <FieldMessage err=start_err field="wait_minutes" />
@@ -83,15 +92,6 @@ pub fn LiveSmoke(#[prop(into)] slug: String, operator: bool, on_end: Callback<()
                     </button>
                 </ActionForm>
             </Show>
-            <FormMessage err=cancel_err />
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match run.await {
-                        Ok(Some(r)) => view! { <LiveRun run=r slug=slug_run.get_value() operator cancel /> }.into_any(),
-                        _ => ().into_any(),
-                    }
-                })}
-            </Transition>
         </section>
     }
 }

@@ -193,7 +193,7 @@ pub fn OrgLayout() -> impl IntoView {
                 <A href=to("/events") attr:id="org-events-link">{t!(i18n, events.title)}</A>
                 <A href=to("/automation") attr:id="org-automation-link">{t!(i18n, automation.title)}</A>
                 <A href=to("/contacts") attr:id="org-contacts-link">{t!(i18n, imports.title)}</A>
-                <A href=to("/backfill") attr:id="org-backfill-link">{t!(i18n, backfill.title)}</A>
+                <A href=to("/backfill") attr:id="org-backfill-link">{t!(i18n, backfill.nav)}</A>
                 <A href=to("/reconciliation") attr:id="org-reconciliation-link">{t!(i18n, reconciliation.title)}</A>
             </nav>
         </div>

@@ -228,7 +228,7 @@ async fn drive(svc: Services, actor: Actor, org: OrgRow, id: i64) {
 /// What the wait saw, per channel awaited.
 #[derive(Default)]
 struct Seen {
-    event: Option<(EventRow, Instant)>,
+    event: Option<EventRow>,
     /// Messages of that channel from someone else: the webhook works, the identity is off.
     others: usize,
 }
@@ -263,7 +263,7 @@ async fn drive_run(svc: &Services, actor: &Actor, org: &OrgRow, id: i64) -> Resu
                     }
                     if is_from(&inbound, *source, who) {
                         store::live_smoke::saw(&svc.db, id, *source, event.id).await?;
-                        entry.event = Some((event.clone(), Instant::now()));
+                        entry.event = Some(event.clone());
                     } else {
                         entry.others += 1;
                     }
@@ -288,12 +288,16 @@ async fn drive_run(svc: &Services, actor: &Actor, org: &OrgRow, id: i64) -> Resu
         let mut found = Findings::default();
         let entry = seen.remove(source).unwrap_or_default();
         match entry.event {
-            Some((event, seen_at)) => {
+            Some(event) => {
                 found.ok(Note::new(NoteCode::SmokeLiveMessage)
                     .with("who", shown(*source, who))
                     .with("event", event.id)
                     .with("s", (event.received_at - row.started_at).max(0) / 1000));
-                let produced = setup.follow(event, seen_at, &before, &trace, &mut found).await?;
+                // Processing is timed from the message's arrival, as a customer's would be.
+                let waited = Duration::from_millis((svc.now() - event.received_at).max(0) as u64);
+                let now = Instant::now();
+                let since = now.checked_sub(waited).unwrap_or(now);
+                let produced = setup.follow(event, since, &before, &trace, &mut found).await?;
                 if let Some(deal) = produced.and_then(|p| p.deal) {
                     first_deal.get_or_insert(deal);
                 }
