@@ -119,16 +119,17 @@ mod tests {
     use super::*;
     use std::collections::HashSet;
 
-    const FIXTURE: &str =
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../server/tests/fixtures/chatwoot/whatsapp_message_created.json");
+    // Compiled in (and tracked by cargo), not read from a path fixed at build time: a test
+    // binary built in another checkout of the repo stays correct.
+    const FIXTURE: &[u8] = include_bytes!("../../server/tests/fixtures/chatwoot/whatsapp_message_created.json");
 
     fn template() -> Value {
-        serde_json::from_slice(&std::fs::read(FIXTURE).unwrap()).unwrap()
+        serde_json::from_slice(FIXTURE).unwrap()
     }
 
     #[test]
     fn signs_like_chatwoot() {
-        let body = std::fs::read(FIXTURE).unwrap();
+        let body = FIXTURE.to_vec();
         assert_eq!(
             sign("whsec_coronel_test_secret", "1771164203", &body),
             "sha256=ff0ac1da98bdd560b761243f973ed6bb5c9238db49bd89c3e39aae744edcb4c0"

@@ -4,8 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
+/// The repository being tested: `cargo test` says where at run time (a binary built in
+/// another checkout would otherwise check that checkout's files).
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    let server = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+    Path::new(&server).parent().unwrap().to_path_buf()
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

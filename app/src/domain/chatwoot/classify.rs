@@ -122,7 +122,8 @@ mod tests {
     use serde_json::json;
 
     fn fixture(name: &str) -> Value {
-        let path = format!("{}/../server/tests/fixtures/chatwoot/{name}", env!("CARGO_MANIFEST_DIR"));
+        let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+        let path = format!("{root}/../server/tests/fixtures/chatwoot/{name}");
         serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
     }
 

@@ -61,11 +61,7 @@ mod tests {
     const TS: &str = "1771164203";
 
     fn fixture() -> Vec<u8> {
-        std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../server/tests/fixtures/chatwoot/whatsapp_message_created.json"
-        ))
-        .unwrap()
+        include_bytes!("../../../../server/tests/fixtures/chatwoot/whatsapp_message_created.json").to_vec()
     }
 
     #[test]

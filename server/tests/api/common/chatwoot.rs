@@ -8,7 +8,10 @@ use serde_json::{json, Value};
 pub const SECRET: &str = "whsec_coronel_test_secret";
 
 pub fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/tests/fixtures/chatwoot/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    // `cargo test` gives the package's folder at run time too: right even when the binary was
+    // built in another checkout of the repo.
+    let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+    std::fs::read(format!("{root}/tests/fixtures/chatwoot/{name}")).unwrap()
 }
 
 pub fn fixture_json(name: &str) -> Value {
