@@ -142,6 +142,8 @@ pub async fn install_v2(slug: String) -> Result<crate::model::AutomationStatus, 
 pub struct ReviewOverview {
     pub logs: crate::model::LogsReview,
     pub sample: crate::model::SampleDto,
+    /// The server's clock, epoch milliseconds (is the 24 h window still open?).
+    pub now: i64,
 }
 
 #[server(endpoint = "review_page")]
@@ -149,7 +151,7 @@ pub async fn review_page(slug: String) -> Result<ReviewOverview, AppError> {
     let (svc, _) = ctx::require(Role::Viewer).await?;
     let logs = onboarding::review::logs(&svc, &slug).await.or_reject()?;
     let sample = onboarding::review::sample(&svc, &slug).await.or_reject()?;
-    Ok(ReviewOverview { logs, sample })
+    Ok(ReviewOverview { logs, sample, now: svc.now() })
 }
 
 /// "Sortear a amostra": draws the ten conversations (or tops the sample up).

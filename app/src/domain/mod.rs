@@ -122,4 +122,8 @@ impl Actor {
     pub fn cli() -> Self {
         Actor("cli".to_string())
     }
+    /// Ponte itself, settling what follows from time passing (no one asked).
+    pub fn system() -> Self {
+        Actor("ponte".to_string())
+    }
 }

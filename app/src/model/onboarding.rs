@@ -462,6 +462,8 @@ pub struct LogEntry {
 pub struct LogsReview {
     /// Go-live, epoch milliseconds (`None`: not live yet, nothing to audit).
     pub since: Option<i64>,
+    /// The end of the first 24 h: the item cannot be ok before (more entries may still come).
+    pub window_ends_at: Option<i64>,
     pub entries: Vec<LogEntry>,
 }
 

@@ -68,6 +68,9 @@ pub fn ReviewPage() -> impl IntoView {
                 let draw_slug = slug.clone();
                 view! {
                     <p class="muted">{t!(i18n, review.since)} " " <Time at=p.logs.since /></p>
+                    {p.logs.window_ends_at.filter(|end| *end > p.now).map(|end| view! {
+                        <p class="muted" id="log-window">{t!(i18n, review.window_open)} " " <Time at=Some(end) /></p>
+                    })}
                     <h2>{t!(i18n, review.logs)}</h2>
                     {if entries.is_empty() {
                         view! { <p class="muted" id="no-log-entries">{t!(i18n, review.no_logs)}</p> }.into_any()

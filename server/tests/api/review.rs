@@ -154,6 +154,14 @@ async fn logs_audited_lists_conflicts_and_failed_moves_since_go_live(engine: Eng
     let (status, _) =
         call(&app, &key, Method::PUT, &path, Some(json!({"verdict": "ok", "note": "deal de teste"}))).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
+    // Everything reviewed, but the first 24 h are not over: more may still come.
+    assert_eq!(item_status(&app, &key, "coronel", "logs_audited").await, "pending");
+    let (_, logs) = call(&app, &key, Method::GET, "coronel/onboarding/review/logs", None).await;
+    assert_eq!(logs["window_ends_at"].as_i64().unwrap() - logs["since"].as_i64().unwrap(), 24 * 3600 * 1000);
+    app.services.clock.advance(24 * 3600 * 1000);
+    // Reading the logs once the window closed settles the item, no marking needed.
+    let (_, logs) = call(&app, &key, Method::GET, "coronel/onboarding/review/logs", None).await;
+    assert_eq!(logs["entries"].as_array().unwrap().len(), 1);
     assert_eq!(item_status(&app, &key, "coronel", "logs_audited").await, "ok");
     // A conflict id that is not in the list is not found.
     let (status, _) =

@@ -14,6 +14,8 @@ use std::collections::HashMap;
 /// The plan's sample size.
 pub const SAMPLE_SIZE: usize = 10;
 const NOTE_MAX: usize = 500;
+/// "Logs audited" covers the first day after go-live: not ok before it has passed.
+const LOG_WINDOW_MS: i64 = 24 * 3600 * 1000;
 
 fn review_of(row: Option<&ReviewRow>) -> Review {
     match row {
@@ -32,7 +34,9 @@ async fn reviews_by_key(svc: &Services, org: OrgId) -> Result<HashMap<(ReviewKin
 }
 
 async fn logs_of(svc: &Services, org: &store::orgs::OrgRow) -> Result<LogsReview, DomainError> {
-    let Some(since) = org.activated_at else { return Ok(LogsReview { since: None, entries: Vec::new() }) };
+    let Some(since) = org.activated_at else {
+        return Ok(LogsReview { since: None, window_ends_at: None, entries: Vec::new() });
+    };
     let reviews = reviews_by_key(svc, org.id).await?;
     let mut entries: Vec<LogEntry> = store::review::conflicts_since(&svc.db, org.id, since)
         .await?
@@ -59,11 +63,16 @@ async fn logs_of(svc: &Services, org: &store::orgs::OrgRow) -> Result<LogsReview
         review: review_of(reviews.get(&(ReviewKind::StageMove, m.id))),
     }));
     entries.sort_by_key(|e| (e.at, e.ref_id));
-    Ok(LogsReview { since: Some(since), entries })
+    Ok(LogsReview { since: Some(since), window_ends_at: Some(since + LOG_WINDOW_MS), entries })
 }
 
+/// The logs to audit. Reading them also settles the item: the window's end turns a fully
+/// reviewed (or empty) list ok without anyone marking anything after it.
 pub async fn logs(svc: &Services, slug: &str) -> Result<LogsReview, DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
+    if org.activated_at.is_some() {
+        settle(svc, &Actor::system(), &org).await?;
+    }
     logs_of(svc, &org).await
 }
 
@@ -241,7 +250,11 @@ async fn settle(svc: &Services, actor: &Actor, org: &store::orgs::OrgRow) -> Res
     let current: HashMap<ItemKey, ItemStatus> =
         store::onboarding::items(&svc.db, org.id).await?.into_iter().map(|r| (r.item, r.status)).collect();
     for (item, status, reviewed) in [
-        (ItemKey::LogsAudited, item_status(&log_verdicts, logs.since.is_some()), log_verdicts.len()),
+        (
+            ItemKey::LogsAudited,
+            item_status(&log_verdicts, logs.window_ends_at.is_some_and(|end| svc.now() >= end)),
+            log_verdicts.len(),
+        ),
         (ItemKey::ConversationSample, item_status(&sample_verdicts, sample_full), sample_verdicts.len()),
     ] {
         if current.get(&item).copied().unwrap_or(ItemStatus::Pending) == status {
