@@ -2,7 +2,7 @@
 //! automation and its n8n — shared by the org's home page and the new-client wizard. Each
 //! takes its server action from the page, so the page can reload what it shows after a save.
 
-use super::components::{action_error, note_text, FieldMessage, FormMessage};
+use super::components::{action_error, note_text, FieldMessage, FormMessage, SaveButton};
 use crate::api::orgs::{inbox_choices, SaveAutomation, SaveChatwoot, SaveN8n};
 use crate::i18n::*;
 use crate::model::{
@@ -154,12 +154,7 @@ pub fn ChatwootForm(
                 <FieldMessage err field="inboxes" />
                 {inbox_list}
             </fieldset>
-            <button type="submit" class="primary" id="chatwoot-save" disabled=move || action.pending().get()>
-                {move || if action.pending().get() { t_string!(i18n, saving).to_string() } else { t_string!(i18n, org_forms.save).to_string() }}
-            </button>
-            <Show when=move || matches!(action.value().get(), Some(Ok(_)))>
-                <p class="saved" role="status">{t!(i18n, org_forms.saved)}</p>
-            </Show>
+            <SaveButton id="chatwoot-save" pending=action.pending() saved=Signal::derive(move || matches!(action.value().get(), Some(Ok(_)))) />
         </ActionForm>
     }
 }
@@ -198,12 +193,7 @@ pub fn AutomationForm(slug: String, view: AutomationView, action: ServerAction<S
                 <input type="text" inputmode="numeric" name="timeout_ms" value=view.timeout_ms.to_string() />
             </label>
             <FieldMessage err field="timeout_ms" />
-            <button type="submit" class="primary" id="automation-save" disabled=move || action.pending().get()>
-                {move || if action.pending().get() { t_string!(i18n, saving).to_string() } else { t_string!(i18n, org_forms.save).to_string() }}
-            </button>
-            <Show when=move || matches!(action.value().get(), Some(Ok(_)))>
-                <p class="saved" role="status">{t!(i18n, org_forms.saved)}</p>
-            </Show>
+            <SaveButton id="automation-save" pending=action.pending() saved=Signal::derive(move || matches!(action.value().get(), Some(Ok(_)))) />
         </ActionForm>
     }
 }
@@ -228,12 +218,7 @@ pub fn N8nForm(slug: String, n8n: Option<N8nView>, action: ServerAction<SaveN8n>
                 <input type="password" name="api_key" autocomplete="off" placeholder=secret_placeholder(i18n, has_key) />
             </label>
             <FieldMessage err field="api_key" />
-            <button type="submit" class="primary" id="n8n-save" disabled=move || action.pending().get()>
-                {move || if action.pending().get() { t_string!(i18n, saving).to_string() } else { t_string!(i18n, org_forms.save).to_string() }}
-            </button>
-            <Show when=move || matches!(action.value().get(), Some(Ok(_)))>
-                <p class="saved" role="status">{t!(i18n, org_forms.saved)}</p>
-            </Show>
+            <SaveButton id="n8n-save" pending=action.pending() saved=Signal::derive(move || matches!(action.value().get(), Some(Ok(_)))) />
         </ActionForm>
     }
 }
@@ -277,7 +262,7 @@ pub fn PlanForm(
                 <small class="muted">{t!(i18n, rollout.plan_ready_help)}</small>
             </label>
             <FieldMessage err field="credentials_ready_at" />
-            <button type="submit" class="primary" id="plan-submit">{t!(i18n, org_forms.save)}</button>
+            <SaveButton id="plan-submit" pending=action.pending() saved=Signal::derive(move || matches!(action.value().get(), Some(Ok(_)))) />
         </ActionForm>
     }
 }

@@ -8,15 +8,8 @@ use crate::common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-async fn call(app: &TestApp, key: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let mut req = http().request(method, app.url(&format!("/api/v1/admin/{path}"))).bearer_auth(key);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status();
-    (status, json(res).await)
-}
+/// The admin API, as every test module calls it.
+use crate::common::admin_call as call;
 
 async fn smoke(app: &TestApp, key: &str, slug: &str, body: Value) -> Vec<Value> {
     let (status, runs) = call(app, key, Method::POST, &format!("orgs/{slug}/onboarding/smoke"), Some(body)).await;

@@ -195,3 +195,22 @@ pub fn ReportLink(href: String) -> impl IntoView {
     allowed(Role::Operator)
         .then(|| view! { <a class="report-link" href=href download="">{t!(i18n, backfill.download)}</a> })
 }
+
+/// A settings form's submit button: "Salvar", "Salvando…" while the save runs, and
+/// "Salvo." under it once the last save succeeded. Every form that saves uses it.
+#[component]
+pub fn SaveButton(
+    id: &'static str,
+    #[prop(into)] pending: Signal<bool>,
+    #[prop(into)] saved: Signal<bool>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <button type="submit" class="primary" id=id disabled=move || pending.get()>
+            {move || if pending.get() { t_string!(i18n, saving).to_string() } else { t_string!(i18n, org_forms.save).to_string() }}
+        </button>
+        <Show when=move || saved.get()>
+            <p class="saved" role="status">{t!(i18n, org_forms.saved)}</p>
+        </Show>
+    }
+}
