@@ -477,7 +477,17 @@ pub struct SampleMove {
     pub at: i64,
 }
 
-/// One conversation of the T+1 sample: its contact, deal and stage moves, and its review.
+/// One of Ponte's events of a sampled conversation (its messages as received and processed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SampleEvent {
+    pub id: super::ids::EventId,
+    pub event: String,
+    pub status: super::events::EventStatus,
+    pub received_at: i64,
+}
+
+/// One conversation of the T+1 sample: its contact, deal, stage moves and events, and its review.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SampleConversation {
@@ -489,6 +499,8 @@ pub struct SampleConversation {
     pub deal_id: Option<super::ids::DealId>,
     pub stage: Option<String>,
     pub moves: Vec<SampleMove>,
+    /// Its latest events in Ponte, newest first (up to 20).
+    pub events: Vec<SampleEvent>,
     /// The conversation in the org's Chatwoot, where the operator reads it.
     pub chatwoot_url: Option<String>,
     pub drawn_at: i64,

@@ -1,10 +1,11 @@
 //! `/orgs/:slug/review`, the T+1 review: "logs audited" (the identity conflicts and failed
 //! stage moves since go-live, each linked to what it is about and marked reviewed) and the
-//! sample of 10 real conversations (drawn here, each shown with its contact, deal and
-//! stage moves and a link to the conversation in Chatwoot, marked ok or problem).
+//! sample of 10 real conversations (drawn here, each shown with its contact, deal, stage
+//! moves and Ponte's events, and a link to the conversation in Chatwoot, marked ok or problem).
 
 use super::components::time::Time;
 use super::components::{action_error, allowed, error_text, source_label, EmptyState, ErrorBox, FormMessage, PageHead};
+use super::events::status_label;
 use crate::api::onboarding::{review_page, DrawSample, MarkReview};
 use crate::i18n::*;
 use crate::model::{LogEntry, Review, ReviewKind, ReviewVerdict, Role, SampleConversation};
@@ -160,6 +161,19 @@ fn SampleLine(
                         <li>{format!("{} → {}", m.from.clone().unwrap_or_else(|| "—".into()), m.to)} " · " <Time at=Some(m.at) /></li>
                     }).collect_view()}
                 </ul>
+            })}
+            {(!c.events.is_empty()).then(|| {
+                let slug = slug.clone();
+                view! {
+                    <p class="events-line muted">
+                        {t!(i18n, review.events)} " "
+                        {c.events.iter().map(|e| view! {
+                            <a href=format!("/orgs/{slug}/events/{}", e.id.0) class=format!("event-link {}", e.status) title=status_label(i18n, e.status)>
+                                {format!("#{}", e.id.0)}
+                            </a> " "
+                        }).collect_view()}
+                    </p>
+                }
             })}
             <Verdict review=c.review.clone() />
             {operator.then(|| view! { <MarkForm slug kind="conversation" ref_id=c.conversation_id.0 mark /> })}

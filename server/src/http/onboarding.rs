@@ -429,6 +429,7 @@ async fn wizard_advance(
         SampleDto,
         SampleConversation,
         SampleMove,
+        SampleEvent,
         ReviewInput,
     )),
     tags((name = "onboarding", description = "The activation checklist of an organization (admin API key)"))

@@ -67,6 +67,14 @@ async fn the_sample_draws_real_conversations_of_both_channels_and_sets_its_item(
     let ig = drawn.iter().filter(|c| c["source"] == "instagram").count();
     assert_eq!(ig, 3, "every Instagram conversation there is, the rest WhatsApp");
     assert!(drawn.iter().all(|c| c["verdict"] == "pending" && c["stage"].is_string()), "{sample}");
+    // Each conversation shows its own events in Ponte: exactly the message it came from.
+    for c in &drawn {
+        let events = c["events"].as_array().unwrap();
+        assert_eq!(events.len(), 1, "{c}");
+        let e = event(&app, &key, "coronel", &events[0]["id"]).await;
+        assert_eq!(e["payload"]["conversation"]["id"], c["chatwoot_conversation_id"], "{c}");
+        assert_eq!(events[0]["status"], "done");
+    }
     assert_eq!(item_status(&app, &key, "coronel", "conversation_sample").await, "pending");
 
     // Bad input.

@@ -97,6 +97,8 @@ struct Plan {
     row: ClaimedRow,
     steps: Vec<NewStep>,
     source: Option<Source>,
+    /// Chatwoot's conversation of a customer's message: the T+1 sample lists its events by it.
+    conversation: Option<crate::model::ChatwootConversationId>,
     state: State,
 }
 
@@ -173,7 +175,7 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
     let mut works: Vec<InboundWork> = Vec::new();
     for row in claimed {
         let t = Instant::now();
-        let mut plan = Plan { row, steps: Vec::new(), source: None, state: State::Ignored };
+        let mut plan = Plan { row, steps: Vec::new(), source: None, conversation: None, state: State::Ignored };
         let Some(ctx) = orgs.get(&plan.row.organization_id).and_then(Option::as_ref) else {
             plan.fail(PipelineStep::Classify, Note::new(NoteCode::OrgNotFound), t);
             plans.push(plan);
@@ -195,6 +197,7 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
                 let (key, alt, note) = identity_key(&inbound);
                 let source = inbound.source;
                 plan.source = Some(source);
+                plan.conversation = Some(inbound.conversation_id);
                 let detail = Note::new(note).with("source", source).with("inbox", inbound.inbox_id);
                 plan.step(PipelineStep::Classify, StepOutcome::Inbound, Some(detail), t);
                 match ctx.intake {
@@ -389,6 +392,7 @@ pub async fn run_once(svc: &Services, worker: &str) -> Result<RunReport, DomainE
                 next_attempt_at: next,
                 last_error: error,
                 source: p.source,
+                conversation: p.conversation,
                 steps: p.steps,
             }
         })

@@ -13,6 +13,8 @@ use std::collections::HashMap;
 
 /// The plan's sample size.
 pub const SAMPLE_SIZE: usize = 10;
+/// The events a sampled conversation shows (its latest).
+const SAMPLE_EVENTS: usize = 20;
 const NOTE_MAX: usize = 500;
 /// "Logs audited" covers the first day after go-live: not ok before it has passed.
 const LOG_WINDOW_MS: i64 = 24 * 3600 * 1000;
@@ -103,6 +105,14 @@ async fn sample_of(svc: &Services, org: &store::orgs::OrgRow) -> Result<SampleDt
             at: m.at,
         });
     }
+    let ids: Vec<ChatwootConversationId> = rows.iter().map(|r| r.chatwoot_conversation_id).collect();
+    let mut events: HashMap<ChatwootConversationId, Vec<SampleEvent>> = HashMap::new();
+    for e in store::review::events_of_conversations(&svc.db, org.id, &ids).await? {
+        let list = events.entry(e.chatwoot_conversation_id).or_default();
+        if list.len() < SAMPLE_EVENTS {
+            list.push(SampleEvent { id: e.id, event: e.event, status: e.status, received_at: e.received_at });
+        }
+    }
     let chatwoot = store::webhooks::config(&svc.db, org.id).await?;
     let conversation_url = |id: ChatwootConversationId| {
         let c = chatwoot.as_ref()?;
@@ -120,6 +130,7 @@ async fn sample_of(svc: &Services, org: &store::orgs::OrgRow) -> Result<SampleDt
             deal_id: r.deal_id,
             stage: r.stage,
             moves: r.deal_id.and_then(|d| moves.remove(&d)).unwrap_or_default(),
+            events: events.remove(&r.chatwoot_conversation_id).unwrap_or_default(),
             chatwoot_url: conversation_url(r.chatwoot_conversation_id),
             drawn_at: r.drawn_at.unwrap_or_default(),
             review: Review {

@@ -89,6 +89,7 @@ pub struct Outcome {
     pub next_attempt_at: i64,
     pub last_error: Option<Note>,
     pub source: Option<Source>,
+    pub conversation: Option<crate::model::ChatwootConversationId>,
     pub steps: Vec<NewStep>,
 }
 
@@ -102,8 +103,8 @@ pub async fn finish(db: &Db, worker: &str, outcomes: &[Outcome], now: i64) -> Re
         for o in outcomes {
             let owned = sqlx::query(
                 "UPDATE webhook_events SET status = $1, next_attempt_at = $2, last_error = $3, \
-                 source = COALESCE($4, source), locked_by = NULL WHERE id = $5 AND locked_by = $6 AND status = \
-                 'processing'",
+                 source = COALESCE($4, source), chatwoot_conversation_id = COALESCE($7, chatwoot_conversation_id), \
+                 locked_by = NULL WHERE id = $5 AND locked_by = $6 AND status = 'processing'",
             )
             .bind(o.status)
             .bind(o.next_attempt_at)
@@ -111,6 +112,7 @@ pub async fn finish(db: &Db, worker: &str, outcomes: &[Outcome], now: i64) -> Re
             .bind(o.source)
             .bind(o.event_id)
             .bind(worker)
+            .bind(o.conversation)
             .execute(&mut *tx)
             .await?
             .rows_affected();

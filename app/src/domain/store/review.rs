@@ -203,3 +203,30 @@ pub async fn moves_of(db: &Db, org: OrgId, deals: &[DealId]) -> Result<Vec<MoveR
     let list = serde_json::to_string(deals).unwrap_or_default();
     on_db!(db, |pool| sqlx::query_as::<_, MoveRow>(&sql).bind(org).bind(&list).fetch_all(pool).await)
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ConversationEventRow {
+    pub chatwoot_conversation_id: ChatwootConversationId,
+    pub id: EventId,
+    pub event: String,
+    pub status: crate::model::EventStatus,
+    pub received_at: i64,
+}
+
+/// The events of the given Chatwoot conversations (migration 0015), newest first.
+pub async fn events_of_conversations(
+    db: &Db,
+    org: OrgId,
+    conversations: &[ChatwootConversationId],
+) -> Result<Vec<ConversationEventRow>, sqlx::Error> {
+    if conversations.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT chatwoot_conversation_id, id, event, status, received_at FROM webhook_events \
+         WHERE organization_id = $1 AND chatwoot_conversation_id IN (SELECT id FROM {}) ORDER BY id DESC",
+        super::json_ids(db, "$2")
+    );
+    let list = serde_json::to_string(conversations).unwrap_or_default();
+    on_db!(db, |pool| sqlx::query_as::<_, ConversationEventRow>(&sql).bind(org).bind(&list).fetch_all(pool).await)
+}
