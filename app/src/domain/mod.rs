@@ -12,6 +12,7 @@ pub mod contacts_import;
 pub mod crm;
 pub mod deals;
 pub mod error;
+pub mod evidence;
 pub mod identity;
 pub mod ingest;
 pub mod onboarding;
