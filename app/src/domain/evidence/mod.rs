@@ -1,6 +1,7 @@
 //! Go-live evidence (issue 12): files attached to a checklist item or to the org, stored
 //! through `object_store` under Ponte's own keys, typed by their content (`sniff`).
 
+pub mod blob;
 pub mod sniff;
 
 use crate::model::ErrorCode;
