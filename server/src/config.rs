@@ -131,6 +131,16 @@ pub struct Config {
     /// webhook, n8n's execution), in milliseconds.
     #[arg(long, env = "PONTE_SMOKE_WAIT_MS", default_value_t = 20_000, global = true)]
     pub smoke_wait_ms: u64,
+    /// Where go-live evidence is kept: a folder, or `s3://bucket/prefix` (credentials and
+    /// region from the usual AWS_* variables). Default: `evidence/` in the data folder.
+    #[arg(long, env = "PONTE_EVIDENCE_STORE", global = true)]
+    pub evidence_store: Option<String>,
+    /// The S3-compatible endpoint (MinIO, moto, another cloud), for `s3://` stores.
+    #[arg(long, env = "PONTE_EVIDENCE_ENDPOINT", global = true)]
+    pub evidence_endpoint: Option<String>,
+    /// The largest evidence file accepted, in megabytes.
+    #[arg(long, env = "PONTE_EVIDENCE_MAX_MB", default_value_t = 25, global = true)]
+    pub evidence_max_mb: u64,
     /// Processing workers in this process (0: accept webhooks only, another replica
     /// processes). Default: 2 on SQLite (one writer anyway), 4 on PostgreSQL.
     #[arg(long, env = "PONTE_WORKERS", global = true)]

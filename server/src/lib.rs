@@ -8,6 +8,7 @@ pub mod telemetry;
 pub mod workers;
 
 use app::api::ctx::WebConfig;
+use app::domain::evidence::blob::{Blobs, Location};
 use app::domain::secrets::{KeySource, MasterKey};
 use app::domain::store::Db;
 use app::domain::{auth, DomainConfig, Services};
@@ -59,10 +60,21 @@ pub async fn services(config: &Config) -> Result<Services, StartError> {
     domain.public_url = config.public_url.clone().map(|u| u.trim_end_matches('/').to_string());
     domain.check_timeout = Duration::from_millis(config.check_timeout_ms.clamp(100, 60_000));
     domain.smoke_wait = Duration::from_millis(config.smoke_wait_ms.clamp(100, 300_000));
+    domain.evidence_max_bytes = config.evidence_max_mb.clamp(1, 10 * 1024) * 1024 * 1024;
+    let mut location = match config.evidence_store.as_deref() {
+        Some(raw) => Location::parse(raw).map_err(|e| StartError::Domain(e.to_string()))?,
+        None => Location::Local(config.data_dir.join("evidence")),
+    };
+    if let (Location::S3 { endpoint, allow_http, .. }, Some(e)) = (&mut location, config.evidence_endpoint.as_ref()) {
+        *allow_http = e.starts_with("http://");
+        *endpoint = Some(e.clone());
+    }
+    let blobs = Blobs::open(&location).map_err(|e| StartError::Domain(e.to_string()))?;
+    tracing::info!(store = blobs.describe(), "evidence store ready");
     tracing::info!(database = db.engine(), url = %redact_url(&url), "database ready");
     let pipeline_db =
         db.relaxed(&url).await.map_err(|e| StartError::Database { url: redact_url(&url), reason: e.to_string() })?;
-    Ok(Services::new(db, domain, key).with_pipeline_db(pipeline_db))
+    Ok(Services::new(db, domain, key).with_pipeline_db(pipeline_db).with_evidence(blobs))
 }
 
 pub struct Running {

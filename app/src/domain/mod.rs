@@ -45,6 +45,8 @@ pub struct DomainConfig {
     pub check_timeout: std::time::Duration,
     /// How long a smoke test waits for each thing it waits for.
     pub smoke_wait: std::time::Duration,
+    /// The largest evidence file accepted, in bytes.
+    pub evidence_max_bytes: u64,
 }
 
 impl Default for DomainConfig {
@@ -56,6 +58,7 @@ impl Default for DomainConfig {
             public_url: None,
             check_timeout: std::time::Duration::from_secs(10),
             smoke_wait: std::time::Duration::from_secs(20),
+            evidence_max_bytes: 25 * 1024 * 1024,
         }
     }
 }
@@ -74,6 +77,8 @@ pub struct Services {
     pub ingest: ingest::Ingest,
     /// The backfill runners' wake-up.
     pub backfill: backfill::Runners,
+    /// Where go-live evidence is kept (the server sets it from its configuration).
+    pub evidence: evidence::blob::Blobs,
 }
 
 impl Services {
@@ -95,7 +100,14 @@ impl Services {
             http,
             ingest,
             backfill: backfill::Runners::default(),
+            evidence: evidence::blob::Blobs::in_memory(),
         }
+    }
+
+    /// Keeps evidence in `blobs` (a folder or a bucket).
+    pub fn with_evidence(mut self, blobs: evidence::blob::Blobs) -> Self {
+        self.evidence = blobs;
+        self
     }
 
     /// Uses `db` for the processing pipeline (a `Db::relaxed` handle).

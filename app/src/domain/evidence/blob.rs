@@ -67,6 +67,16 @@ impl std::fmt::Debug for Blobs {
 }
 
 impl Blobs {
+    /// A store in memory: what `Services` holds until the server sets the configured one
+    /// (nothing outlives the process; a running server never uses it).
+    pub fn in_memory() -> Blobs {
+        Blobs {
+            store: Arc::new(object_store::memory::InMemory::new()),
+            prefix: None,
+            describe: "memória (não configurado)".into(),
+        }
+    }
+
     pub fn open(location: &Location) -> Result<Blobs, BlobError> {
         match location {
             Location::Local(dir) => {
