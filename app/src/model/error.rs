@@ -81,6 +81,9 @@ string_enum! {
         EvidenceEmpty = "evidence_empty",
         EvidenceTypeRefused = "evidence_type_refused",
         EvidenceMarkup = "evidence_markup",
+        UploadIncomplete = "upload_incomplete",
+        FormInvalid = "form_invalid",
+        EvidenceStoreUnavailable = "evidence_store_unavailable",
         TaskResolved = "task_resolved",
         TaskStale = "task_stale",
         TaskOpen = "task_open",
@@ -129,9 +132,9 @@ impl ErrorCode {
             N8nFailed => 502,
             BodyTooLarge => 413,
             UnsupportedMediaType | EvidenceTypeRefused | EvidenceMarkup => 415,
-            InvalidJson | CursorInvalid | IdempotencyKeyInvalid => 400,
+            InvalidJson | CursorInvalid | IdempotencyKeyInvalid | UploadIncomplete | FormInvalid => 400,
             Internal => 500,
-            Unavailable => 503,
+            Unavailable | EvidenceStoreUnavailable => 503,
             _ => 422,
         }
     }

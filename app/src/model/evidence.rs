@@ -42,3 +42,24 @@ impl EvidenceType {
         matches!(self, EvidenceType::Text | EvidenceType::Csv | EvidenceType::Json | EvidenceType::Har)
     }
 }
+
+/// One evidence file as the portal and the API show it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EvidenceDto {
+    pub id: i64,
+    /// The checklist item it belongs to; `None`: the org as a whole.
+    pub item: Option<super::onboarding::ItemKey>,
+    pub sha256: String,
+    pub size: i64,
+    pub kind: EvidenceType,
+    /// The uploaded name, for display only.
+    pub name: String,
+    pub note: Option<String>,
+    pub uploaded_by: String,
+    /// Epoch milliseconds.
+    pub uploaded_at: i64,
+    /// This upload was a file the same scope already had: nothing new was stored.
+    #[serde(default)]
+    pub duplicate: bool,
+}

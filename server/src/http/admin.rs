@@ -49,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .merge(super::backfill::admin_routes())
         .merge(super::reconciliation::admin_routes())
         .merge(super::contacts::admin_routes())
+        .merge(super::evidence::admin_routes())
         .merge(super::onboarding::admin_routes())
         .merge(super::rollout::admin_routes())
 }

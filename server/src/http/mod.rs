@@ -5,6 +5,7 @@ pub mod admin;
 pub mod backfill;
 pub mod contacts;
 pub mod error;
+pub mod evidence;
 pub mod extract;
 pub mod health;
 pub mod onboarding;
@@ -86,6 +87,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
     // File uploads (a client's whole contact base) are read as a stream: their own, larger
     // limit and a longer timeout, the rest of the layers shared.
     let uploads = contacts::upload_routes()
+        .merge(evidence::upload_routes())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(config.upload_timeout_secs),

@@ -156,5 +156,6 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     let mut doc = ToolsDoc::openapi();
     doc.merge(super::onboarding::OnboardingDoc::openapi());
     doc.merge(super::rollout::RolloutDoc::openapi());
+    doc.merge(super::evidence::EvidenceDoc::openapi());
     Json(doc)
 }

@@ -12,6 +12,7 @@ mod backfill;
 mod chatwoot_api;
 mod cli;
 mod contacts_import;
+mod evidence;
 mod health;
 mod idempotency;
 mod live_smoke;

@@ -4,7 +4,167 @@
 pub mod blob;
 pub mod sniff;
 
-use crate::model::ErrorCode;
+use super::error::DomainError;
+use super::store::{self, evidence::EvidenceRow};
+use super::{auth, orgs, Actor, Services};
+use crate::model::{parse_text, ErrorCode, EvidenceDto, ItemKey};
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use sha2::{Digest, Sha256};
+use sniff::{Refusal, Sniffer};
+
+/// The scope of evidence that belongs to no single item.
+pub const ORG_SCOPE: &str = "org";
+const NOTE_MAX: usize = 500;
+
+/// What an upload says about itself besides its bytes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Upload<'a> {
+    /// A checklist item's key; `None` or empty: the org as a whole.
+    pub item: Option<&'a str>,
+    /// The uploaded file's name (display only).
+    pub name: &'a str,
+    pub note: Option<&'a str>,
+}
+
+fn dto(r: EvidenceRow, duplicate: bool) -> EvidenceDto {
+    EvidenceDto {
+        id: r.id,
+        item: r.scope.parse().ok(),
+        sha256: r.sha256,
+        size: r.size,
+        kind: r.kind,
+        name: r.name,
+        note: r.note,
+        uploaded_by: r.uploaded_by,
+        uploaded_at: r.uploaded_at,
+        duplicate,
+    }
+}
+
+fn store_down(e: blob::BlobError) -> DomainError {
+    tracing::warn!(error = %e, "evidence store failed");
+    DomainError::Rejected(ErrorCode::EvidenceStoreUnavailable)
+}
+
+fn refused(r: Refusal) -> DomainError {
+    match r {
+        Refusal::Binary(Some(seen)) => DomainError::Detailed(r.code(), serde_json::json!({ "detected": seen })),
+        other => DomainError::Rejected(other.code()),
+    }
+}
+
+/// Streams one file into the store: typed by its bytes, hashed, kept under
+/// `org/<org id>/<scope>/<sha256>`. Refused while streaming when it is too big or of a kind
+/// not accepted; on any refusal or failure nothing is recorded and no object is left.
+pub async fn upload<S, E>(
+    svc: &Services,
+    actor: &Actor,
+    slug: &str,
+    up: Upload<'_>,
+    mut body: S,
+) -> Result<EvidenceDto, DomainError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let org = orgs::row_by_slug(svc, slug).await?;
+    let mut fields = super::error::Fields::default();
+    let scope = match up.item.map(str::trim).filter(|i| !i.is_empty()) {
+        None => Some(ORG_SCOPE.to_string()),
+        Some(i) => fields.check("item", i.parse::<ItemKey>().map(|k| k.as_str().to_string())),
+    };
+    let name = fields.check("file", display_name(up.name));
+    let note = match up.note.map(str::trim).filter(|n| !n.is_empty()) {
+        None => None,
+        Some(n) => fields.check("note", parse_text(n, NOTE_MAX)),
+    };
+    fields.finish()?;
+    let (Some(scope), Some(name)) = (scope, name) else {
+        return Err(DomainError::Internal("validated fields missing".into()));
+    };
+    let max = svc.config.evidence_max_bytes;
+    let tmp = format!("tmp/{}", auth::random_token());
+    let mut writer = svc.evidence.writer(&tmp).await.map_err(store_down)?;
+    let (mut sniffer, mut hasher, mut size) = (Sniffer::default(), Sha256::new(), 0u64);
+    let streamed: Result<(), DomainError> = async {
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| {
+                tracing::info!(org = %org.slug, error = %e, "evidence upload interrupted");
+                DomainError::Rejected(ErrorCode::UploadIncomplete)
+            })?;
+            size += chunk.len() as u64;
+            if size > max {
+                return Err(DomainError::Detailed(ErrorCode::BodyTooLarge, serde_json::json!({ "max_bytes": max })));
+            }
+            sniffer.feed(&chunk).map_err(refused)?;
+            hasher.update(&chunk);
+            writer.write(chunk).await.map_err(store_down)?;
+        }
+        Ok(())
+    }
+    .await;
+    let kind = match streamed.and_then(|()| sniffer.finish().map_err(refused)) {
+        Ok(kind) => kind,
+        Err(e) => {
+            if let Err(abort) = writer.abort().await {
+                tracing::warn!(error = %abort, "an aborted evidence upload could not be cleaned up");
+            }
+            return Err(e);
+        }
+    };
+    if let Err(e) = writer.finish().await {
+        let _ = svc.evidence.delete(&tmp).await;
+        return Err(store_down(e));
+    }
+    let sha256 = hex::encode(hasher.finalize());
+    if let Some(existing) = store::evidence::find(&svc.db, org.id, &scope, &sha256).await? {
+        let _ = svc.evidence.delete(&tmp).await;
+        return Ok(dto(existing, true));
+    }
+    let key = format!("org/{}/{}/{}", org.id.0, scope, sha256);
+    if let Err(e) = svc.evidence.rename(&tmp, &key).await {
+        let _ = svc.evidence.delete(&tmp).await;
+        return Err(store_down(e));
+    }
+    let row = EvidenceRow {
+        id: 0,
+        organization_id: org.id,
+        scope: scope.clone(),
+        sha256: sha256.clone(),
+        size: size as i64,
+        kind,
+        name,
+        note,
+        object_key: key,
+        uploaded_by: actor.0.clone(),
+        uploaded_at: svc.now(),
+    };
+    let Some(id) = store::evidence::insert(&svc.db, &row).await? else {
+        // The same file of the scope landed meanwhile (same key, same bytes): that one counts.
+        let existing = store::evidence::find(&svc.db, org.id, &scope, &sha256)
+            .await?
+            .ok_or(DomainError::Internal("evidence row vanished".into()))?;
+        return Ok(dto(existing, true));
+    };
+    store::audit::record(
+        &svc.db,
+        &actor.0,
+        "evidence.upload",
+        Some(org.id),
+        &serde_json::json!({"id": id, "scope": scope, "sha256": sha256, "size": size, "kind": kind}),
+        svc.now(),
+    )
+    .await?;
+    tracing::info!(org = %org.slug, scope, kind = %kind, size, "evidence stored");
+    Ok(dto(EvidenceRow { id, ..row }, false))
+}
+
+/// The org's evidence, oldest first.
+pub async fn list(svc: &Services, slug: &str) -> Result<Vec<EvidenceDto>, DomainError> {
+    let org = orgs::row_by_slug(svc, slug).await?;
+    Ok(store::evidence::of_org(&svc.db, org.id).await?.into_iter().map(|r| dto(r, false)).collect())
+}
 
 /// The longest file name kept for display.
 const NAME_MAX: usize = 120;

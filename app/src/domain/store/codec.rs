@@ -94,6 +94,7 @@ text_column!(
     ConflictKind,
     ReviewKind,
     ReviewVerdict,
+    EvidenceType,
     LiveSmokeState,
     ConflictStatus,
     AuthMode,

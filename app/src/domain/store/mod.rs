@@ -9,6 +9,7 @@ pub mod backfill;
 pub mod codec;
 pub mod contacts_import;
 pub mod crm;
+pub mod evidence;
 pub mod live_smoke;
 pub mod n8n;
 pub mod onboarding;
