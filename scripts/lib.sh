@@ -90,6 +90,19 @@ ensure_apt() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# moto in server mode from PyPI: a real S3-compatible server on loopback for the evidence
+# tests, in a venv cached outside the clone (Debian's python3-venv; a minute once).
+MOTO_VERSION=5.1.22
+ensure_moto() {
+  MOTO_DIR=${PONTE_MOTO_DIR:-$HOME/.cache/ponte/moto}
+  if [ ! -x "$MOTO_DIR/bin/moto_server" ] || ! "$MOTO_DIR/bin/pip" show moto 2>/dev/null | grep -qx "Version: $MOTO_VERSION"; then
+    log "installing moto $MOTO_VERSION (S3 test server) into $MOTO_DIR"
+    rm -rf "$MOTO_DIR"
+    python3 -m venv "$MOTO_DIR"
+    "$MOTO_DIR/bin/pip" install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  fi
+}
+
 # Playwright (never its browser download: Debian's chromium is used) and binaryen's
 # wasm-opt for release builds (Debian's is too old and breaks hydration).
 ensure_node_modules() {

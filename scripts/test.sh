@@ -7,8 +7,9 @@ cd "$ROOT"
 prune_build_cache
 
 ensure_rust_tools
-ensure_apt postgresql chromium
+ensure_apt postgresql chromium python3-venv
 ensure_node_modules
+ensure_moto
 
 # A real n8n from the npm registry (cached outside the clone: minutes once, seconds after).
 N8N_DIR=${PONTE_N8N_DIR:-$HOME/.cache/ponte-n8n}
@@ -22,7 +23,9 @@ PGDIR="$WORK/pg"
 PGPORT=${PONTE_TEST_PG_PORT:-55432}
 E2E_PID=
 FAKE_PID=
+MOTO_PID=
 cleanup() {
+  if [ -n "$MOTO_PID" ]; then kill "$MOTO_PID" 2>/dev/null || true; wait "$MOTO_PID" 2>/dev/null || true; fi
   if [ -n "$E2E_PID" ]; then kill "$E2E_PID" 2>/dev/null || true; wait "$E2E_PID" 2>/dev/null || true; fi
   if [ -n "$FAKE_PID" ]; then kill "$FAKE_PID" 2>/dev/null || true; wait "$FAKE_PID" 2>/dev/null || true; fi
   "$ROOT/end2end/n8n/n8n-harness.sh" stop "$N8N_DIR" || true
@@ -48,6 +51,16 @@ rm -rf "$N8N_DIR/home"
 export PONTE_TEST_N8N_URL="http://127.0.0.1:$N8N_PORT"
 N8N_KEY=$("$ROOT/end2end/n8n/n8n-harness.sh" setup "$N8N_DIR" "$N8N_PORT")
 export PONTE_TEST_N8N_API_KEY=$N8N_KEY
+
+# The S3 the evidence tests run against (besides the local folder): moto, one bucket.
+MOTO_PORT=${PONTE_TEST_S3_PORT:-55690}
+log "starting moto (S3) on 127.0.0.1:$MOTO_PORT"
+"$MOTO_DIR/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
+MOTO_PID=$!
+for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$MOTO_PORT/" 2>/dev/null && break; sleep 0.2; done
+curl -fsS -X PUT -o /dev/null "http://127.0.0.1:$MOTO_PORT/ponte-test" || { tail -n 20 "$WORK/moto.log" >&2; exit 1; }
+export PONTE_TEST_S3_ENDPOINT="http://127.0.0.1:$MOTO_PORT" PONTE_TEST_S3_BUCKET=ponte-test
+export AWS_ACCESS_KEY_ID=ponte-test AWS_SECRET_ACCESS_KEY=ponte-test AWS_DEFAULT_REGION=us-east-1
 
 log "format and lint"
 cargo fmt --all -- --check

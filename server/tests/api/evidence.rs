@@ -34,26 +34,38 @@ async fn upload(app: &TestApp, key: &str, slug: &str, form: Form) -> (StatusCode
     (status, json(res).await)
 }
 
-/// Every file under the evidence folder, relative to it.
-fn stored_files(app: &TestApp) -> Vec<String> {
-    fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<String>) {
-        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            if e.path().is_dir() {
-                walk(root, &e.path(), out);
-            } else {
-                out.push(e.path().strip_prefix(root).unwrap().to_string_lossy().into_owned());
-            }
-        }
-    }
-    let root = app.config.data_dir.join("evidence");
-    let mut out = Vec::new();
-    walk(&root, &root, &mut out);
-    out.sort();
-    out
+/// Where the evidence goes: the default folder, or the test command's S3 (moto).
+#[derive(Clone, Copy, Debug)]
+enum Store {
+    Local,
+    S3,
 }
 
-async fn evidence_is_typed_by_content_hashed_and_kept_once(engine: Engine) {
-    let app = TestApp::spawn(engine).await;
+fn use_store(store: Store, c: &mut ponte_server::config::Config) {
+    if let Store::S3 = store {
+        let endpoint = std::env::var("PONTE_TEST_S3_ENDPOINT")
+            .expect("PONTE_TEST_S3_ENDPOINT is not set: run the tests through scripts/test.sh, which starts moto");
+        let bucket = std::env::var("PONTE_TEST_S3_BUCKET").unwrap_or_else(|_| "ponte-test".into());
+        // A prefix of its own per test: tests share the bucket.
+        c.evidence_store = Some(format!("s3://{bucket}/t-{}", &app::domain::auth::random_token()[..12]));
+        c.evidence_endpoint = Some(endpoint);
+    }
+}
+
+/// Every object in the evidence store, relative to its prefix.
+async fn stored_files(app: &TestApp) -> Vec<String> {
+    app.services.evidence.keys().await.expect("the store lists")
+}
+
+async fn read_object(app: &TestApp, key: &str) -> Vec<u8> {
+    use futures::TryStreamExt;
+    let got = app.services.evidence.get(key).await.expect("object");
+    let chunks: Vec<bytes::Bytes> = got.into_stream().try_collect().await.unwrap();
+    chunks.concat()
+}
+
+async fn evidence_is_typed_by_content_hashed_and_kept_once(engine: Engine, store: Store) {
+    let app = TestApp::spawn_with(engine, |c| use_store(store, c)).await;
     let key = app.admin_key().await;
     setup_org(&app, &key, "coronel").await;
     let log = "2026-12-07 10:00:01 INFO webhook aceito\n2026-12-07 10:00:02 INFO negócio criado\n".as_bytes().to_vec();
@@ -79,13 +91,10 @@ async fn evidence_is_typed_by_content_hashed_and_kept_once(engine: Engine) {
     // Kept under Ponte's own key, never the uploaded name.
     let org_id = app::domain::store::orgs::by_slug(&app.services.db, "coronel").await.unwrap().unwrap().id.0;
     let sha = files[0]["sha256"].as_str().unwrap();
-    let on_disk = stored_files(&app);
-    assert!(on_disk.contains(&format!("org/{org_id}/smoke_whatsapp/{sha}")), "{on_disk:?}");
-    assert!(on_disk.iter().all(|f| !f.contains("print-teste")), "{on_disk:?}");
-    assert_eq!(
-        std::fs::read(app.config.data_dir.join("evidence").join(format!("org/{org_id}/smoke_whatsapp/{sha}"))).unwrap(),
-        big
-    );
+    let stored = stored_files(&app).await;
+    assert!(stored.contains(&format!("org/{org_id}/smoke_whatsapp/{sha}")), "{stored:?}");
+    assert!(stored.iter().all(|f| !f.contains("print-teste")), "{stored:?}");
+    assert_eq!(read_object(&app, &format!("org/{org_id}/smoke_whatsapp/{sha}")).await, big);
 
     // The same file again in the same item: recognised, not stored twice. In the org's
     // own scope it is another piece of evidence.
@@ -105,13 +114,18 @@ async fn evidence_is_typed_by_content_hashed_and_kept_once(engine: Engine) {
     let (status, list) = admin_call(&app, &key, Method::GET, "orgs/coronel/evidence", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list.as_array().unwrap().len(), 3);
-    assert_eq!(stored_files(&app).len(), 3, "no temporary object left: {:?}", stored_files(&app));
+    let stored = stored_files(&app).await;
+    assert_eq!(stored.len(), 3, "no temporary object left: {stored:?}");
     let audit = app::domain::store::audit::recent(&app.services.db, None, 50).await.unwrap();
     assert_eq!(audit.iter().filter(|r| r.action == "evidence.upload").count(), 3);
 }
 
-async fn bad_evidence_is_refused_with_its_reason_and_nothing_is_kept(engine: Engine) {
-    let app = TestApp::spawn_with(engine, |c| c.evidence_max_mb = 1).await;
+async fn bad_evidence_is_refused_with_its_reason_and_nothing_is_kept(engine: Engine, store: Store) {
+    let app = TestApp::spawn_with(engine, |c| {
+        c.evidence_max_mb = 1;
+        use_store(store, c);
+    })
+    .await;
     let key = app.admin_key().await;
     setup_org(&app, &key, "coronel").await;
     create_org(&app, &key, "outra").await;
@@ -236,12 +250,25 @@ async fn bad_evidence_is_refused_with_its_reason_and_nothing_is_kept(engine: Eng
 
     let (_, list) = admin_call(&app, &key, Method::GET, "orgs/coronel/evidence", None).await;
     assert_eq!(list, Value::Array(vec![]), "nothing recorded");
-    assert_eq!(stored_files(&app), Vec::<String>::new(), "no object left behind");
+    assert_eq!(stored_files(&app).await, Vec::<String>::new(), "no object left behind");
     let (_, other) = admin_call(&app, &key, Method::GET, "orgs/outra/evidence", None).await;
     assert_eq!(other, Value::Array(vec![]));
 }
 
-both_engines!(
-    evidence_is_typed_by_content_hashed_and_kept_once,
-    bad_evidence_is_refused_with_its_reason_and_nothing_is_kept,
-);
+async fn evidence_on_a_local_folder(engine: Engine) {
+    evidence_is_typed_by_content_hashed_and_kept_once(engine, Store::Local).await;
+}
+
+async fn evidence_on_s3(engine: Engine) {
+    evidence_is_typed_by_content_hashed_and_kept_once(engine, Store::S3).await;
+}
+
+async fn bad_evidence_on_a_local_folder(engine: Engine) {
+    bad_evidence_is_refused_with_its_reason_and_nothing_is_kept(engine, Store::Local).await;
+}
+
+async fn bad_evidence_on_s3(engine: Engine) {
+    bad_evidence_is_refused_with_its_reason_and_nothing_is_kept(engine, Store::S3).await;
+}
+
+both_engines!(evidence_on_a_local_folder, evidence_on_s3, bad_evidence_on_a_local_folder, bad_evidence_on_s3);

@@ -108,9 +108,11 @@ impl Blobs {
         &self.describe
     }
 
+    /// `rel` (segments joined by `/`) under the prefix. Not `Path::child`: that takes one
+    /// segment and would escape the slashes of `org/1/item/sha`.
     fn key(&self, rel: &str) -> Path {
         match &self.prefix {
-            Some(p) => p.child(rel),
+            Some(p) => Path::from(format!("{p}/{rel}")),
             None => Path::from(rel),
         }
     }
@@ -136,6 +138,16 @@ impl Blobs {
     /// The object's bytes, streamed.
     pub async fn get(&self, rel: &str) -> Result<object_store::GetResult, BlobError> {
         Ok(self.store.get(&self.key(rel)).await?)
+    }
+
+    /// Every object's key (relative to the prefix), sorted: for checks that nothing was left.
+    pub async fn keys(&self) -> Result<Vec<String>, BlobError> {
+        use futures::TryStreamExt;
+        let metas: Vec<_> = self.store.list(self.prefix.as_ref()).try_collect().await?;
+        let skip = self.prefix.as_ref().map_or(0, |p| p.as_ref().len() + 1);
+        let mut keys: Vec<String> = metas.into_iter().map(|m| m.location.as_ref()[skip..].to_string()).collect();
+        keys.sort();
+        Ok(keys)
     }
 
     /// Whether `rel` exists.
