@@ -95,7 +95,10 @@ ensure_apt() {
 MOTO_VERSION=5.1.22
 ensure_moto() {
   MOTO_DIR=${PONTE_MOTO_DIR:-$HOME/.cache/ponte/moto}
-  if [ ! -x "$MOTO_DIR/bin/moto_server" ] || ! "$MOTO_DIR/bin/pip" show moto 2>/dev/null | grep -qx "Version: $MOTO_VERSION"; then
+  # (sed reads pip's whole answer: `grep -q` would stop early and, under pipefail, fail the check)
+  local installed=""
+  [ -x "$MOTO_DIR/bin/pip" ] && installed=$("$MOTO_DIR/bin/pip" show moto 2>/dev/null | sed -n 's/^Version: //p')
+  if [ ! -x "$MOTO_DIR/bin/moto_server" ] || [ "$installed" != "$MOTO_VERSION" ]; then
     log "installing moto $MOTO_VERSION (S3 test server) into $MOTO_DIR"
     rm -rf "$MOTO_DIR"
     python3 -m venv "$MOTO_DIR"
