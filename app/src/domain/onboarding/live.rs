@@ -58,11 +58,8 @@ pub fn instagram_handle(raw: &str) -> Option<String> {
 }
 
 /// Whether an inbound message is from the identity a run waits for on its channel.
-fn is_from(inbound: &Inbound, source: Source, who: &str) -> bool {
-    if inbound.source != source {
-        return false;
-    }
-    match source {
+fn is_from(inbound: &Inbound, who: &str) -> bool {
+    match inbound.source {
         Source::Whatsapp => whatsapp_id(&inbound.external_id).is_ok_and(|id| id.key() == who),
         Source::Instagram => match who.strip_prefix('@') {
             Some(user) => inbound
@@ -99,14 +96,19 @@ fn item_of(source: Source) -> ItemKey {
     }
 }
 
-/// The row as the portal and the API see it: a waiting run whose driver is gone reads as expired.
-fn dto(svc: &Services, r: LiveRow) -> LiveSmokeDto {
-    let now = svc.now();
-    let state = if r.state == LiveSmokeState::Waiting && now > r.deadline_at + grace_ms(svc) {
+/// The run's state as the portal and the API see it: a waiting run whose driver is gone
+/// reads as expired.
+fn state_of(svc: &Services, r: &LiveRow) -> LiveSmokeState {
+    if r.state == LiveSmokeState::Waiting && svc.now() > r.deadline_at + grace_ms(svc) {
         LiveSmokeState::Expired
     } else {
         r.state
-    };
+    }
+}
+
+fn dto(svc: &Services, r: LiveRow) -> LiveSmokeDto {
+    let now = svc.now();
+    let state = state_of(svc, &r);
     let remaining = if state == LiveSmokeState::Waiting { ((r.deadline_at - now).max(0) + 999) / 1000 } else { 0 };
     LiveSmokeDto {
         id: r.id,
@@ -145,10 +147,7 @@ pub async fn start(
     }
     let stage = trimmed(&input.stage).and_then(|s| fields.check("stage", parse_text(s, NAME_MAX)));
     // A channel with no mapped inbox could never deliver the message: say so now, not in five minutes.
-    let inboxes: BTreeMap<String, Source> = store::webhooks::config(&svc.db, org.id)
-        .await?
-        .and_then(|c| serde_json::from_str(&c.inbox_sources).ok())
-        .unwrap_or_default();
+    let inboxes = crate::domain::chatwoot::config::inbox_map(svc, org.id).await?;
     for (field, given, source) in
         [("whatsapp", whatsapp.is_some(), Source::Whatsapp), ("instagram", instagram.is_some(), Source::Instagram)]
     {
@@ -201,7 +200,7 @@ pub async fn latest(svc: &Services, slug: &str) -> Result<Option<LiveSmokeDto>, 
 pub async fn cancel(svc: &Services, actor: &Actor, slug: &str) -> Result<LiveSmokeDto, DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
     let row = store::live_smoke::latest(&svc.db, org.id).await?;
-    let Some(row) = row.filter(|r| dto(svc, r.clone()).state == LiveSmokeState::Waiting) else {
+    let Some(row) = row.filter(|r| state_of(svc, r) == LiveSmokeState::Waiting) else {
         return Err(DomainError::Rejected(ErrorCode::RunStateInvalid));
     };
     if !store::live_smoke::finish(&svc.db, row.id, LiveSmokeState::Cancelled, svc.now()).await? {
@@ -225,9 +224,9 @@ async fn drive(svc: Services, actor: Actor, org: OrgRow, id: i64) {
     }
 }
 
-/// What the wait saw, per channel awaited.
-#[derive(Default)]
-struct Seen {
+/// One awaited channel: whom the run waits for, and what the wait saw.
+struct Awaited {
+    who: String,
     event: Option<EventRow>,
     /// Messages of that channel from someone else: the webhook works, the identity is off.
     others: usize,
@@ -235,13 +234,14 @@ struct Seen {
 
 async fn drive_run(svc: &Services, actor: &Actor, org: &OrgRow, id: i64) -> Result<(), DomainError> {
     let Some(row) = store::live_smoke::get(&svc.db, org.id, id).await? else { return Ok(()) };
+    // The mode only says how `message_test` sends; the live mode sends nothing.
     let setup = Setup::load(svc, org, SmokeMode::Synthetic).await?;
     let before = setup.execution_ids().await;
-    let awaited: Vec<(Source, String)> = [Source::Whatsapp, Source::Instagram]
+    // WhatsApp first, as the checklist orders the items (the map's order is the enum's).
+    let mut awaited: BTreeMap<Source, Awaited> = [Source::Whatsapp, Source::Instagram]
         .into_iter()
-        .filter_map(|s| who_of(&row, s).map(|w| (s, w.to_string())))
+        .filter_map(|s| who_of(&row, s).map(|w| (s, Awaited { who: w.to_string(), event: None, others: 0 })))
         .collect();
-    let mut seen: BTreeMap<Source, Seen> = awaited.iter().map(|(s, _)| (*s, Seen::default())).collect();
     let mut after = EventId(0);
     loop {
         // Cancelled (or ended by another path) meanwhile: nothing more to do.
@@ -256,24 +256,19 @@ async fn drive_run(svc: &Services, actor: &Actor, org: &OrgRow, id: i64) -> Resu
                 after = event.id;
                 let Ok(body) = serde_json::from_str::<serde_json::Value>(&event.payload) else { continue };
                 let Ok(inbound) = classify(&body, setup.inboxes()) else { continue };
-                for (source, who) in &awaited {
-                    let Some(entry) = seen.get_mut(source) else { continue };
-                    if entry.event.is_some() || inbound.source != *source {
-                        continue;
-                    }
-                    if is_from(&inbound, *source, who) {
-                        store::live_smoke::saw(&svc.db, id, *source, event.id).await?;
-                        entry.event = Some(event.clone());
-                    } else {
-                        entry.others += 1;
-                    }
+                let Some(entry) = awaited.get_mut(&inbound.source).filter(|a| a.event.is_none()) else { continue };
+                if is_from(&inbound, &entry.who) {
+                    store::live_smoke::saw(&svc.db, id, inbound.source, event.id).await?;
+                    entry.event = Some(event);
+                } else {
+                    entry.others += 1;
                 }
             }
             if !full {
                 break;
             }
         }
-        if seen.values().all(|s| s.event.is_some()) || svc.now() > row.deadline_at {
+        if awaited.values().all(|a| a.event.is_some()) || svc.now() > row.deadline_at {
             break;
         }
         tokio::time::sleep(POLL).await;
@@ -283,14 +278,14 @@ async fn drive_run(svc: &Services, actor: &Actor, org: &OrgRow, id: i64) -> Resu
     let mut all_seen = true;
     let mut all_passed = true;
     let mut first_deal = None;
-    for (source, who) in &awaited {
+    for (source, entry) in awaited {
         let (started_at, clock, trace) = (svc.now(), Instant::now(), Trace::default());
         let mut found = Findings::default();
-        let entry = seen.remove(source).unwrap_or_default();
+        let who = &entry.who;
         match entry.event {
             Some(event) => {
                 found.ok(Note::new(NoteCode::SmokeLiveMessage)
-                    .with("who", shown(*source, who))
+                    .with("who", shown(source, who))
                     .with("event", event.id)
                     .with("s", (event.received_at - row.started_at).max(0) / 1000));
                 // Processing is timed from the message's arrival, as a customer's would be.
@@ -305,7 +300,7 @@ async fn drive_run(svc: &Services, actor: &Actor, org: &OrgRow, id: i64) -> Resu
             None => {
                 all_seen = false;
                 found.fail(
-                    Note::new(NoteCode::SmokeLiveNoMessage).with("who", shown(*source, who)).with("minutes", minutes),
+                    Note::new(NoteCode::SmokeLiveNoMessage).with("who", shown(source, who)).with("minutes", minutes),
                 );
                 if entry.others > 0 {
                     found.warn(Note::new(NoteCode::SmokeLiveOtherMessages).with("count", entry.others));
@@ -314,7 +309,7 @@ async fn drive_run(svc: &Services, actor: &Actor, org: &OrgRow, id: i64) -> Resu
                 runbook(&mut found, NoteCode::RunbookNoWebhook);
             }
         }
-        let run = record(svc, actor, org, item_of(*source), started_at, clock, found, trace.take()).await?;
+        let run = record(svc, actor, org, item_of(source), started_at, clock, found, trace.take()).await?;
         all_passed &= run.verdict == Verdict::Passed;
     }
     let (started_at, clock, trace) = (svc.now(), Instant::now(), Trace::default());
