@@ -35,15 +35,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  local p
-  for _ in $(seq 1 100); do
-    p=$((20000 + RANDOM % 30000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  return 1
-}
-
 # median, p95 and max (ms) of the numbers (seconds, one a line) on standard input.
 stats() {
   sort -n | awk '{v[NR] = $1 * 1000} END {

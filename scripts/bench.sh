@@ -49,20 +49,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A loopback port nobody listens on.
-free_port() {
-  local p
-  for _ in $(seq 1 100); do
-    p=$((20000 + RANDOM % 30000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      echo "$p"
-      return 0
-    fi
-  done
-  echo "no free port found" >&2
-  return 1
-}
-
 wait_http() {
   local url=$1 pid=$2
   for _ in $(seq 1 300); do

@@ -74,6 +74,20 @@ wait_for_server() {
   done
 }
 
+# A loopback port nobody listens on (the benchmarks' servers).
+free_port() {
+  local p
+  for _ in $(seq 1 100); do
+    p=$((20000 + RANDOM % 30000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "$p"
+      return 0
+    fi
+  done
+  echo "no free port found" >&2
+  return 1
+}
+
 APT_UPDATED=0
 ensure_apt() {
   local missing=()

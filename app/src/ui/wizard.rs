@@ -134,15 +134,9 @@ pub fn WizardPage() -> impl IntoView {
         }
     });
     let operator = allowed(Role::Operator);
-    // The step on screen is the smoke step (the same choice the view below makes).
+    // The step on screen is the smoke step.
     let on_smoke = Memo::new(move |_| {
-        wizard.get().and_then(Result::ok).is_some_and(|w| {
-            let shown = asked()
-                .or(stay.get())
-                .filter(|s| *s == w.current || w.steps.iter().any(|d| d.step == *s && d.done))
-                .unwrap_or(w.current);
-            shown == WizardStep::Smoke
-        })
+        wizard.get().and_then(Result::ok).is_some_and(|w| shown_step(asked().or(stay.get()), &w) == WizardStep::Smoke)
     });
     let inbox_load = inbox_loader(slug, chatwoot);
     let actions = Actions { advance, chatwoot, n8n, install, activate, smoke, inbox_load };
@@ -152,10 +146,7 @@ pub fn WizardPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match (wizard.await, home.await) {
                     (Ok(w), Ok(h)) => {
-                        let shown = asked()
-                            .or(stay.get_untracked())
-                            .filter(|s| *s == w.current || w.steps.iter().any(|d| d.step == *s && d.done))
-                            .unwrap_or(w.current);
+                        let shown = shown_step(asked().or(stay.get_untracked()), &w);
                         view! { <Wizard wizard=w home=h shown operator actions /> }.into_any()
                     }
                     (Err(err), _) | (_, Err(err)) => view! { <ErrorBox err /> }.into_any(),
@@ -168,6 +159,12 @@ pub fn WizardPage() -> impl IntoView {
             <LiveSmoke slug=slug() operator on_end=Callback::new(move |_| live_ended.update(|n| *n += 1)) />
         </Show>
     }
+}
+
+/// The step on screen: the one asked for (or held after an action) when it is the current
+/// one or a done one, else the current one.
+fn shown_step(wanted: Option<WizardStep>, w: &WizardDto) -> WizardStep {
+    wanted.filter(|s| *s == w.current || w.steps.iter().any(|d| d.step == *s && d.done)).unwrap_or(w.current)
 }
 
 #[derive(Clone, Copy)]

@@ -51,8 +51,7 @@ fn form_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     }
 }
 
-async fn small_text(field: axum::extract::multipart::Field<'_>) -> Result<String, ApiError> {
-    let mut field = field;
+async fn small_text(mut field: axum::extract::multipart::Field<'_>) -> Result<String, ApiError> {
     let mut out = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(form_error)? {
         out.extend_from_slice(&chunk);
