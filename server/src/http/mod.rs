@@ -10,6 +10,7 @@ pub mod extract;
 pub mod health;
 pub mod onboarding;
 pub mod reconciliation;
+pub mod render;
 pub mod rollout;
 pub mod tools;
 pub mod webhooks;
@@ -69,6 +70,12 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/openapi.json", get(tools::openapi))
         .fallback(|| async { ApiError::code(ErrorCode::NotFound) });
 
+    // The portal: its pages are rendered whole, with a deadline (render.rs says why).
+    let portal = Router::new()
+        .leptos_routes_with_context(&state, routes, context, move || app::shell(leptos_options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(axum::middleware::from_fn(render::whole_pages));
+
     let limited = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -76,8 +83,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .nest("/webhooks", webhooks::routes())
         .merge(backfill::portal_routes())
         .merge(contacts::portal_routes())
-        .leptos_routes_with_context(&state, routes, context, move || app::shell(leptos_options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .merge(portal)
         .layer(axum::middleware::map_response(server_fn_status))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

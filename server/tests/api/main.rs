@@ -18,6 +18,7 @@ mod idempotency;
 mod live_smoke;
 mod n8n;
 mod onboarding;
+mod pages_under_load;
 mod pipeline;
 mod portal_auth;
 mod portal_home;
