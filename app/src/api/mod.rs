@@ -6,6 +6,7 @@ pub mod automation;
 pub mod backfill;
 pub mod contacts;
 pub mod events;
+pub mod evidence;
 pub mod onboarding;
 pub mod orgs;
 pub mod reconciliation;

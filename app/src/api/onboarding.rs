@@ -118,15 +118,37 @@ pub async fn wizard_state(slug: String) -> Result<crate::model::WizardDto, AppEr
     onboarding::wizard::state(&svc, &slug).await.or_reject()
 }
 
-/// "Verificar e continuar" on a wizard step (`target`: `pilot` or `active` on the last).
+/// "Verificar e continuar" on a wizard step; on the last, "Liberar produção" (`target`:
+/// `pilot` or `active`, `technical_owner`, `live_at`; `force` and `reason` for admins).
 #[server(endpoint = "wizard_advance")]
+#[allow(clippy::too_many_arguments)]
 pub async fn wizard_advance(
     slug: String,
     step: String,
     target: Option<String>,
+    technical_owner: Option<String>,
+    live_at: Option<String>,
+    #[server(default)] force: bool,
+    reason: Option<String>,
 ) -> Result<crate::model::WizardDto, AppError> {
     let (svc, user) = ctx::require(Role::Operator).await?;
-    onboarding::wizard::advance(&svc, &Actor::user(&user.email), &slug, &step, target.as_deref()).await.or_reject()
+    let input = crate::model::WizardAdvanceInput { target, technical_owner, live_at, force, reason };
+    let may_force = user.role.allows(Role::Admin);
+    onboarding::wizard::advance(&svc, &Actor::user(&user.email), may_force, &slug, &step, &input).await.or_reject()
+}
+
+/// The org's go-live record, if production was released through Ponte.
+#[server(endpoint = "go_live_record")]
+pub async fn go_live_record(slug: String) -> Result<Option<crate::model::GoLiveDto>, AppError> {
+    let (svc, _) = ctx::require(Role::Viewer).await?;
+    onboarding::golive::get(&svc, &slug).await.or_reject()
+}
+
+/// The portal users, for the technical owner's choice.
+#[server(endpoint = "go_live_owners")]
+pub async fn go_live_owners() -> Result<Vec<(String, String)>, AppError> {
+    let (svc, _) = ctx::require(Role::Viewer).await?;
+    crate::domain::auth::user_choices(&svc).await.or_reject()
 }
 
 /// Installs the org's v2 workflow in its n8n from Ponte's template (inactive until

@@ -186,6 +186,11 @@ pub async fn list_users(svc: &Services) -> Result<Vec<UserDto>, DomainError> {
     store::users::list(&svc.db).await?.iter().map(to_dto).collect()
 }
 
+/// The portal users as (e-mail, name), for choosing a person (the go-live's technical owner).
+pub async fn user_choices(svc: &Services) -> Result<Vec<(String, String)>, DomainError> {
+    Ok(store::users::list(&svc.db).await?.into_iter().map(|u| (u.email, u.name)).collect())
+}
+
 /// On a start with no users, makes a one-time setup link token (the caller prints it).
 pub async fn ensure_setup_token(svc: &Services) -> Result<Option<String>, DomainError> {
     if store::users::count(&svc.db).await? > 0 {

@@ -43,6 +43,8 @@ string_enum! {
         DateInvalid = "date_invalid",
         DateRangeInvalid = "date_range_invalid",
         InstantInvalid = "instant_invalid",
+        InstantInFuture = "instant_in_future",
+        UserUnknown = "user_unknown",
         WaveUnknown = "wave_unknown",
         // Uniqueness.
         SlugTaken = "slug_taken",
@@ -84,6 +86,8 @@ string_enum! {
         UploadIncomplete = "upload_incomplete",
         FormInvalid = "form_invalid",
         EvidenceStoreUnavailable = "evidence_store_unavailable",
+        EvidenceLocked = "evidence_locked",
+        GoLiveExists = "go_live_exists",
         TaskResolved = "task_resolved",
         TaskStale = "task_stale",
         TaskOpen = "task_open",
@@ -128,7 +132,8 @@ impl ErrorCode {
             SlugTaken | KeyTaken | EmailTaken | NameTaken | WaveNotEmpty | SetupDone | NotReprocessable
             | DealClosed | OpenDealExists | N8nNotConfigured | V2NotInstalled | NothingToRollBack | RunStateInvalid
             | RunAlreadyActive | LiveSmokeWaiting | TaskResolved | TaskStale | TaskOpen | ReopenStale
-            | TransitionInvalid | PhaseIncomplete | StepIncomplete | NotActivated | NoAutomaticCheck => 409,
+            | TransitionInvalid | PhaseIncomplete | StepIncomplete | NotActivated | NoAutomaticCheck
+            | EvidenceLocked | GoLiveExists => 409,
             N8nFailed => 502,
             BodyTooLarge => 413,
             UnsupportedMediaType | EvidenceTypeRefused | EvidenceMarkup => 415,

@@ -63,3 +63,46 @@ pub struct EvidenceDto {
     #[serde(default)]
     pub duplicate: bool,
 }
+
+/// `POST …/go-live`: "Liberar produção", the record that the org went live.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct GoLiveInput {
+    /// `pilot` or `active`.
+    pub target: String,
+    /// The e-mail of the portal user who is the technical owner.
+    pub technical_owner: String,
+    /// When production started, `YYYY-MM-DDTHH:MM` (Brasília) or RFC 3339; empty: now.
+    #[serde(default)]
+    pub live_at: Option<String>,
+    /// Go live with T-2/T0 items still open (admins only; `reason` required).
+    #[serde(default)]
+    pub force: bool,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// The go-live record of an org.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct GoLiveDto {
+    pub slug: String,
+    /// The lifecycle the org went to (`pilot` or `active`).
+    pub target: super::onboarding::Lifecycle,
+    /// When production started, epoch milliseconds.
+    pub live_at: i64,
+    /// When the record was made, epoch milliseconds.
+    pub recorded_at: i64,
+    pub technical_owner: String,
+    /// Who released production (the user or API key that made the record).
+    pub approver: String,
+    /// Set when an admin released with T-2/T0 items open.
+    pub override_reason: Option<String>,
+    /// "Credentials ready" → go-live, in business days, fixed at the record.
+    pub lead_time_business_days: Option<i64>,
+    /// The sha256 of the frozen snapshot (checklist, checks, evidence hashes).
+    pub snapshot_sha256: String,
+    /// The stored snapshot still hashes to `snapshot_sha256`.
+    pub intact: bool,
+}

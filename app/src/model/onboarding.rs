@@ -408,6 +408,17 @@ pub struct WizardAdvanceInput {
     /// On the `release` step: `pilot` or `active`.
     #[serde(default)]
     pub target: Option<String>,
+    /// On the `release` step: the technical owner's e-mail (a portal user).
+    #[serde(default)]
+    pub technical_owner: Option<String>,
+    /// On the `release` step: when production started; empty: now.
+    #[serde(default)]
+    pub live_at: Option<String>,
+    /// On the `release` step: release with T-2/T0 items open (admins, with `reason`).
+    #[serde(default)]
+    pub force: bool,
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 string_enum! {

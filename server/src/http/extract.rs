@@ -53,6 +53,19 @@ impl FromRequestParts<AppState> for PortalOperator {
     }
 }
 
+/// A portal user (session cookie) of any role: the plain-HTTP portal downloads.
+pub struct PortalViewer(pub Actor);
+
+impl FromRequestParts<AppState> for PortalViewer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = app::api::ctx::session_token_in(&parts.headers);
+        let user = auth::require(&state.services, token.as_deref(), app::model::Role::Viewer).await?;
+        Ok(PortalViewer(Actor::user(&user.email)))
+    }
+}
+
 /// The token of `Authorization: Bearer <token>`; None without the header, `missing` for
 /// another scheme (the domain decides what an absent or unknown token means).
 fn bearer(parts: &Parts, missing: ErrorCode) -> Result<Option<&str>, ApiError> {

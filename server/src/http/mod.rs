@@ -83,6 +83,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .nest("/webhooks", webhooks::routes())
         .merge(backfill::portal_routes())
         .merge(contacts::portal_routes())
+        .merge(evidence::portal_routes())
         .merge(portal)
         .layer(axum::middleware::map_response(server_fn_status))
         .layer(TimeoutLayer::with_status_code(

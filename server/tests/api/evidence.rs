@@ -9,20 +9,20 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+pub(crate) const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
-fn png_of(size: usize) -> Vec<u8> {
+pub(crate) fn png_of(size: usize) -> Vec<u8> {
     let mut v = PNG.to_vec();
     v.resize(size, 0x42);
     v
 }
 
-fn file(bytes: Vec<u8>, name: &str) -> Part {
+pub(crate) fn file(bytes: Vec<u8>, name: &str) -> Part {
     // The browser's word for the type is ignored; say something wrong on purpose.
     Part::bytes(bytes).file_name(name.to_string()).mime_str("image/png").unwrap()
 }
 
-async fn upload(app: &TestApp, key: &str, slug: &str, form: Form) -> (StatusCode, Value) {
+pub(crate) async fn upload(app: &TestApp, key: &str, slug: &str, form: Form) -> (StatusCode, Value) {
     let res = http()
         .post(app.url(&format!("/api/v1/admin/orgs/{slug}/evidence")))
         .bearer_auth(key)
@@ -36,12 +36,12 @@ async fn upload(app: &TestApp, key: &str, slug: &str, form: Form) -> (StatusCode
 
 /// Where the evidence goes: the default folder, or the test command's S3 (moto).
 #[derive(Clone, Copy, Debug)]
-enum Store {
+pub(crate) enum Store {
     Local,
     S3,
 }
 
-fn use_store(store: Store, c: &mut ponte_server::config::Config) {
+pub(crate) fn use_store(store: Store, c: &mut ponte_server::config::Config) {
     if let Store::S3 = store {
         let endpoint = std::env::var("PONTE_TEST_S3_ENDPOINT")
             .expect("PONTE_TEST_S3_ENDPOINT is not set: run the tests through scripts/test.sh, which starts moto");
@@ -53,11 +53,11 @@ fn use_store(store: Store, c: &mut ponte_server::config::Config) {
 }
 
 /// Every object in the evidence store, relative to its prefix.
-async fn stored_files(app: &TestApp) -> Vec<String> {
+pub(crate) async fn stored_files(app: &TestApp) -> Vec<String> {
     app.services.evidence.keys().await.expect("the store lists")
 }
 
-async fn read_object(app: &TestApp, key: &str) -> Vec<u8> {
+pub(crate) async fn read_object(app: &TestApp, key: &str) -> Vec<u8> {
     use futures::TryStreamExt;
     let got = app.services.evidence.get(key).await.expect("object");
     let chunks: Vec<bytes::Bytes> = got.into_stream().try_collect().await.unwrap();

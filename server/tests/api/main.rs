@@ -13,6 +13,7 @@ mod chatwoot_api;
 mod cli;
 mod contacts_import;
 mod evidence;
+mod go_live;
 mod health;
 mod idempotency;
 mod live_smoke;

@@ -19,6 +19,7 @@ async fn advance(app: &TestApp, c: &Client, slug: &str, step: &str, target: Opti
     let mut form = vec![("slug", slug), ("step", step)];
     if let Some(t) = target {
         form.push(("target", t));
+        form.push(("technical_owner", "operator@ponte.test"));
     }
     let res = app.server_fn(c, "wizard_advance", &form).await;
     let status = res.status();
@@ -175,7 +176,15 @@ async fn an_operator_takes_a_new_org_through_every_step_of_the_wizard(engine: En
         .map(|a| a.detail.as_str())
         .collect();
     assert_eq!(moves.len(), 3, "pre_activation, activation, pilot: {moves:?}");
-    assert!(moves.iter().all(|d| d.contains("assistente de implantação")), "{moves:?}");
+    assert!(moves[1..].iter().all(|d| d.contains("assistente de implantação")), "{moves:?}");
+    assert!(moves[0].contains("liberação de produção"), "the go-live record's move: {moves:?}");
+    // (Newest first.) Released through the go-live record, the operator as technical owner.
+    let res = app.server_fn(&viewer, "go_live_record", &[("slug", slug.as_str())]).await;
+    let record = json(res).await;
+    assert_eq!(
+        (record["target"].as_str(), record["technical_owner"].as_str()),
+        (Some("pilot"), Some("operator@ponte.test"))
+    );
 }
 
 /// The same wizard for scripts: read where an org stands, advance a step.

@@ -5,9 +5,10 @@ pub mod blob;
 pub mod sniff;
 
 use super::error::DomainError;
+use super::onboarding::golive;
 use super::store::{self, evidence::EvidenceRow};
 use super::{auth, orgs, Actor, Services};
-use crate::model::{parse_text, ErrorCode, EvidenceDto, ItemKey};
+use crate::model::{parse_text, ErrorCode, EvidenceDto, ItemKey, Phase};
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
@@ -83,6 +84,9 @@ where
     let (Some(scope), Some(name)) = (scope, name) else {
         return Err(DomainError::Internal("validated fields missing".into()));
     };
+    if frozen_at_go_live(&scope) && golive::is_recorded(svc, org.id).await? {
+        return Err(DomainError::Rejected(ErrorCode::EvidenceLocked));
+    }
     let max = svc.config.evidence_max_bytes;
     let tmp = format!("tmp/{}", auth::random_token());
     let mut writer = svc.evidence.writer(&tmp).await.map_err(store_down)?;
@@ -164,6 +168,59 @@ where
 pub async fn list(svc: &Services, slug: &str) -> Result<Vec<EvidenceDto>, DomainError> {
     let org = orgs::row_by_slug(svc, slug).await?;
     Ok(store::evidence::of_org(&svc.db, org.id).await?.into_iter().map(|r| dto(r, false)).collect())
+}
+
+/// T-2 and T0 evidence is frozen by the go-live record; T+1 and the org's own go on.
+pub fn frozen_at_go_live(scope: &str) -> bool {
+    scope.parse::<ItemKey>().is_ok_and(|k| k.phase() != Phase::PostActivation)
+}
+
+fn evidence_id(raw: &str) -> Result<i64, DomainError> {
+    raw.trim().parse::<i64>().ok().filter(|id| *id > 0).ok_or(DomainError::Rejected(ErrorCode::NotFound))
+}
+
+/// An evidence file's bytes as they come from the store.
+pub type ByteStream = futures::stream::BoxStream<'static, Result<Bytes, std::io::Error>>;
+
+/// One file's record and its bytes as a stream (404 for another org's file).
+pub async fn open(svc: &Services, slug: &str, id: &str) -> Result<(EvidenceDto, ByteStream), DomainError> {
+    let org = orgs::row_by_slug(svc, slug).await?;
+    let row = store::evidence::by_id(&svc.db, org.id, evidence_id(id)?)
+        .await?
+        .ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
+    let bytes = svc.evidence.get(&row.object_key).await.map_err(store_down)?;
+    let stream = bytes.into_stream().map(|chunk| chunk.map_err(std::io::Error::other)).boxed();
+    Ok((dto(row, false), stream))
+}
+
+/// Deletes one file (admins; the caller checks the role). Never after go-live: the record
+/// froze the list.
+pub async fn delete(svc: &Services, actor: &Actor, slug: &str, id: &str) -> Result<(), DomainError> {
+    let org = orgs::row_by_slug(svc, slug).await?;
+    let id = evidence_id(id)?;
+    let row = store::evidence::by_id(&svc.db, org.id, id).await?.ok_or(DomainError::Rejected(ErrorCode::NotFound))?;
+    if golive::is_recorded(svc, org.id).await? {
+        return Err(DomainError::Rejected(ErrorCode::EvidenceLocked));
+    }
+    if !store::evidence::delete(&svc.db, org.id, id).await? {
+        return Err(DomainError::Rejected(ErrorCode::NotFound));
+    }
+    // The row goes first: an object left behind by a failed delete is only wasted space,
+    // a row without its object would be a broken link.
+    if let Err(e) = svc.evidence.delete(&row.object_key).await {
+        tracing::warn!(org = %org.slug, error = %e, "a deleted evidence file's object could not be removed");
+    }
+    store::audit::record(
+        &svc.db,
+        &actor.0,
+        "evidence.delete",
+        Some(org.id),
+        &serde_json::json!({"id": id, "scope": row.scope, "sha256": row.sha256, "name": row.name}),
+        svc.now(),
+    )
+    .await?;
+    tracing::info!(org = %org.slug, id, "evidence deleted");
+    Ok(())
 }
 
 /// The longest file name kept for display.

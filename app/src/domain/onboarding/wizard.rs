@@ -41,15 +41,17 @@ pub async fn state(svc: &Services, slug: &str) -> Result<WizardDto, DomainError>
 /// "Verificar e continuar" on a step: runs the step's live checks (the webhook step's
 /// registers the webhook in Chatwoot, as its button says), and when the step is done makes
 /// the lifecycle move it stands for — `pre_activation` after Chatwoot, `activation` after
-/// the workflow (which needs T-2 complete), and on the last step `pilot` or `active`
-/// (`target`, which needs T0 complete). A step whose earlier steps are not done is refused
+/// the workflow (which needs T-2 complete), and on the last step the go-live record
+/// ("Liberar produção", `golive::record`: `pilot` or `active`, the technical owner, T-2 and
+/// T0 complete or an admin's override). A step whose earlier steps are not done is refused
 /// naming the first one: the wizard goes in the plan's order.
 pub async fn advance(
     svc: &Services,
     actor: &Actor,
+    may_force: bool,
     slug: &str,
     step: &str,
-    target: Option<&str>,
+    input: &WizardAdvanceInput,
 ) -> Result<WizardDto, DomainError> {
     let step = step.parse::<WizardStep>().map_err(|c| DomainError::field("step", c))?;
     let before = state(svc, slug).await?;
@@ -59,14 +61,15 @@ pub async fn advance(
     match step {
         WizardStep::CreateOrg | WizardStep::Smoke => {}
         WizardStep::Release => {
-            let to = match target.map(str::trim) {
-                Some("pilot") => Lifecycle::Pilot,
-                Some("active") => Lifecycle::Active,
-                Some(_) => return Err(DomainError::field("target", ErrorCode::LifecycleInvalid)),
-                None => return Err(DomainError::field("target", ErrorCode::Required)),
-            };
             if !matches!(before.lifecycle, Lifecycle::Pilot | Lifecycle::Active) {
-                move_along(svc, actor, slug, to).await?;
+                let release = GoLiveInput {
+                    target: input.target.clone().unwrap_or_default(),
+                    technical_owner: input.technical_owner.clone().unwrap_or_default(),
+                    live_at: input.live_at.clone(),
+                    force: input.force,
+                    reason: input.reason.clone(),
+                };
+                super::golive::record(svc, actor, may_force, slug, &release).await?;
             }
         }
         _ => {

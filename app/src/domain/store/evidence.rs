@@ -59,3 +59,18 @@ pub async fn of_org(db: &Db, org: OrgId) -> Result<Vec<EvidenceRow>, sqlx::Error
     let sql = format!("SELECT {COLUMNS} FROM evidence WHERE organization_id = $1 ORDER BY id");
     on_db!(db, |pool| sqlx::query_as::<_, EvidenceRow>(&sql).bind(org).fetch_all(pool).await)
 }
+
+pub async fn by_id(db: &Db, org: OrgId, id: i64) -> Result<Option<EvidenceRow>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM evidence WHERE organization_id = $1 AND id = $2");
+    on_db!(db, |pool| sqlx::query_as::<_, EvidenceRow>(&sql).bind(org).bind(id).fetch_optional(pool).await)
+}
+
+/// Deletes the row; false when it was already gone.
+pub async fn delete(db: &Db, org: OrgId, id: i64) -> Result<bool, sqlx::Error> {
+    on_db!(db, |pool| sqlx::query("DELETE FROM evidence WHERE organization_id = $1 AND id = $2")
+        .bind(org)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected() > 0))
+}

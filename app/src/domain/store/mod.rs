@@ -10,6 +10,7 @@ pub mod codec;
 pub mod contacts_import;
 pub mod crm;
 pub mod evidence;
+pub mod golive;
 pub mod live_smoke;
 pub mod n8n;
 pub mod onboarding;

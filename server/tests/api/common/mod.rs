@@ -266,7 +266,6 @@ impl TestApp {
     }
 }
 
-/// A plain HTTP client whose requests fail after 30 s instead of hanging a CI run.
 /// Runs a statement on the app's database behind its back (tests that make storage refuse).
 pub async fn exec(app: &TestApp, sql: &str) {
     match &app.services.db {
@@ -300,6 +299,7 @@ pub async fn admin_call(
     (status, body)
 }
 
+/// A plain HTTP client whose requests fail after 30 s instead of hanging a CI run.
 pub fn http() -> Client {
     Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap()
 }
