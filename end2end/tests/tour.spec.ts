@@ -141,6 +141,16 @@ test("every page, full and empty, fits a desktop and a phone and speaks Portugue
   });
   expect(res.status(), await res.text()).toBe(200);
 
+  // An evidence file (a log) on a T-2 item.
+  res = await request.post(`/api/v1/admin/orgs/${full}/evidence`, {
+    headers: auth,
+    multipart: {
+      item: "chatwoot_account",
+      file: { name: "verificacao.log", mimeType: "text/plain", buffer: Buffer.from("10:00 conta verificada\n") },
+    },
+  });
+  expect(res.status(), await res.text()).toBe(201);
+
   await loginAsAdmin(page);
   // The event fails its hand-off (the background worker tries first).
   await expect
@@ -166,6 +176,7 @@ test("every page, full and empty, fits a desktop and a phone and speaks Portugue
       [`onboarding-${tag}`, `/orgs/${slug}/onboarding`],
       [`wizard-${tag}`, `/orgs/${slug}/wizard`],
       [`review-${tag}`, `/orgs/${slug}/review`],
+      [`evidence-${tag}`, `/orgs/${slug}/evidence`],
       [`events-${tag}`, `/orgs/${slug}/events`],
       [`automation-${tag}`, `/orgs/${slug}/automation`],
       [`contacts-${tag}`, `/orgs/${slug}/contacts`],

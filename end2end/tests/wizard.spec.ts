@@ -17,6 +17,11 @@ const shots = process.env.PONTE_E2E_SCREENSHOTS ?? "";
 // The fake's account and its administrator's token (tests/api/common/fake_chatwoot.rs).
 const ACCOUNT = "7";
 const ADMIN_TOKEN = "cw-admin-token-7";
+// A 1×1 PNG: the evidence the operator attaches.
+const PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+  "base64",
+);
 
 async function shot(page: Page, name: string) {
   if (!shots) return;
@@ -160,8 +165,35 @@ test("an operator takes a new client through the wizard to the pilot and sees it
   await shot(page, "wizard-5-live-passed");
   await page.locator("#wizard-next").click();
 
-  // Step 6: released to the pilot.
+  // Evidence before the release: a screenshot and a log, each with its progress, previewed.
+  await page.goto(`/orgs/${slug}/evidence`);
+  await waitForHydration(page);
+  await page.locator("#evidence-item").selectOption("smoke_whatsapp");
+  await page.locator("#evidence-note").fill("teste ao vivo pelo celular de teste");
+  await page.locator("#evidence-file").setInputFiles([
+    { name: "print-whatsapp.png", mimeType: "image/png", buffer: PNG },
+    { name: "pipeline.log", mimeType: "text/plain", buffer: Buffer.from("10:00:01 webhook aceito\n10:00:02 negócio criado\n") },
+  ]);
+  const sent = page.locator("#evidence-sending li.send");
+  await expect(sent).toHaveCount(2);
+  await expect(sent.locator("progress")).toHaveCount(2);
+  await expect(page.locator("#evidence-sending li.send.ok")).toHaveCount(2, { timeout: 30_000 });
+  await expect(page.locator("#evidence-list tbody tr")).toHaveCount(2, { timeout: 30_000 });
+  await shot(page, "evidence-uploaded");
+  await page.locator('#evidence-list tr[data-kind="png"] button.thumb').click();
+  await expect(page.locator("#preview-image")).toBeVisible();
+  await shot(page, "evidence-preview-image");
+  await page.locator("#preview-close").click();
+  await page.locator('#evidence-list tr[data-kind="text"] button.view-text').click();
+  await expect(page.locator("#preview-text")).toContainText("negócio criado");
+  await shot(page, "evidence-preview-log");
+  await page.locator("#preview-close").click();
+
+  // Step 6: released to the pilot, with the person releasing as technical owner.
+  await page.goto(`/orgs/${slug}/wizard`);
+  await waitForHydration(page);
   await onStep(page, "release");
+  await expect(page.locator("#wizard-owner")).toHaveValue(process.env.PONTE_E2E_ADMIN_EMAIL ?? "admin@ponte.test");
   await shot(page, "wizard-6-release");
   await page.getByLabel("Piloto").check();
   await page.locator("#wizard-continue").click();
@@ -169,6 +201,18 @@ test("an operator takes a new client through the wizard to the pilot and sees it
   await expect(page.locator("#org-status")).toHaveText("Piloto");
   await expect(page.locator('#wizard-steps li[data-done="true"]')).toHaveCount(6);
   await shot(page, "wizard-done");
+
+  // The go-live record on the evidence page, its snapshot intact; T-2/T0 evidence locked.
+  await page.locator("#wizard-evidence-link").click();
+  await expect(page.locator("#go-live-record")).toBeVisible();
+  await expect(page.locator("#snapshot-intact")).toHaveText("íntegro");
+  await expect(page.locator("#snapshot-hash")).toHaveText(/^[0-9a-f]{64}$/);
+  await waitForHydration(page);
+  await page.locator("#evidence-item").selectOption("smoke_whatsapp");
+  await page.locator("#evidence-file").setInputFiles([{ name: "depois.png", mimeType: "image/png", buffer: PNG }]);
+  await expect(page.locator('#evidence-sending li.send.failed[data-name="depois.png"]')).toContainText("travada", { timeout: 30_000 });
+  await expect(page.locator("#evidence-list tbody tr")).toHaveCount(2);
+  await shot(page, "evidence-locked");
 
   // The checklist: T-2 and T0 complete.
   await page.locator("#org-onboarding-link").click();

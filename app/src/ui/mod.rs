@@ -6,6 +6,7 @@ pub mod backfill;
 pub mod components;
 pub mod contacts;
 pub mod events;
+pub mod evidence;
 pub mod live_smoke;
 pub mod login;
 pub mod onboarding;
@@ -75,6 +76,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("events") view=events::EventsPage />
                             <Route path=path!("events/:id") view=events::EventPage />
                             <Route path=path!("automation") view=automation::AutomationPage />
+                            <Route path=path!("evidence") view=evidence::EvidencePage />
                             <Route path=path!("contacts") view=contacts::ContactsPage />
                             <Route path=path!("contacts/:id") view=contacts::ContactPage />
                             <Route path=path!("backfill") view=backfill::OrgBackfillPage />

@@ -190,6 +190,7 @@ pub fn OrgLayout() -> impl IntoView {
                 <A href=to("/onboarding") attr:id="org-onboarding-link">{t!(i18n, checklist.nav)}</A>
                 <A href=to("/wizard") attr:id="org-wizard-link">{t!(i18n, wizard.nav)}</A>
                 <A href=to("/review") attr:id="org-review-link">{t!(i18n, review.nav)}</A>
+                <A href=to("/evidence") attr:id="org-evidence-link">{t!(i18n, evidence.nav)}</A>
                 <A href=to("/events") attr:id="org-events-link">{t!(i18n, events.title)}</A>
                 <A href=to("/automation") attr:id="org-automation-link">{t!(i18n, automation.title)}</A>
                 <A href=to("/contacts") attr:id="org-contacts-link">{t!(i18n, imports.title)}</A>

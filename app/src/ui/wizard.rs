@@ -4,7 +4,7 @@
 //! wizard keeps nothing of its own: it resumes at the first step not done, and `?step=`
 //! opens a step already done (or the current one) to look at it again.
 
-use super::components::{action_error, allowed, ErrorBox, FormMessage, PageHead};
+use super::components::{action_error, allowed, ErrorBox, FieldMessage, FormMessage, PageHead};
 use super::live_smoke::LiveSmoke;
 use super::onboarding::{item_label, item_status_label, RunView};
 use super::org_forms::{inbox_loader, ChatwootForm, InboxLoad, N8nForm};
@@ -105,6 +105,9 @@ pub fn WizardPage() -> impl IntoView {
     };
     let wizard = Resource::new(move || (slug(), versions()), |(slug, _)| wizard_state(slug));
     let home = Resource::new(move || (slug(), versions()), |(slug, _)| org_home(slug));
+    // The release step's technical owner choice; read with the page (a resource of its own
+    // inside the step would not hydrate).
+    let owners = Resource::new(|| (), |_| crate::api::onboarding::go_live_owners());
     // The step an action was taken on stays shown when the action settles it (the smoke
     // results are read before moving on); "continue" moves on.
     let stay = RwSignal::new(None::<WizardStep>);
@@ -144,12 +147,12 @@ pub fn WizardPage() -> impl IntoView {
         <PageHead title=move || t!(i18n, wizard.title) />
         <Transition fallback=move || t!(i18n, loading)>
             {move || Suspend::new(async move {
-                match (wizard.await, home.await) {
-                    (Ok(w), Ok(h)) => {
+                match (wizard.await, home.await, owners.await) {
+                    (Ok(w), Ok(h), Ok(owners)) => {
                         let shown = shown_step(asked().or(stay.get_untracked()), &w);
-                        view! { <Wizard wizard=w home=h shown operator actions /> }.into_any()
+                        view! { <Wizard wizard=w home=h owners shown operator actions /> }.into_any()
                     }
-                    (Err(err), _) | (_, Err(err)) => view! { <ErrorBox err /> }.into_any(),
+                    (Err(err), _, _) | (_, Err(err), _) | (_, _, Err(err)) => view! { <ErrorBox err /> }.into_any(),
                 }
             })}
         </Transition>
@@ -179,7 +182,14 @@ struct Actions {
 }
 
 #[component]
-fn Wizard(wizard: WizardDto, home: OrgHome, shown: WizardStep, operator: bool, actions: Actions) -> impl IntoView {
+fn Wizard(
+    wizard: WizardDto,
+    home: OrgHome,
+    owners: Vec<(String, String)>,
+    shown: WizardStep,
+    operator: bool,
+    actions: Actions,
+) -> impl IntoView {
     let i18n = use_i18n();
     let done: Vec<WizardStep> = wizard.steps.iter().filter(|s| s.done).map(|s| s.step).collect();
     let step_done = done.contains(&shown);
@@ -263,6 +273,7 @@ fn Wizard(wizard: WizardDto, home: OrgHome, shown: WizardStep, operator: bool, a
                         <p><strong>{t!(i18n, wizard.released)}</strong></p>
                         <p>
                             <a href=format!("/orgs/{slug}")>{t!(i18n, wizard.to_home)}</a> " · "
+                            <a href=format!("/orgs/{slug}/evidence") id="wizard-evidence-link">{t!(i18n, wizard.evidence_link)}</a> " · "
                             <a href="/rollout">{t!(i18n, rollout.board_link)}</a>
                         </p>
                     </div>
@@ -281,7 +292,7 @@ fn Wizard(wizard: WizardDto, home: OrgHome, shown: WizardStep, operator: bool, a
             <p class="muted">{move || step_help(i18n, shown)}</p>
             {body}
             {(!items.is_empty()).then(|| view! { <StepItems items=items.clone() /> })}
-            {operator.then(|| view! { <Advance slug=slug.clone() step=shown done=step_done next action=actions.advance /> })}
+            {operator.then(|| view! { <Advance slug=slug.clone() step=shown done=step_done next owners=owners.clone() action=actions.advance /> })}
         </section>
     }
 }
@@ -317,6 +328,7 @@ fn Advance(
     step: WizardStep,
     done: bool,
     next: Option<WizardStep>,
+    owners: Vec<(String, String)>,
     action: ServerAction<WizardAdvance>,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -358,6 +370,13 @@ fn Advance(
                     <label><input type="radio" name="target" value="pilot" checked=true />" " {t!(i18n, lifecycle.pilot)}</label>
                     <label><input type="radio" name="target" value="active" />" " {t!(i18n, lifecycle.active)}</label>
                 </fieldset>
+                <OwnerChoice owners=owners.clone() />
+                <FieldMessage err field="technical_owner" />
+                <label>
+                    {t!(i18n, wizard.live_at)}
+                    <input type="datetime-local" name="live_at" id="wizard-live-at" />
+                </label>
+                <FieldMessage err field="live_at" />
             })}
             <button type="submit" class="primary" id="wizard-continue" disabled=move || action.pending().get()>
                 {move || if action.pending().get() { t_string!(i18n, checklist.verifying).to_string() } else { label() }}
@@ -365,6 +384,27 @@ fn Advance(
         </ActionForm>
     }
     .into_any()
+}
+
+/// The technical owner: a portal user, the person releasing by default.
+#[component]
+fn OwnerChoice(owners: Vec<(String, String)>) -> impl IntoView {
+    let i18n = use_i18n();
+    let me = use_context::<crate::model::CurrentUser>().map(|u| u.email).unwrap_or_default();
+    view! {
+        <label>
+            {t!(i18n, wizard.technical_owner)}
+            <select name="technical_owner" id="wizard-owner">
+                {owners
+                    .into_iter()
+                    .map(|(email, name)| {
+                        let selected = email == me;
+                        view! { <option value=email.clone() selected=selected>{format!("{name} <{email}>")}</option> }
+                    })
+                    .collect_view()}
+            </select>
+        </label>
+    }
 }
 
 /// Step 1 on `/orgs/new`: the same stepper above the creation form.
