@@ -106,6 +106,7 @@ ensure_apt() {
 
 # moto in server mode from PyPI: a real S3-compatible server on loopback for the evidence
 # tests, in a venv cached outside the clone (Debian's python3-venv; a minute once).
+OPENPYXL_VERSION=3.1.5
 MOTO_VERSION=5.1.22
 ensure_moto() {
   MOTO_DIR=${PONTE_MOTO_DIR:-$HOME/.cache/ponte/moto}
@@ -117,6 +118,11 @@ ensure_moto() {
     rm -rf "$MOTO_DIR"
     python3 -m venv "$MOTO_DIR"
     "$MOTO_DIR/bin/pip" install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  fi
+  # The same venv reads the XLSX Ponte writes in the tests (a real reader, not our writer's word).
+  if ! "$MOTO_DIR/bin/python" -c "import openpyxl" 2>/dev/null; then
+    log "installing openpyxl $OPENPYXL_VERSION (XLSX reader for the tests) into $MOTO_DIR"
+    "$MOTO_DIR/bin/pip" install -q --disable-pip-version-check "openpyxl==$OPENPYXL_VERSION"
   fi
 }
 

@@ -61,6 +61,8 @@ for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$MOTO_PORT/" 
 curl -fsS -X PUT -o /dev/null "http://127.0.0.1:$MOTO_PORT/ponte-test" || { tail -n 20 "$WORK/moto.log" >&2; exit 1; }
 export PONTE_TEST_S3_ENDPOINT="http://127.0.0.1:$MOTO_PORT" PONTE_TEST_S3_BUCKET=ponte-test
 export AWS_ACCESS_KEY_ID=ponte-test AWS_SECRET_ACCESS_KEY=ponte-test AWS_DEFAULT_REGION=us-east-1
+# A Python with openpyxl: the export tests open the XLSX with it.
+export PONTE_TEST_PYTHON="$MOTO_DIR/bin/python"
 
 log "format and lint"
 cargo fmt --all -- --check

@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
 import { loginAsAdmin, waitForHydration } from "./helpers";
@@ -219,6 +219,11 @@ test("an operator takes a new client through the wizard to the pilot and sees it
   await expect(page.locator("#phase-t_minus_2")).toHaveAttribute("data-complete", "true");
   await expect(page.locator("#phase-t0")).toHaveAttribute("data-complete", "true");
   await shot(page, "wizard-checklist");
+  // The planilha: the checklist as XLSX (a zip: "PK").
+  const [download] = await Promise.all([page.waitForEvent("download"), page.locator("#checklist-xlsx").click()]);
+  expect(download.suggestedFilename()).toBe(`checklist-${slug}.xlsx`);
+  const saved = await download.path();
+  expect(readFileSync(saved!).subarray(0, 2).toString()).toBe("PK");
 
   // The rollout board: the org with its progress.
   await page.goto("/rollout?state=pilot");

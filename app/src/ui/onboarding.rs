@@ -137,7 +137,14 @@ pub fn OnboardingPage() -> impl IntoView {
     let phase_err = action_error(actions.phase.value());
     let smoke_err = action_error(actions.smoke.value());
     view! {
-        <PageHead title=move || t!(i18n, checklist.title) />
+        <PageHead title=move || t!(i18n, checklist.title)>
+            <span class="downloads" id="checklist-downloads">
+                {t!(i18n, checklist.spreadsheet)} " "
+                <a id="checklist-xlsx" download="" href=move || format!("/portal/orgs/{}/onboarding/export.xlsx", slug())>"XLSX"</a>
+                " · "
+                <a id="checklist-csv" download="" href=move || format!("/portal/orgs/{}/onboarding/export.csv", slug())>"CSV"</a>
+            </span>
+        </PageHead>
         <FormMessage err=check_err />
         <FormMessage err=phase_err />
         <FormMessage err=smoke_err />

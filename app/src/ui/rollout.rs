@@ -68,7 +68,25 @@ pub fn RolloutPage() -> impl IntoView {
     );
     let operator = allowed(Role::Operator);
     view! {
-        <PageHead title=move || t!(i18n, rollout.title) />
+        <PageHead title=move || t!(i18n, rollout.title)>
+            {move || {
+                // The board's own filters and order.
+                let q = ["wave", "state", "sort"]
+                    .iter()
+                    .filter_map(|k| get(k).map(|v| format!("{k}={}", v.replace(['&', '#', ' '], ""))))
+                    .collect::<Vec<_>>()
+                    .join("&");
+                let q = if q.is_empty() { String::new() } else { format!("?{q}") };
+                view! {
+                    <span class="downloads" id="board-downloads">
+                        {t!(i18n, checklist.spreadsheet)} " "
+                        <a id="board-xlsx" download="" href=format!("/portal/rollout/export.xlsx{q}")>"XLSX"</a>
+                        " · "
+                        <a id="board-csv" download="" href=format!("/portal/rollout/export.csv{q}")>"CSV"</a>
+                    </span>
+                }
+            }}
+        </PageHead>
         <Transition fallback=move || t!(i18n, loading)>
             {move || Suspend::new(async move {
                 match board.await {

@@ -50,6 +50,7 @@ pub fn routes() -> Router<AppState> {
         .merge(super::reconciliation::admin_routes())
         .merge(super::contacts::admin_routes())
         .merge(super::evidence::admin_routes())
+        .merge(super::exports::admin_routes())
         .merge(super::onboarding::admin_routes())
         .merge(super::rollout::admin_routes())
 }

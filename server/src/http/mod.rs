@@ -6,6 +6,7 @@ pub mod backfill;
 pub mod contacts;
 pub mod error;
 pub mod evidence;
+pub mod exports;
 pub mod extract;
 pub mod health;
 pub mod onboarding;
@@ -84,6 +85,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .merge(backfill::portal_routes())
         .merge(contacts::portal_routes())
         .merge(evidence::portal_routes())
+        .merge(exports::portal_routes())
         .merge(portal)
         .layer(axum::middleware::map_response(server_fn_status))
         .layer(TimeoutLayer::with_status_code(

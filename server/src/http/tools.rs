@@ -157,5 +157,6 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(super::onboarding::OnboardingDoc::openapi());
     doc.merge(super::rollout::RolloutDoc::openapi());
     doc.merge(super::evidence::EvidenceDoc::openapi());
+    doc.merge(super::exports::ExportDoc::openapi());
     Json(doc)
 }

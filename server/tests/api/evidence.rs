@@ -272,3 +272,82 @@ async fn bad_evidence_on_s3(engine: Engine) {
 }
 
 both_engines!(evidence_on_a_local_folder, evidence_on_s3, bad_evidence_on_a_local_folder, bad_evidence_on_s3);
+
+/// The store is down (nothing listens at its address): a clear 503, nothing recorded, and
+/// the same upload goes through once the org's files are listed again (the database is fine).
+async fn an_upload_while_the_store_is_down_is_a_503_and_nothing_is_recorded(engine: Engine) {
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let app = TestApp::spawn_with(engine, |c| {
+        c.evidence_store = Some("s3://ponte-down/t".into());
+        c.evidence_endpoint = Some(format!("http://127.0.0.1:{closed}"));
+    })
+    .await;
+    let key = app.admin_key().await;
+    create_org(&app, &key, "coronel").await;
+    let form = Form::new().text("item", "chatwoot_account").part("file", file(png_of(4096), "print.png"));
+    let (status, body) = upload(&app, &key, "coronel", form).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"]["code"], "evidence_store_unavailable");
+    assert!(body["error"]["message"].as_str().unwrap().contains("nada foi guardado"), "{body}");
+    let (status, list) = admin_call(&app, &key, Method::GET, "orgs/coronel/evidence", None).await;
+    assert_eq!((status, list), (StatusCode::OK, serde_json::json!([])));
+}
+
+/// Every file under a folder, recursively.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// A client that goes away mid-upload, over a real socket: the upload was under way (its
+/// staging file on disk), then nothing is left — no row, no file, not even the temporary
+/// one — and the server goes on serving.
+async fn a_client_that_disconnects_mid_upload_leaves_nothing(engine: Engine) {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::spawn(engine).await;
+    let key = app.admin_key().await;
+    create_org(&app, &key, "coronel").await;
+    let folder = app.config.data_dir.join("evidence");
+    let boundary = "ponteboundary";
+    let head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"grande.log\"\r\n\
+         Content-Type: text/plain\r\n\r\n"
+    );
+    let mut sock = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let request = format!(
+        "POST /api/v1/admin/orgs/coronel/evidence HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n{head}",
+        app.addr,
+        head.len() + 64 * 1024 * 1024,
+    );
+    sock.write_all(request.as_bytes()).await.unwrap();
+    // Text, 12 MiB of the promised 64: past the first store parts, so bytes reach the disk.
+    let line = b"10:00:01 webhook aceito e processado\n".repeat(1024);
+    for _ in 0..(12 * 1024 * 1024 / line.len()) {
+        sock.write_all(&line).await.unwrap();
+    }
+    sock.flush().await.unwrap();
+    until("the upload is under way (staging file on disk)", || async { !files_under(&folder).is_empty() }).await;
+    drop(sock);
+    until("the interrupted upload is cleaned up", || async { files_under(&folder).is_empty() }).await;
+    let (status, list) = admin_call(&app, &key, Method::GET, "orgs/coronel/evidence", None).await;
+    assert_eq!((status, list), (StatusCode::OK, serde_json::json!([])));
+    let audit = app::domain::store::audit::recent(&app.services.db, None, 50).await.unwrap();
+    assert!(audit.iter().all(|a| a.action != "evidence.upload"));
+}
+
+both_engines!(
+    an_upload_while_the_store_is_down_is_a_503_and_nothing_is_recorded,
+    a_client_that_disconnects_mid_upload_leaves_nothing
+);

@@ -265,3 +265,104 @@ async fn an_admin_overrides_an_open_checklist_with_a_reason(engine: Engine) {
 }
 
 both_engines!(go_live_on_a_local_folder, go_live_on_s3, an_admin_overrides_an_open_checklist_with_a_reason);
+
+/// Reads an XLSX with openpyxl (the test command's Python): every sheet's rows as text.
+fn read_xlsx(bytes: &[u8]) -> Value {
+    let python = std::env::var("PONTE_TEST_PYTHON")
+        .expect("PONTE_TEST_PYTHON is not set: run the tests through scripts/test.sh, which installs openpyxl");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("planilha.xlsx");
+    std::fs::write(&path, bytes).unwrap();
+    let script = "import json, sys, openpyxl\n\
+                  wb = openpyxl.load_workbook(sys.argv[1])\n\
+                  out = {ws.title: [[('' if c is None else c) for c in row] for row in ws.iter_rows(values_only=True)] for ws in wb.worksheets}\n\
+                  types = sorted({type(c).__name__ for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None and c.data_type != 's'})\n\
+                  print(json.dumps({'sheets': out, 'not_text': types}))";
+    let out = std::process::Command::new(python).args(["-c", script]).arg(&path).output().expect("python runs");
+    assert!(out.status.success(), "openpyxl: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The planilha: the checklist with who/when/note/check/evidence and a summary sheet with
+/// the go-live; the board, one row per org; formulas written as text; on both engines.
+async fn the_onboarding_spreadsheet_and_the_board_export(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let key = app.admin_key().await;
+    let res = http()
+        .post(app.url("/api/v1/admin/orgs"))
+        .bearer_auth(&key)
+        .json(&json!({"slug": "coronel", "name": "=HYPERLINK(\"http://mal.example\",\"Coronel\")"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    create_org(&app, &key, "outra").await;
+    let log = b"10:00 conta ok\n".to_vec();
+    let form = Form::new().text("item", "chatwoot_account").part("file", file(log.clone(), "conta.log"));
+    assert_eq!(upload(&app, &key, "coronel", form).await.0, StatusCode::CREATED);
+    app.logged_in(Role::Operator).await;
+    complete_t2_and_t0(&app, &key).await;
+    let note = json!({"status": "not_applicable", "note": "+55 11 99999-0000 @equipe =1+1"});
+    let (status, _) =
+        admin_call(&app, &key, Method::PUT, "orgs/coronel/onboarding/items/board_stages", Some(note)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, record) =
+        go_live(&app, &key, json!({"target": "pilot", "technical_owner": "operator@ponte.test"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{record}");
+
+    let get = |path: &str| http().get(app.url(&format!("/api/v1/admin/{path}"))).bearer_auth(&key).send();
+    let res = get("orgs/coronel/onboarding/export.xlsx").await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    assert!(res.headers()["content-disposition"].to_str().unwrap().contains("checklist-coronel.xlsx"));
+    let book = read_xlsx(&res.bytes().await.unwrap());
+    assert_eq!(book["not_text"], json!([]), "every cell is text: {book}");
+    let summary = &book["sheets"]["Resumo"];
+    let value = |label: &str| {
+        summary.as_array().unwrap().iter().find(|r| r[0] == label).map(|r| r[1].as_str().unwrap().to_string())
+    };
+    assert_eq!(value("Organização").unwrap(), "'=HYPERLINK(\"http://mal.example\",\"Coronel\") (coronel)");
+    assert_eq!(value("Responsável técnico").as_deref(), Some("operator@ponte.test"));
+    assert_eq!(value("Hash do registro congelado (sha256)").as_deref(), record["snapshot_sha256"].as_str());
+    assert_eq!(value("Estado").as_deref(), Some("Piloto"));
+    assert!(!value("Produção liberada em").unwrap().is_empty());
+    let rows = book["sheets"]["Checklist"].as_array().unwrap();
+    assert_eq!(rows[0][0], "Fase");
+    assert_eq!(rows.len(), 1 + 13, "a header and the 13 items: {rows:?}");
+    let account = rows.iter().find(|r| r[1] == "Conta do Chatwoot e permissão de administrador").unwrap();
+    assert_eq!(account[0], "T-2 pré-ativação");
+    assert_eq!(account[2], "Não se aplica");
+    assert!(account[3].as_str().unwrap().starts_with("api_key:"), "{account:?}");
+    let sha = hex::encode(Sha256::digest(&log));
+    assert!(account[7].as_str().unwrap().contains(&format!("conta.log sha256:{sha}")), "{account:?}");
+    let board = rows.iter().find(|r| r[1] == "Funil e etapas esperadas").map(|r| r[5].clone());
+    assert_eq!(board, Some(json!("'+55 11 99999-0000 @equipe =1+1")), "{rows:?}");
+
+    let res = get("orgs/coronel/onboarding/export.csv").await.unwrap();
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = res.text().await.unwrap();
+    assert!(csv.starts_with("Fase,Item,Status,Quem,Quando"), "{csv}");
+    assert!(csv.contains("'+55 11 99999-0000 @equipe =1+1"), "{csv}");
+    assert_eq!(get("orgs/coronel/onboarding/export.pdf").await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(get("orgs/ninguem/onboarding/export.csv").await.unwrap().status(), StatusCode::NOT_FOUND);
+
+    // The board: one row per org, the go-live hash on the org that has one; the board's filters.
+    let book = read_xlsx(&get("rollout/export.xlsx").await.unwrap().bytes().await.unwrap());
+    let rows = book["sheets"]["Painel"].as_array().unwrap();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let coronel = rows.iter().find(|r| r[1] == "coronel").unwrap();
+    assert_eq!(coronel[0], "'=HYPERLINK(\"http://mal.example\",\"Coronel\")");
+    assert_eq!(coronel[10], record["snapshot_sha256"]);
+    let csv = get("rollout/export.csv?state=pilot").await.unwrap().text().await.unwrap();
+    assert_eq!(csv.lines().count(), 2, "the header and coronel: {csv}");
+    assert_eq!(get("rollout/export.csv?state=ligado").await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The portal's: any role's session, none without.
+    let viewer = app.logged_in(Role::Viewer).await;
+    let res = viewer.get(app.url("/portal/orgs/coronel/onboarding/export.xlsx")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = http().get(app.url("/portal/rollout/export.csv")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+both_engines!(the_onboarding_spreadsheet_and_the_board_export);

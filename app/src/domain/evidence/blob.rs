@@ -86,7 +86,20 @@ impl Blobs {
             }
             Location::S3 { bucket, prefix, endpoint, region, allow_http } => {
                 // Credentials and region from AWS_* like every AWS tool; the flags override.
-                let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket).with_allow_http(*allow_http);
+                // A store that is down answers the upload with a 503 in seconds, not after
+                // object_store's default three minutes of retries.
+                let retry = object_store::RetryConfig {
+                    max_retries: 2,
+                    retry_timeout: std::time::Duration::from_secs(10),
+                    ..Default::default()
+                };
+                let client = object_store::ClientOptions::new().with_connect_timeout(std::time::Duration::from_secs(5));
+                // (Client options first: they carry `allow_http`, which must not be reset.)
+                let mut builder = AmazonS3Builder::from_env()
+                    .with_client_options(client)
+                    .with_bucket_name(bucket)
+                    .with_allow_http(*allow_http)
+                    .with_retry(retry);
                 if let Some(e) = endpoint {
                     builder = builder.with_endpoint(e);
                 }

@@ -3,6 +3,7 @@
 //! phases, and operators marking items. The live checks are in `checks`.
 
 pub mod checks;
+pub mod export;
 pub mod golive;
 pub mod live;
 pub mod review;
